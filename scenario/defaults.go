@@ -1,0 +1,153 @@
+package scenario
+
+import (
+	"time"
+
+	"k8s.io/utils/ptr"
+)
+
+// Defaults from the Spin operator's cpu-load-gen sample and the SpinKube docs.
+const (
+	DefaultNamespace   = "default"
+	DefaultExecutor    = "containerd-shim-spin"
+	DefaultCPULimit    = "500m"
+	DefaultMemLimit    = "500Mi"
+	DefaultCPURequest  = "100m"
+	DefaultMemRequest  = "400Mi"
+	DefaultConnections = 40
+	DefaultDuration    = 3 * time.Minute
+	DefaultTimeout     = 5 * time.Second
+	DefaultBatchSize   = 10
+	// HPASyncPeriod is kube-controller-manager's default
+	// --horizontal-pod-autoscaler-sync-period.
+	HPASyncPeriod = 15 * time.Second
+)
+
+// Default fills unset fields with their documented defaults.
+func Default(s *Scenario) {
+	if s.APIVersion == "" {
+		s.APIVersion = APIVersion
+	}
+	if s.Kind == "" {
+		s.Kind = Kind
+	}
+	sp := &s.Spec
+	if sp.Namespace == "" {
+		sp.Namespace = DefaultNamespace
+	}
+	w := &sp.Workload
+	if w.Kind == "" {
+		w.Kind = WorkloadSpinApp
+	}
+	if w.Executor == "" && w.Kind == WorkloadSpinApp {
+		w.Executor = DefaultExecutor
+	}
+	setStr(&w.Resources.Limits.CPU, DefaultCPULimit)
+	setStr(&w.Resources.Limits.Memory, DefaultMemLimit)
+	setStr(&w.Resources.Requests.CPU, DefaultCPURequest)
+	setStr(&w.Resources.Requests.Memory, DefaultMemRequest)
+
+	a := &sp.Autoscaler
+	if a.MinReplicas == nil {
+		switch a.Type {
+		case KEDASQS, KEDAHTTP:
+			a.MinReplicas = ptr.To[int32](0)
+		default:
+			a.MinReplicas = ptr.To[int32](1)
+		}
+	}
+	switch a.Type {
+	case HPA, KEDACPU:
+		if a.CPUUtilization == nil {
+			a.CPUUtilization = ptr.To[int32](50)
+		}
+	}
+	switch a.Type {
+	case KEDACPU, KEDASQS:
+		if a.PollingInterval == nil {
+			a.PollingInterval = ptr.To[int32](30)
+		}
+		if a.CooldownPeriod == nil {
+			a.CooldownPeriod = ptr.To[int32](300)
+		}
+	}
+	if a.Type == KEDASQS && a.QueueLength == nil {
+		a.QueueLength = ptr.To[int32](5)
+	}
+	if a.Type == KEDAHTTP && a.ScaledownPeriod == nil {
+		a.ScaledownPeriod = ptr.To[int32](300)
+	}
+
+	l := &sp.Load
+	if l.Type == "" {
+		if a.Type == KEDASQS {
+			l.Type = LoadSQS
+		} else {
+			l.Type = LoadHTTP
+		}
+	}
+	if l.Type == LoadHTTP {
+		if l.HTTP == nil {
+			l.HTTP = &HTTPLoad{}
+		}
+		h := l.HTTP
+		if h.Connections == 0 && len(h.Steps) == 0 {
+			h.Connections = DefaultConnections
+		}
+		if h.Duration.Duration == 0 && len(h.Steps) == 0 {
+			h.Duration = D(DefaultDuration)
+		}
+		if h.Timeout.Duration == 0 {
+			h.Timeout = D(DefaultTimeout)
+		}
+		if h.Generator == "" {
+			h.Generator = GeneratorBuiltin
+		}
+		if h.Path == "" {
+			h.Path = "/"
+		}
+		if h.Host == "" && a.Type == KEDAHTTP && len(a.Hosts) > 0 {
+			h.Host = a.Hosts[0]
+		}
+	}
+	if l.Type == LoadSQS {
+		if l.SQS == nil {
+			l.SQS = &SQSLoad{}
+		}
+		if l.SQS.BatchSize == 0 {
+			l.SQS.BatchSize = DefaultBatchSize
+		}
+		if l.SQS.Queue == "" {
+			l.SQS.Queue = w.Name
+		}
+	}
+	if e := sp.Expectations.ScaleUp; e != nil {
+		if e.Replicas == 0 {
+			e.Replicas = a.MaxReplicas
+		}
+		if e.AtMost == 0 {
+			e.AtMost = a.MaxReplicas
+		}
+	}
+	if e := sp.Expectations.ScaleDown; e != nil && e.Replicas == nil {
+		e.Replicas = ptr.To(*a.MinReplicas)
+	}
+}
+
+func setStr(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+// HTTPDuration is the total duration of the HTTP load (steps summed).
+func (h *HTTPLoad) TotalDuration() time.Duration {
+	if len(h.Steps) == 0 {
+		return h.Duration.Duration
+	}
+	var d time.Duration
+	for _, s := range h.Steps {
+		d += s.Duration.Duration
+	}
+	return d
+}

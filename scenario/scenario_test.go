@@ -1,0 +1,174 @@
+package scenario
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBuiltinsParseAndMatchTheSeedDocuments(t *testing.T) {
+	bs, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Scenario{}
+	for _, b := range bs {
+		byName[b.Metadata.Name] = b
+	}
+	for _, want := range []struct {
+		name       string
+		autoscaler string
+		min, max   int32
+	}{
+		{"hpa-cpu", HPA, 1, 10},
+		{"keda-cpu", KEDACPU, 1, 20},
+		{"keda-sqs", KEDASQS, 0, 10},
+		{"keda-http", KEDAHTTP, 0, 10},
+		{"hpa-cpu-fast", HPA, 1, 10},
+		{"keda-cpu-fast", KEDACPU, 1, 20},
+	} {
+		s := byName[want.name]
+		if s == nil {
+			t.Errorf("built-in %s missing (have %v)", want.name, BuiltinNames())
+			continue
+		}
+		a := s.Spec.Autoscaler
+		if a.Type != want.autoscaler || *a.MinReplicas != want.min || a.MaxReplicas != want.max {
+			t.Errorf("%s: autoscaler %s %d..%d, want %s %d..%d", want.name, a.Type, *a.MinReplicas, a.MaxReplicas, want.autoscaler, want.min, want.max)
+		}
+	}
+	h := byName["hpa-cpu"].Spec
+	if *h.Autoscaler.CPUUtilization != 50 || h.Load.HTTP.Connections != 40 || h.Load.HTTP.Timeout.Duration != 5*time.Second || h.Load.HTTP.Duration.Duration != 3*time.Minute {
+		t.Errorf("hpa-cpu does not match the docs: %+v %+v", h.Autoscaler, h.Load.HTTP)
+	}
+	if r := h.Workload.Resources; r.Limits.CPU != "500m" || r.Limits.Memory != "500Mi" || r.Requests.CPU != "100m" || r.Requests.Memory != "400Mi" {
+		t.Errorf("hpa-cpu resources %+v", r)
+	}
+	q := byName["keda-sqs"].Spec
+	if *q.Autoscaler.PollingInterval != 2 || *q.Autoscaler.CooldownPeriod != 30 || *q.Autoscaler.QueueLength != 10 || q.Load.SQS.Messages != 1000 || q.Load.SQS.BatchSize != 10 {
+		t.Errorf("keda-sqs knobs %+v load %+v", q.Autoscaler, q.Load.SQS)
+	}
+	if byName["keda-http"].Spec.Load.HTTP.Host != "hello.example" {
+		t.Errorf("keda-http load host %q", byName["keda-http"].Spec.Load.HTTP.Host)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := Parse([]byte(`
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: mine}
+spec:
+  workload: {name: app, image: example/app:1}
+  autoscaler: {type: hpa, maxReplicas: 5}
+`), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := s.Spec
+	if sp.Namespace != "default" || sp.Workload.Kind != WorkloadSpinApp || sp.Workload.Executor != DefaultExecutor {
+		t.Errorf("workload defaults: %+v", sp)
+	}
+	if *sp.Autoscaler.MinReplicas != 1 || *sp.Autoscaler.CPUUtilization != 50 {
+		t.Errorf("autoscaler defaults: %+v", sp.Autoscaler)
+	}
+	h := sp.Load.HTTP
+	if sp.Load.Type != LoadHTTP || h == nil || h.Connections != 40 || h.Duration.Duration != 3*time.Minute || h.Timeout.Duration != 5*time.Second || h.Generator != GeneratorBuiltin {
+		t.Errorf("load defaults: %+v %+v", sp.Load, h)
+	}
+}
+
+func TestValidationNamesEveryBadFieldByPath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"unknown fields everywhere", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x, colour: red}
+spec:
+  workload: {name: app, image: i, imagePullPolicy: Always}
+  autoscaler: {type: hpa, maxReplicas: 3, behavior: {scaleDown: {stabilisationWindowSeconds: 10}}}
+  load: {http: {conections: 4}}
+`, []string{
+			"metadata.colour: Forbidden: unknown field; allowed fields here: description, labels, name",
+			"spec.workload.imagePullPolicy: Forbidden: unknown field",
+			"spec.autoscaler.behavior.scaleDown.stabilisationWindowSeconds: Forbidden: unknown field",
+			"spec.load.http.conections: Forbidden: unknown field; allowed fields here: coldStarts, connections, duration, generator, host, path, rate, steps, timeout",
+		}},
+		{"wrong types", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: "ten"}
+  load: {http: {connections: 4.5, duration: forever}}
+`, []string{
+			`spec.autoscaler.maxReplicas: Invalid value: "ten": want a whole number`,
+			`spec.load.http.connections: Invalid value: 4.5: want a whole number`,
+			`spec.load.http.duration: Invalid value: "forever": want a duration string`,
+		}},
+		{"bad values name the allowed ones", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i, emulation: {model: java}}
+  autoscaler: {type: vpa, maxReplicas: 3}
+`, []string{
+			`spec.workload.emulation.model: Unsupported value: "java": supported values: "cpu-load-gen", "hello", "sqs-transformer"`,
+			`spec.autoscaler.type: Unsupported value: "vpa": supported values: "hpa", "keda-cpu", "keda-sqs", "keda-http"`,
+		}},
+		{"knobs of another autoscaler", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3, queueLength: 10, minReplicas: 0}
+`, []string{
+			`spec.autoscaler.queueLength: Forbidden: not a knob of autoscaler type "hpa" (it belongs to: [keda-sqs])`,
+			`spec.autoscaler.minReplicas: Invalid value: 0: must be >= 1 for hpa`,
+		}},
+		{"expectations out of range", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: keda-sqs, maxReplicas: 3}
+  load: {sqs: {messages: 0, batchSize: 11}}
+  expectations: {scaleUp: {replicas: 5, within: 1m}, maxMessagesLost: -1}
+`, []string{
+			`spec.load.sqs.messages: Invalid value: 0: must be >= 1`,
+			`spec.load.sqs.batchSize: Invalid value: 11: 1..10`,
+			`spec.expectations.scaleUp.replicas: Invalid value: 5: 1..maxReplicas (3)`,
+			`spec.expectations.maxMessagesLost: Invalid value: -1: must be >= 0`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "test.yaml")
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("want a *ValidationError, got %v", err)
+			}
+			msg := err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error does not contain %q:\n%s", w, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadUnknownName(t *testing.T) {
+	_, err := Resolve("hpa-gpu")
+	if err == nil || !strings.Contains(err.Error(), "hpa-cpu") {
+		t.Fatalf("want an error listing the built-ins, got %v", err)
+	}
+}

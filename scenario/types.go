@@ -1,0 +1,276 @@
+// Package scenario is the declarative model of a scalebench scenario: the
+// workload, the autoscaler and its knobs, the load, and the expectations.
+// Scenarios are YAML files; the built-in ones are embedded from fixtures/.
+package scenario
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+)
+
+// APIVersion and Kind of scenario files.
+const (
+	APIVersion = "scalebench.dev/v1alpha1"
+	Kind       = "Scenario"
+)
+
+// Autoscaler types.
+const (
+	HPA      = "hpa"
+	KEDACPU  = "keda-cpu"
+	KEDASQS  = "keda-sqs"
+	KEDAHTTP = "keda-http"
+)
+
+// AutoscalerTypes lists the supported autoscaler types.
+var AutoscalerTypes = []string{HPA, KEDACPU, KEDASQS, KEDAHTTP}
+
+// Workload kinds.
+const (
+	WorkloadSpinApp    = "SpinApp"
+	WorkloadDeployment = "Deployment"
+)
+
+// Load types.
+const (
+	LoadHTTP = "http"
+	LoadSQS  = "sqs"
+)
+
+// HTTP load generators.
+const (
+	GeneratorBuiltin    = "builtin"
+	GeneratorBombardier = "bombardier"
+)
+
+// Emulation models (what the emulated data plane runs for the workload's pods).
+const (
+	ModelCPULoadGen     = "cpu-load-gen"
+	ModelHello          = "hello"
+	ModelSQSTransformer = "sqs-transformer"
+)
+
+// Scenario is one scenario file.
+type Scenario struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+	// Source is where the scenario was read from ("builtin" or a path).
+	Source string `json:"-"`
+}
+
+// Metadata names a scenario.
+type Metadata struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Labels select scenarios in suites (e.g. "fast: true").
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Spec is what a scenario runs and expects.
+type Spec struct {
+	// Namespace the scenario's objects are created in (default "default").
+	Namespace    string       `json:"namespace,omitempty"`
+	Workload     Workload     `json:"workload"`
+	Autoscaler   Autoscaler   `json:"autoscaler"`
+	Load         Load         `json:"load"`
+	Expectations Expectations `json:"expectations"`
+}
+
+// Workload is the Spin app under test.
+type Workload struct {
+	// Kind is SpinApp (default) or Deployment (a plain Deployment with the
+	// Spin runtime class, for apps that need env, like the SQS transformer).
+	Kind     string    `json:"kind,omitempty"`
+	Name     string    `json:"name"`
+	Image    string    `json:"image"`
+	Executor string    `json:"executor,omitempty"`
+	Resources Resources `json:"resources,omitempty"`
+	// Emulation describes what the emulated data plane runs for each pod.
+	// Only the emulated cluster uses it.
+	Emulation Emulation `json:"emulation,omitempty"`
+}
+
+// Resources are the container's limits and requests.
+type Resources struct {
+	Limits   ResourceList `json:"limits,omitempty"`
+	Requests ResourceList `json:"requests,omitempty"`
+}
+
+// ResourceList is a CPU and memory quantity pair ("500m", "500Mi").
+type ResourceList struct {
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
+}
+
+// Emulation is the workload's behaviour on the emulated data plane.
+type Emulation struct {
+	Model string `json:"model,omitempty"`
+	// CPUPerRequest is the CPU time one request costs (cpu-load-gen).
+	CPUPerRequest Duration `json:"cpuPerRequest,omitempty"`
+	// StartupLatency is how long a pod takes from scheduled to Ready.
+	StartupLatency Duration `json:"startupLatency,omitempty"`
+	// Latency is the response time of the hello model.
+	Latency Duration `json:"latency,omitempty"`
+}
+
+// Autoscaler is what scales the workload, with its knobs. Knobs that do not
+// belong to Type are rejected by validation.
+type Autoscaler struct {
+	Type        string `json:"type"`
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+	MaxReplicas int32  `json:"maxReplicas,omitempty"`
+	// CPUUtilization is the target average CPU utilization in percent of
+	// requests (hpa, keda-cpu).
+	CPUUtilization *int32 `json:"cpuUtilization,omitempty"`
+	// Behavior is the HPA scaling behavior (hpa; keda-* through
+	// advanced.horizontalPodAutoscalerConfig.behavior).
+	Behavior *autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior,omitempty"`
+	// PollingInterval in seconds (keda-cpu, keda-sqs).
+	PollingInterval *int32 `json:"pollingInterval,omitempty"`
+	// CooldownPeriod in seconds before scaling to zero (keda-cpu, keda-sqs).
+	CooldownPeriod *int32 `json:"cooldownPeriod,omitempty"`
+	// QueueLength is the target messages per replica (keda-sqs).
+	QueueLength *int32 `json:"queueLength,omitempty"`
+	// ActivationQueueLength is the depth above which KEDA activates 0→1 (keda-sqs).
+	ActivationQueueLength *int32 `json:"activationQueueLength,omitempty"`
+	// ScaledownPeriod in seconds without traffic before scaling to zero (keda-http).
+	ScaledownPeriod *int32 `json:"scaledownPeriod,omitempty"`
+	// ScalingMetric is the HTTP add-on's metric (keda-http).
+	ScalingMetric *HTTPScalingMetric `json:"scalingMetric,omitempty"`
+	// Hosts the HTTP add-on routes to the workload (keda-http).
+	Hosts []string `json:"hosts,omitempty"`
+}
+
+// HTTPScalingMetric is one of concurrency or requestRate.
+type HTTPScalingMetric struct {
+	Concurrency *HTTPConcurrency `json:"concurrency,omitempty"`
+	RequestRate *HTTPRequestRate `json:"requestRate,omitempty"`
+}
+
+// HTTPConcurrency targets in-flight requests per replica.
+type HTTPConcurrency struct {
+	TargetValue int32 `json:"targetValue"`
+}
+
+// HTTPRequestRate targets requests per second per replica.
+type HTTPRequestRate struct {
+	TargetValue int32    `json:"targetValue"`
+	Window      Duration `json:"window,omitempty"`
+	Granularity Duration `json:"granularity,omitempty"`
+}
+
+// Load is what the scenario sends.
+type Load struct {
+	Type string    `json:"type"`
+	HTTP *HTTPLoad `json:"http,omitempty"`
+	SQS  *SQSLoad  `json:"sqs,omitempty"`
+	// Delay before the load starts, after the workload is ready.
+	Delay Duration `json:"delay,omitempty"`
+}
+
+// HTTPLoad is closed-loop HTTP load (bombardier -c -t -d).
+type HTTPLoad struct {
+	Connections int      `json:"connections,omitempty"`
+	Duration    Duration `json:"duration,omitempty"`
+	Timeout     Duration `json:"timeout,omitempty"`
+	// Rate caps requests per second across connections (0: unlimited).
+	Rate float64 `json:"rate,omitempty"`
+	// Steps replace Connections/Duration/Rate with a sequence.
+	Steps []LoadStep `json:"steps,omitempty"`
+	// Host overrides the Host header (the HTTP add-on routes by it).
+	Host string `json:"host,omitempty"`
+	// Path is appended to the cluster's ingress URL.
+	Path string `json:"path,omitempty"`
+	// Generator is builtin (default) or bombardier.
+	Generator string `json:"generator,omitempty"`
+	// ColdStarts is how many cold-start probes to send from zero (keda-http).
+	ColdStarts int `json:"coldStarts,omitempty"`
+}
+
+// LoadStep is one step of stepped load.
+type LoadStep struct {
+	Duration    Duration `json:"duration"`
+	Connections int      `json:"connections,omitempty"`
+	Rate        float64  `json:"rate,omitempty"`
+}
+
+// SQSLoad is messages sent to a queue in batches.
+type SQSLoad struct {
+	Messages  int     `json:"messages,omitempty"`
+	BatchSize int     `json:"batchSize,omitempty"`
+	// Rate is batches per second (0: as fast as possible).
+	Rate float64 `json:"rate,omitempty"`
+	// InvalidShare is the fraction of messages that are invalid on purpose.
+	InvalidShare float64 `json:"invalidShare,omitempty"`
+	Queue        string  `json:"queue,omitempty"`
+}
+
+// Expectations are checked against the observed timeline.
+type Expectations struct {
+	// ScaleUp: ready replicas reach Replicas within Within of the load start.
+	ScaleUp *ScaleUpExpectation `json:"scaleUp,omitempty"`
+	// MinStepInterval: consecutive scale-up steps no closer than this (the
+	// HPA sync period).
+	MinStepInterval Duration `json:"minStepInterval,omitempty"`
+	// ScaleDown: back at Replicas within Within of the load end (or the
+	// queue drained).
+	ScaleDown *ScaleDownExpectation `json:"scaleDown,omitempty"`
+	// ColdStart: first response at zero replicas within Max.
+	ColdStart *ColdStartExpectation `json:"coldStart,omitempty"`
+	// MaxMessagesLost (keda-sqs): messages neither processed nor left in the queue.
+	MaxMessagesLost *int64 `json:"maxMessagesLost,omitempty"`
+	// MaxErrorRate is the highest tolerated share of failed requests (0..1).
+	MaxErrorRate *float64 `json:"maxErrorRate,omitempty"`
+}
+
+// ScaleUpExpectation bounds the scale-up.
+type ScaleUpExpectation struct {
+	// Replicas to reach (ready). MaxReplicas if zero.
+	Replicas int32    `json:"replicas,omitempty"`
+	// AtMost: peak replicas must not exceed this (default MaxReplicas).
+	AtMost int32    `json:"atMost,omitempty"`
+	Within Duration `json:"within"`
+}
+
+// ScaleDownExpectation bounds the scale-down.
+type ScaleDownExpectation struct {
+	// Replicas to return to (MinReplicas by default; 0 for scale to zero).
+	Replicas *int32   `json:"replicas,omitempty"`
+	Within   Duration `json:"within"`
+}
+
+// ColdStartExpectation bounds the cold start.
+type ColdStartExpectation struct {
+	Max Duration `json:"max"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("3m", "15s").
+type Duration struct{ time.Duration }
+
+// D makes a Duration.
+func D(d time.Duration) Duration { return Duration{d} }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string like \"30s\" or \"3m\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration string like \"30s\" or \"3m\": %w", err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// IsZero reports an unset duration (for omitempty in YAML output).
+func (d Duration) IsZero() bool { return d.Duration == 0 }

@@ -1,0 +1,313 @@
+package scenario
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// knobOwners says which autoscaler types each knob belongs to.
+var knobOwners = map[string][]string{
+	"cpuUtilization":        {HPA, KEDACPU},
+	"behavior":              {HPA, KEDACPU, KEDASQS, KEDAHTTP},
+	"pollingInterval":       {KEDACPU, KEDASQS},
+	"cooldownPeriod":        {KEDACPU, KEDASQS},
+	"queueLength":           {KEDASQS},
+	"activationQueueLength": {KEDASQS},
+	"scaledownPeriod":       {KEDAHTTP},
+	"scalingMetric":         {KEDAHTTP},
+	"hosts":                 {KEDAHTTP},
+}
+
+// Validate checks a defaulted scenario and returns every problem by path.
+func Validate(s *Scenario) field.ErrorList {
+	var errs field.ErrorList
+	if s.APIVersion != APIVersion {
+		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), s.APIVersion, []string{APIVersion}))
+	}
+	if s.Kind != Kind {
+		errs = append(errs, field.NotSupported(field.NewPath("kind"), s.Kind, []string{Kind}))
+	}
+	md := field.NewPath("metadata")
+	if s.Metadata.Name == "" {
+		errs = append(errs, field.Required(md.Child("name"), "a scenario needs a name"))
+	} else {
+		for _, m := range validation.IsDNS1123Label(s.Metadata.Name) {
+			errs = append(errs, field.Invalid(md.Child("name"), s.Metadata.Name, m))
+		}
+	}
+	sp := field.NewPath("spec")
+	for _, m := range validation.IsDNS1123Label(s.Spec.Namespace) {
+		errs = append(errs, field.Invalid(sp.Child("namespace"), s.Spec.Namespace, m))
+	}
+	errs = append(errs, validateWorkload(sp.Child("workload"), &s.Spec.Workload, s.Spec.Autoscaler.Type)...)
+	errs = append(errs, validateAutoscaler(sp.Child("autoscaler"), &s.Spec.Autoscaler)...)
+	errs = append(errs, validateLoad(sp.Child("load"), &s.Spec.Load, &s.Spec.Autoscaler)...)
+	errs = append(errs, validateExpectations(sp.Child("expectations"), &s.Spec)...)
+	return errs
+}
+
+func validateWorkload(p *field.Path, w *Workload, autoscaler string) field.ErrorList {
+	var errs field.ErrorList
+	if !slices.Contains([]string{WorkloadSpinApp, WorkloadDeployment}, w.Kind) {
+		errs = append(errs, field.NotSupported(p.Child("kind"), w.Kind, []string{WorkloadSpinApp, WorkloadDeployment}))
+	}
+	if w.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), "the workload's name"))
+	} else {
+		for _, m := range validation.IsDNS1123Label(w.Name) {
+			errs = append(errs, field.Invalid(p.Child("name"), w.Name, m))
+		}
+	}
+	if w.Image == "" {
+		errs = append(errs, field.Required(p.Child("image"), "an OCI reference of the Spin app"))
+	}
+	if w.Kind == WorkloadDeployment && w.Executor != "" {
+		errs = append(errs, field.Forbidden(p.Child("executor"), "only for kind SpinApp"))
+	}
+	rp := p.Child("resources")
+	for _, q := range []struct {
+		path *field.Path
+		v    string
+	}{
+		{rp.Child("limits", "cpu"), w.Resources.Limits.CPU},
+		{rp.Child("limits", "memory"), w.Resources.Limits.Memory},
+		{rp.Child("requests", "cpu"), w.Resources.Requests.CPU},
+		{rp.Child("requests", "memory"), w.Resources.Requests.Memory},
+	} {
+		if _, err := resource.ParseQuantity(q.v); err != nil {
+			errs = append(errs, field.Invalid(q.path, q.v, "want a Kubernetes quantity like 500m or 400Mi"))
+		}
+	}
+	if lim, err1 := resource.ParseQuantity(w.Resources.Limits.CPU); err1 == nil {
+		if req, err2 := resource.ParseQuantity(w.Resources.Requests.CPU); err2 == nil && req.Cmp(lim) > 0 {
+			errs = append(errs, field.Invalid(rp.Child("requests", "cpu"), w.Resources.Requests.CPU, "must not exceed limits.cpu "+w.Resources.Limits.CPU))
+		}
+	}
+	ep := p.Child("emulation")
+	models := []string{ModelCPULoadGen, ModelHello, ModelSQSTransformer}
+	if w.Emulation.Model != "" && !slices.Contains(models, w.Emulation.Model) {
+		errs = append(errs, field.NotSupported(ep.Child("model"), w.Emulation.Model, models))
+	}
+	for name, d := range map[string]Duration{"cpuPerRequest": w.Emulation.CPUPerRequest, "startupLatency": w.Emulation.StartupLatency, "latency": w.Emulation.Latency} {
+		if d.Duration < 0 {
+			errs = append(errs, field.Invalid(ep.Child(name), d.String(), "must not be negative"))
+		}
+	}
+	return errs
+}
+
+func validateAutoscaler(p *field.Path, a *Autoscaler) field.ErrorList {
+	var errs field.ErrorList
+	if !slices.Contains(AutoscalerTypes, a.Type) {
+		errs = append(errs, field.NotSupported(p.Child("type"), a.Type, AutoscalerTypes))
+		return errs
+	}
+	set := map[string]bool{
+		"cpuUtilization":        a.CPUUtilization != nil,
+		"behavior":              a.Behavior != nil,
+		"pollingInterval":       a.PollingInterval != nil,
+		"cooldownPeriod":        a.CooldownPeriod != nil,
+		"queueLength":           a.QueueLength != nil,
+		"activationQueueLength": a.ActivationQueueLength != nil,
+		"scaledownPeriod":       a.ScaledownPeriod != nil,
+		"scalingMetric":         a.ScalingMetric != nil,
+		"hosts":                 len(a.Hosts) > 0,
+	}
+	for _, knob := range sortedKeys(knobOwners) {
+		if set[knob] && !slices.Contains(knobOwners[knob], a.Type) {
+			errs = append(errs, field.Forbidden(p.Child(knob), fmt.Sprintf("not a knob of autoscaler type %q (it belongs to: %v)", a.Type, knobOwners[knob])))
+		}
+	}
+	min := *a.MinReplicas
+	if min < 0 {
+		errs = append(errs, field.Invalid(p.Child("minReplicas"), min, "must be >= 0"))
+	}
+	if min == 0 && (a.Type == HPA || a.Type == KEDACPU) {
+		errs = append(errs, field.Invalid(p.Child("minReplicas"), min, "must be >= 1 for "+a.Type+": a CPU metric cannot wake a workload at zero (scale to zero needs keda-sqs or keda-http)"))
+	}
+	if a.MaxReplicas < 1 {
+		errs = append(errs, field.Required(p.Child("maxReplicas"), "must be >= 1"))
+	} else if a.MaxReplicas < min {
+		errs = append(errs, field.Invalid(p.Child("maxReplicas"), a.MaxReplicas, fmt.Sprintf("must be >= minReplicas (%d)", min)))
+	}
+	if a.CPUUtilization != nil && (*a.CPUUtilization < 1 || *a.CPUUtilization > 1000) {
+		errs = append(errs, field.Invalid(p.Child("cpuUtilization"), *a.CPUUtilization, "a percentage of the CPU request, 1..1000"))
+	}
+	for name, v := range map[string]*int32{"pollingInterval": a.PollingInterval, "cooldownPeriod": a.CooldownPeriod, "scaledownPeriod": a.ScaledownPeriod, "queueLength": a.QueueLength} {
+		if v != nil && *v < 1 {
+			errs = append(errs, field.Invalid(p.Child(name), *v, "must be >= 1"))
+		}
+	}
+	if v := a.ActivationQueueLength; v != nil && *v < 0 {
+		errs = append(errs, field.Invalid(p.Child("activationQueueLength"), *v, "must be >= 0"))
+	}
+	if a.Type == KEDAHTTP {
+		if len(a.Hosts) == 0 {
+			errs = append(errs, field.Required(p.Child("hosts"), "the Host names the HTTP add-on routes to the workload"))
+		}
+		for i, h := range a.Hosts {
+			for _, m := range validation.IsDNS1123Subdomain(h) {
+				errs = append(errs, field.Invalid(p.Child("hosts").Index(i), h, m))
+			}
+		}
+		if m := a.ScalingMetric; m != nil {
+			mp := p.Child("scalingMetric")
+			if (m.Concurrency == nil) == (m.RequestRate == nil) {
+				errs = append(errs, field.Invalid(mp, "", "set exactly one of: concurrency, requestRate"))
+			}
+			if m.Concurrency != nil && m.Concurrency.TargetValue < 1 {
+				errs = append(errs, field.Invalid(mp.Child("concurrency", "targetValue"), m.Concurrency.TargetValue, "must be >= 1"))
+			}
+			if m.RequestRate != nil && m.RequestRate.TargetValue < 1 {
+				errs = append(errs, field.Invalid(mp.Child("requestRate", "targetValue"), m.RequestRate.TargetValue, "must be >= 1"))
+			}
+		}
+	}
+	return errs
+}
+
+func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
+	var errs field.ErrorList
+	types := []string{LoadHTTP, LoadSQS}
+	if !slices.Contains(types, l.Type) {
+		return append(errs, field.NotSupported(p.Child("type"), l.Type, types))
+	}
+	if l.Type == LoadSQS && a.Type != KEDASQS {
+		errs = append(errs, field.Invalid(p.Child("type"), l.Type, "sqs load needs autoscaler type keda-sqs"))
+	}
+	if l.Type == LoadHTTP && a.Type == KEDASQS {
+		errs = append(errs, field.NotSupported(p.Child("type"), l.Type, []string{LoadSQS}))
+	}
+	if l.Type == LoadHTTP && l.SQS != nil {
+		errs = append(errs, field.Forbidden(p.Child("sqs"), "only for load type sqs"))
+	}
+	if l.Type == LoadSQS && l.HTTP != nil {
+		errs = append(errs, field.Forbidden(p.Child("http"), "only for load type http"))
+	}
+	if l.Delay.Duration < 0 {
+		errs = append(errs, field.Invalid(p.Child("delay"), l.Delay.String(), "must not be negative"))
+	}
+	if h := l.HTTP; h != nil && l.Type == LoadHTTP {
+		hp := p.Child("http")
+		if len(h.Steps) > 0 {
+			if h.Duration.Duration != 0 {
+				errs = append(errs, field.Forbidden(hp.Child("duration"), "set either duration or steps"))
+			}
+			for i, st := range h.Steps {
+				sp := hp.Child("steps").Index(i)
+				if st.Duration.Duration <= 0 {
+					errs = append(errs, field.Required(sp.Child("duration"), "each step needs a positive duration"))
+				}
+				if st.Connections < 0 || st.Rate < 0 || (st.Connections == 0 && st.Rate == 0 && h.Connections == 0) {
+					errs = append(errs, field.Invalid(sp, "", "each step needs connections >= 1 (here or in http.connections) or a rate > 0"))
+				}
+			}
+		} else {
+			if h.Connections < 1 || h.Connections > 10000 {
+				errs = append(errs, field.Invalid(hp.Child("connections"), h.Connections, "1..10000"))
+			}
+			if h.Duration.Duration < time.Second {
+				errs = append(errs, field.Invalid(hp.Child("duration"), h.Duration.String(), "at least 1s"))
+			}
+		}
+		if h.Timeout.Duration <= 0 {
+			errs = append(errs, field.Invalid(hp.Child("timeout"), h.Timeout.String(), "must be positive"))
+		}
+		if h.Rate < 0 {
+			errs = append(errs, field.Invalid(hp.Child("rate"), h.Rate, "must not be negative"))
+		}
+		gens := []string{GeneratorBuiltin, GeneratorBombardier}
+		if !slices.Contains(gens, h.Generator) {
+			errs = append(errs, field.NotSupported(hp.Child("generator"), h.Generator, gens))
+		}
+		if u, err := url.Parse(h.Path); err != nil || u.Host != "" || len(h.Path) == 0 || h.Path[0] != '/' {
+			errs = append(errs, field.Invalid(hp.Child("path"), h.Path, "an absolute path like /"))
+		}
+		if h.ColdStarts < 0 {
+			errs = append(errs, field.Invalid(hp.Child("coldStarts"), h.ColdStarts, "must not be negative"))
+		}
+		if h.ColdStarts > 0 && a.Type != KEDAHTTP {
+			errs = append(errs, field.Forbidden(hp.Child("coldStarts"), "cold starts from zero need autoscaler type keda-http"))
+		}
+	}
+	if q := l.SQS; q != nil && l.Type == LoadSQS {
+		qp := p.Child("sqs")
+		if q.Messages < 1 {
+			errs = append(errs, field.Invalid(qp.Child("messages"), q.Messages, "must be >= 1"))
+		}
+		if q.BatchSize < 1 || q.BatchSize > 10 {
+			errs = append(errs, field.Invalid(qp.Child("batchSize"), q.BatchSize, "1..10 (SQS SendMessageBatch takes at most 10)"))
+		}
+		if q.Rate < 0 {
+			errs = append(errs, field.Invalid(qp.Child("rate"), q.Rate, "must not be negative"))
+		}
+		if q.InvalidShare < 0 || q.InvalidShare >= 1 {
+			errs = append(errs, field.Invalid(qp.Child("invalidShare"), q.InvalidShare, "a fraction in [0, 1)"))
+		}
+	}
+	return errs
+}
+
+func validateExpectations(p *field.Path, sp *Spec) field.ErrorList {
+	var errs field.ErrorList
+	e := &sp.Expectations
+	a := &sp.Autoscaler
+	if u := e.ScaleUp; u != nil {
+		up := p.Child("scaleUp")
+		if u.Within.Duration <= 0 {
+			errs = append(errs, field.Required(up.Child("within"), "a positive duration"))
+		}
+		if u.Replicas < 1 || (a.MaxReplicas > 0 && u.Replicas > a.MaxReplicas) {
+			errs = append(errs, field.Invalid(up.Child("replicas"), u.Replicas, fmt.Sprintf("1..maxReplicas (%d)", a.MaxReplicas)))
+		}
+		if u.AtMost < u.Replicas {
+			errs = append(errs, field.Invalid(up.Child("atMost"), u.AtMost, "must be >= replicas"))
+		}
+	}
+	if d := e.ScaleDown; d != nil {
+		dp := p.Child("scaleDown")
+		if d.Within.Duration <= 0 {
+			errs = append(errs, field.Required(dp.Child("within"), "a positive duration"))
+		}
+		if a.MinReplicas != nil && *d.Replicas < *a.MinReplicas {
+			errs = append(errs, field.Invalid(dp.Child("replicas"), *d.Replicas, fmt.Sprintf("must be >= minReplicas (%d)", *a.MinReplicas)))
+		}
+	}
+	if c := e.ColdStart; c != nil {
+		if a.Type != KEDAHTTP && a.Type != KEDASQS {
+			errs = append(errs, field.Forbidden(p.Child("coldStart"), "only for autoscalers that scale from zero (keda-http, keda-sqs)"))
+		}
+		if c.Max.Duration <= 0 {
+			errs = append(errs, field.Required(p.Child("coldStart", "max"), "a positive duration"))
+		}
+	}
+	if e.MaxMessagesLost != nil {
+		if a.Type != KEDASQS {
+			errs = append(errs, field.Forbidden(p.Child("maxMessagesLost"), "only for autoscaler type keda-sqs"))
+		} else if *e.MaxMessagesLost < 0 {
+			errs = append(errs, field.Invalid(p.Child("maxMessagesLost"), *e.MaxMessagesLost, "must be >= 0"))
+		}
+	}
+	if r := e.MaxErrorRate; r != nil && (*r < 0 || *r > 1) {
+		errs = append(errs, field.Invalid(p.Child("maxErrorRate"), *r, "a fraction in [0, 1]"))
+	}
+	if e.MinStepInterval.Duration < 0 {
+		errs = append(errs, field.Invalid(p.Child("minStepInterval"), e.MinStepInterval.String(), "must not be negative"))
+	}
+	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
