@@ -1,0 +1,137 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sh(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	return p
+}
+
+func TestSupervisorStopIsRequestedAndGraceful(t *testing.T) {
+	s, err := New(Options{LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.StopAll(context.Background())
+	p, err := s.Start(Spec{Name: "sleeper", Path: sh(t), Args: []string{"-c", `trap 'echo got term; exit 0' TERM; echo hello $FOO; while :; do sleep 0.05; done`}, Env: []string{"FOO=bar"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Start(Spec{Name: "sleeper", Path: sh(t)}); err == nil {
+		t.Fatal("second start with the same name succeeded")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := s.Stop(context.Background(), "sleeper"); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	e := p.Exit()
+	if !e.Requested || e.Err != nil {
+		t.Fatalf("exit = %+v, want requested and clean", e)
+	}
+	if len(s.Exits()) != 0 {
+		t.Fatalf("requested stop reported as unexpected: %v", s.Exits())
+	}
+	log, _ := os.ReadFile(p.LogPath())
+	for _, want := range []string{"hello bar", "got term", "=== "} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if len(s.Running()) != 0 {
+		t.Fatalf("running = %v", s.Running())
+	}
+}
+
+func TestSupervisorReportsUnexpectedExit(t *testing.T) {
+	s, err := New(Options{LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.StopAll(context.Background())
+	sub := s.Subscribe()
+	if _, err := s.Start(Spec{Name: "crasher", Path: sh(t), Args: []string{"-c", "echo boom >&2; exit 3"}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-sub:
+		if e.Name != "crasher" || e.Requested || e.Err == nil {
+			t.Fatalf("exit = %+v", e)
+		}
+		if !strings.Contains(e.Error(), "boom") || !strings.Contains(e.Error(), `"crasher"`) {
+			t.Fatalf("exit message lacks name or log tail: %s", e.Error())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit reported")
+	}
+	if got := s.Exits(); len(got) != 1 {
+		t.Fatalf("exits = %v", got)
+	}
+}
+
+func TestSupervisorKillsStubbornProcess(t *testing.T) {
+	s, err := New(Options{LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Start(Spec{Name: "stubborn", Path: sh(t), Args: []string{"-c", `trap '' TERM; while :; do sleep 0.05; done`}, StopTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	err = s.StopAll(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("StopAll = %v, want a 'killed' error", err)
+	}
+	select {
+	case <-p.Done():
+	default:
+		t.Fatal("process still running")
+	}
+}
+
+func TestKillUnknown(t *testing.T) {
+	s, err := New(Options{LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.StopAll(context.Background())
+	if err := s.Kill(context.Background(), "nope"); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRunKeepsCommandAndOutput(t *testing.T) {
+	_, err := Run(context.Background(), Cmd{Argv: []string{sh(t), "-c", "echo out; echo err >&2; exit 2"}})
+	var ee *ExecError
+	if !errors.As(err, &ee) {
+		t.Fatalf("err = %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"exit status 2", "out", "err", `"echo out; echo err >&2; exit 2"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	out, err := Run(context.Background(), Cmd{Argv: []string{sh(t), "-c", "echo -n $A"}, Env: []string{"A=1"}})
+	if err != nil || string(out) != "1" {
+		t.Fatalf("out=%q err=%v", out, err)
+	}
+}
+
+func TestTail(t *testing.T) {
+	if got := Tail("a\nb\nc\n", 2, 100); got != "…\nb\nc" {
+		t.Fatalf("got %q", got)
+	}
+}
