@@ -85,10 +85,10 @@ type Spec struct {
 type Workload struct {
 	// Kind is SpinApp (default) or Deployment (a plain Deployment with the
 	// Spin runtime class, for apps that need env, like the SQS transformer).
-	Kind     string    `json:"kind,omitempty"`
-	Name     string    `json:"name"`
-	Image    string    `json:"image"`
-	Executor string    `json:"executor,omitempty"`
+	Kind      string    `json:"kind,omitempty"`
+	Name      string    `json:"name"`
+	Image     string    `json:"image"`
+	Executor  string    `json:"executor,omitempty"`
 	Resources Resources `json:"resources,omitempty"`
 	// Emulation describes what the emulated data plane runs for each pod.
 	// Only the emulated cluster uses it.
@@ -201,8 +201,8 @@ type LoadStep struct {
 
 // SQSLoad is messages sent to a queue in batches.
 type SQSLoad struct {
-	Messages  int     `json:"messages,omitempty"`
-	BatchSize int     `json:"batchSize,omitempty"`
+	Messages  int `json:"messages,omitempty"`
+	BatchSize int `json:"batchSize,omitempty"`
 	// Rate is batches per second (0: as fast as possible).
 	Rate float64 `json:"rate,omitempty"`
 	// InvalidShare is the fraction of messages that are invalid on purpose.
@@ -220,7 +220,10 @@ type Expectations struct {
 	// ScaleDown: back at Replicas within Within of the load end (or the
 	// queue drained).
 	ScaleDown *ScaleDownExpectation `json:"scaleDown,omitempty"`
-	// ColdStart: first response at zero replicas within Max.
+	// Activation: KEDA activates the workload 0→1 within Within of the load
+	// start (keda-sqs, keda-http).
+	Activation *ActivationExpectation `json:"activation,omitempty"`
+	// ColdStart: first response at zero replicas within Max (keda-http).
 	ColdStart *ColdStartExpectation `json:"coldStart,omitempty"`
 	// MaxMessagesLost (keda-sqs): messages neither processed nor left in the queue.
 	MaxMessagesLost *int64 `json:"maxMessagesLost,omitempty"`
@@ -231,7 +234,7 @@ type Expectations struct {
 // ScaleUpExpectation bounds the scale-up.
 type ScaleUpExpectation struct {
 	// Replicas to reach (ready). MaxReplicas if zero.
-	Replicas int32    `json:"replicas,omitempty"`
+	Replicas int32 `json:"replicas,omitempty"`
 	// AtMost: peak replicas must not exceed this (default MaxReplicas).
 	AtMost int32    `json:"atMost,omitempty"`
 	Within Duration `json:"within"`
@@ -242,6 +245,11 @@ type ScaleDownExpectation struct {
 	// Replicas to return to (MinReplicas by default; 0 for scale to zero).
 	Replicas *int32   `json:"replicas,omitempty"`
 	Within   Duration `json:"within"`
+}
+
+// ActivationExpectation bounds KEDA's 0→1 activation.
+type ActivationExpectation struct {
+	Within Duration `json:"within"`
 }
 
 // ColdStartExpectation bounds the cold start.

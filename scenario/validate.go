@@ -279,9 +279,17 @@ func validateExpectations(p *field.Path, sp *Spec) field.ErrorList {
 			errs = append(errs, field.Invalid(dp.Child("replicas"), *d.Replicas, fmt.Sprintf("must be >= minReplicas (%d)", *a.MinReplicas)))
 		}
 	}
-	if c := e.ColdStart; c != nil {
+	if c := e.Activation; c != nil {
 		if a.Type != KEDAHTTP && a.Type != KEDASQS {
-			errs = append(errs, field.Forbidden(p.Child("coldStart"), "only for autoscalers that scale from zero (keda-http, keda-sqs)"))
+			errs = append(errs, field.Forbidden(p.Child("activation"), "only for autoscalers that scale from zero (keda-sqs, keda-http)"))
+		}
+		if c.Within.Duration <= 0 {
+			errs = append(errs, field.Required(p.Child("activation", "within"), "a positive duration"))
+		}
+	}
+	if c := e.ColdStart; c != nil {
+		if a.Type != KEDAHTTP {
+			errs = append(errs, field.Forbidden(p.Child("coldStart"), "only for autoscaler type keda-http (the first request at zero replicas)"))
 		}
 		if c.Max.Duration <= 0 {
 			errs = append(errs, field.Required(p.Child("coldStart", "max"), "a positive duration"))
