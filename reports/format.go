@@ -1,0 +1,381 @@
+package reports
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/timeline"
+)
+
+// absent is shown for a metric that does not apply; never "0".
+const absent = "–"
+
+// fmtSeconds formats seconds with about three significant digits.
+func fmtSeconds(v float64) string {
+	a := math.Abs(v)
+	dec := 3
+	switch {
+	case a >= 100:
+		dec = 0
+	case a >= 10:
+		dec = 1
+	case a >= 1:
+		dec = 2
+	case a > 0 && a < 0.01:
+		dec = 4
+	}
+	return strconv.FormatFloat(v, 'f', dec, 64)
+}
+
+// fmtAt formats an offset from the run start to a tenth of a second.
+func fmtAt(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+func optSeconds(p *float64) string {
+	if p == nil {
+		return absent
+	}
+	return fmtSeconds(*p)
+}
+
+func optInt[T int | int32 | int64](p *T) string {
+	if p == nil {
+		return absent
+	}
+	return strconv.FormatInt(int64(*p), 10)
+}
+
+// fmtNumber formats an aggregate of a metric: integers stay integers.
+func fmtNumber(v float64, integer bool) string {
+	if integer {
+		if v == math.Trunc(v) {
+			return strconv.FormatFloat(v, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return fmtSeconds(v)
+}
+
+// scenarioTitle names one scenario trial.
+func scenarioTitle(s results.Scenario) string {
+	if s.Trial > 0 {
+		return fmt.Sprintf("%s (trial %d)", s.Name, s.Trial)
+	}
+	return s.Name
+}
+
+// outcome is "error" when the harness failed, else "pass" or "fail".
+func outcome(s results.Scenario) string {
+	switch {
+	case s.Error != "":
+		return "error"
+	case s.Passed:
+		return "pass"
+	default:
+		return "fail"
+	}
+}
+
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+// failedFirst returns the checks with the failed ones first, each group in
+// its original order.
+func failedFirst(cs []results.Check) []results.Check {
+	out := make([]results.Check, 0, len(cs))
+	for _, c := range cs {
+		if !c.Passed {
+			out = append(out, c)
+		}
+	}
+	for _, c := range cs {
+		if c.Passed {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// span is the offset of the last timeline event in seconds (0 when empty).
+func span(s results.Scenario) float64 {
+	var last time.Duration
+	for _, e := range s.Timeline {
+		last = max(last, e.At)
+	}
+	return last.Seconds()
+}
+
+// column is one metric column of the summary table.
+type column struct {
+	Header  string
+	Integer bool
+	get     func(results.Metrics) (float64, bool)
+}
+
+func (c column) cell(m results.Metrics) string {
+	v, ok := c.get(m)
+	if !ok {
+		return absent
+	}
+	return fmtNumber(v, c.Integer)
+}
+
+func secondsOf(f func(results.Metrics) *float64) func(results.Metrics) (float64, bool) {
+	return func(m results.Metrics) (float64, bool) {
+		if p := f(m); p != nil {
+			return *p, true
+		}
+		return 0, false
+	}
+}
+
+func countOf[T int | int32 | int64](f func(results.Metrics) *T) func(results.Metrics) (float64, bool) {
+	return func(m results.Metrics) (float64, bool) {
+		if p := f(m); p != nil {
+			return float64(*p), true
+		}
+		return 0, false
+	}
+}
+
+// summaryColumns are the main metrics, in table order.
+var summaryColumns = []column{
+	{Header: "decision s", get: secondsOf(func(m results.Metrics) *float64 { return m.DecisionSeconds })},
+	{Header: "first scale-up s", get: secondsOf(func(m results.Metrics) *float64 { return m.FirstScaleUpSeconds })},
+	{Header: "first ready s", get: secondsOf(func(m results.Metrics) *float64 { return m.FirstReadySeconds })},
+	{Header: "time to peak s", get: secondsOf(func(m results.Metrics) *float64 { return m.TimeToPeakSeconds })},
+	{Header: "peak replicas", Integer: true, get: countOf(func(m results.Metrics) *int32 { return m.PeakReplicas })},
+	{Header: "scale-down s", get: secondsOf(func(m results.Metrics) *float64 { return m.ScaleDownSeconds })},
+	{Header: "cold start s", get: secondsOf(func(m results.Metrics) *float64 { return m.ColdStartSeconds })},
+	{Header: "p99 s", get: secondsOf(func(m results.Metrics) *float64 { return m.P99LatencySeconds })},
+	{Header: "errors", Integer: true, get: countOf(func(m results.Metrics) *int64 { return m.Errors })},
+	{Header: "messages lost", Integer: true, get: countOf(func(m results.Metrics) *int64 { return m.MessagesLost })},
+}
+
+// aggregateColumns are the metrics summarised across trials.
+var aggregateColumns = append(slices.Clone(summaryColumns),
+	column{Header: "replica-seconds", get: secondsOf(func(m results.Metrics) *float64 { return m.ReplicaSeconds })},
+	column{Header: "flaps", Integer: true, get: countOf(func(m results.Metrics) *int { return m.Flaps })},
+)
+
+// metricRow is one line of a scenario's full metrics table.
+type metricRow struct {
+	Name  string
+	Value string
+}
+
+// metricRows lists every metric of m; absent ones show as absent.
+func metricRows(m results.Metrics) []metricRow {
+	rows := []metricRow{
+		{"decision (s)", optSeconds(m.DecisionSeconds)},
+		{"first scale-up (s)", optSeconds(m.FirstScaleUpSeconds)},
+		{"first ready (s)", optSeconds(m.FirstReadySeconds)},
+		{"time to peak (s)", optSeconds(m.TimeToPeakSeconds)},
+		{"peak replicas", optInt(m.PeakReplicas)},
+		{"scale-down (s)", optSeconds(m.ScaleDownSeconds)},
+		{"flaps", optInt(m.Flaps)},
+		{"replica-seconds", optSeconds(m.ReplicaSeconds)},
+		{"cold start (s)", optSeconds(m.ColdStartSeconds)},
+		{"requests", optInt(m.Requests)},
+		{"errors", optInt(m.Errors)},
+		{"p50 latency (s)", optSeconds(m.P50LatencySeconds)},
+		{"p99 latency (s)", optSeconds(m.P99LatencySeconds)},
+		{"messages sent", optInt(m.MessagesSent)},
+		{"messages processed", optInt(m.MessagesProcessed)},
+		{"messages invalid", optInt(m.MessagesInvalid)},
+		{"messages lost", optInt(m.MessagesLost)},
+	}
+	if c := m.ColdStart; c != nil {
+		rows = append(rows,
+			metricRow{"cold start: activated (s)", optSeconds(c.ActivatedSeconds)},
+			metricRow{"cold start: scaled (s)", optSeconds(c.ScaledSeconds)},
+			metricRow{"cold start: pod ready (s)", optSeconds(c.PodReadySeconds)},
+			metricRow{"cold start: response (s)", fmtSeconds(c.ResponseSeconds)},
+			metricRow{"cold start: status", strconv.Itoa(c.Status)},
+		)
+		if c.ColdStartHeader != "" {
+			rows = append(rows, metricRow{"cold start: header", c.ColdStartHeader})
+		}
+	}
+	if s := m.ColdStartSeries; s != nil {
+		rows = append(rows,
+			metricRow{"cold starts: samples", strconv.Itoa(len(s.Samples))},
+			metricRow{"cold starts: mean (s)", fmtSeconds(s.MeanSeconds)},
+			metricRow{"cold starts: p50 (s)", fmtSeconds(s.P50Seconds)},
+			metricRow{"cold starts: max (s)", fmtSeconds(s.MaxSeconds)},
+		)
+	}
+	return rows
+}
+
+// group is the trials of one scenario, in report order.
+type group struct {
+	Name   string
+	Trials []results.Scenario
+	// Index is the report index of each trial.
+	Index []int
+}
+
+// groups collects scenarios by name in order of first appearance.
+func groups(ss []results.Scenario) []group {
+	var out []group
+	at := map[string]int{}
+	for i, s := range ss {
+		g, ok := at[s.Name]
+		if !ok {
+			g = len(out)
+			at[s.Name] = g
+			out = append(out, group{Name: s.Name})
+		}
+		out[g].Trials = append(out[g].Trials, s)
+		out[g].Index = append(out[g].Index, i)
+	}
+	return out
+}
+
+// aggregate is one metric summarised across trials.
+type aggregate struct {
+	Metric           string
+	N                int
+	Median, Min, Max string
+}
+
+// aggregates summarises the main metrics across trials; metrics no trial has
+// are left out.
+func aggregates(trials []results.Scenario) []aggregate {
+	var out []aggregate
+	for _, c := range aggregateColumns {
+		var vs []float64
+		for _, t := range trials {
+			if v, ok := c.get(t.Metrics); ok {
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		slices.Sort(vs)
+		out = append(out, aggregate{
+			Metric: c.Header,
+			N:      len(vs),
+			Median: fmtNumber(median(vs), c.Integer),
+			Min:    fmtNumber(vs[0], c.Integer),
+			Max:    fmtNumber(vs[len(vs)-1], c.Integer),
+		})
+	}
+	return out
+}
+
+// median of sorted, non-empty vs.
+func median(vs []float64) float64 {
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
+}
+
+// passedTrials counts the passed trials.
+func passedTrials(trials []results.Scenario) int {
+	n := 0
+	for _, t := range trials {
+		if t.Passed {
+			n++
+		}
+	}
+	return n
+}
+
+// describe is a one-line, human summary of an event's payload.
+func describe(e timeline.Event) string {
+	switch {
+	case e.Deployment != nil:
+		d := e.Deployment
+		return fmt.Sprintf("spec %d · ready %d · updated %d · available %d · current %d", d.Spec, d.Ready, d.Updated, d.Available, d.Current)
+	case e.Autoscaler != nil:
+		a := e.Autoscaler
+		s := fmt.Sprintf("current %d · desired %d", a.Current, a.Desired)
+		if a.Metric != "" {
+			s += " · metric " + a.Metric
+		}
+		return s
+	case e.Condition != nil:
+		c := e.Condition
+		s := c.Type + "=" + c.Status
+		if c.Reason != "" {
+			s += " (" + c.Reason + ")"
+		}
+		if c.Message != "" {
+			s += ": " + c.Message
+		}
+		return s
+	case e.KubeEvent != nil:
+		k := e.KubeEvent
+		s := k.Reason
+		if k.Type != "" {
+			s = k.Type + " " + s
+		}
+		if k.Message != "" {
+			s += ": " + k.Message
+		}
+		if k.Source != "" {
+			s += " [" + k.Source + "]"
+		}
+		return s
+	case e.Pod != nil:
+		p := e.Pod
+		s := p.Name + " " + p.Transition
+		if p.Node != "" {
+			s += " on " + p.Node
+		}
+		return s
+	case e.Marker != nil:
+		s := e.Marker.Name
+		if e.Marker.Detail != "" {
+			s += ": " + e.Marker.Detail
+		}
+		return s
+	case e.Load != nil:
+		l := e.Load
+		s := fmt.Sprintf("second %d · %d req · %d err · p50 %s s · p99 %s s · max %s s",
+			l.Second, l.Requests, l.Errors, fmtSeconds(l.P50LatencySeconds), fmtSeconds(l.P99LatencySeconds), fmtSeconds(l.MaxLatencySeconds))
+		if len(l.ErrorsByKind) > 0 {
+			var kinds []string
+			for _, k := range slices.Sorted(maps.Keys(l.ErrorsByKind)) {
+				kinds = append(kinds, fmt.Sprintf("%s %d", k, l.ErrorsByKind[k]))
+			}
+			s += " (" + strings.Join(kinds, ", ") + ")"
+		}
+		return s
+	case e.Queue != nil:
+		q := e.Queue
+		s := fmt.Sprintf("visible %d · in flight %d", q.Visible, q.InFlight)
+		if q.Processed > 0 {
+			s += fmt.Sprintf(" · processed %d", q.Processed)
+		}
+		return s
+	case e.Request != nil:
+		r := e.Request
+		s := fmt.Sprintf("%s · sent at %s s · status %d · %s s", r.Purpose, fmtAt(r.SentAtSeconds), r.Status, fmtSeconds(r.LatencySeconds))
+		if r.Error != "" {
+			s += " · error: " + r.Error
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.Headers)) {
+			s += " · " + k + ": " + r.Headers[k]
+		}
+		return s
+	}
+	return ""
+}
+
+// firstLine is the first line of s, for one-line contexts.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

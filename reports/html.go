@@ -1,0 +1,148 @@
+package reports
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+
+	"github.com/scalebench/scalebench/results"
+)
+
+//go:embed report.html.tmpl
+var htmlSource string
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"px":  px,
+	"add": func(a, b float64) float64 { return a + b },
+}).Parse(htmlSource))
+
+type htmlPage struct {
+	SchemaVersion int
+	RunID         string
+	Passed        bool
+	Started       string
+	Duration      string
+	Env           htmlEnv
+	Columns       []string
+	Rows          []htmlRow
+	Groups        []htmlGroup
+}
+
+type htmlEnv struct {
+	results.Environment
+	Components []kv
+	Knobs      []kv
+}
+
+type kv struct{ Key, Value string }
+
+type htmlRow struct {
+	Anchor, Name, Trial, Autoscaler, Outcome string
+	Cells                                    []string
+}
+
+type htmlGroup struct {
+	Name        string
+	Multi       bool
+	Passed      int
+	Description string
+	Aggregates  []aggregate
+	Trials      []htmlTrial
+}
+
+type htmlTrial struct {
+	results.Scenario
+	Anchor  string
+	Title   string
+	Outcome string
+	Chart   chartModel
+	Rows    []metricRow
+	Absent  []string // metrics that do not apply
+	Checks  []results.Check
+	Knobs   []kv
+	Events  []htmlEvent
+}
+
+type htmlEvent struct {
+	At, Kind, Object, Detail string
+}
+
+// WriteHTML writes r as one self-contained HTML page (inline CSS and SVG, no
+// scripts, fonts or external resources): a summary table, then per scenario
+// trial an SVG chart of replicas and load over time, its metrics, checks,
+// steps and knobs, and its raw timeline in a collapsible table; the
+// environment last. All text is escaped by html/template.
+func WriteHTML(w io.Writer, r results.Report) error {
+	if err := htmlTemplate.Execute(w, newHTMLPage(r)); err != nil {
+		return fmt.Errorf("reports: write html: %w", err)
+	}
+	return nil
+}
+
+func newHTMLPage(r results.Report) htmlPage {
+	pg := htmlPage{SchemaVersion: results.SchemaVersion, RunID: r.RunID, Passed: r.Passed()}
+	if !r.StartedAt.IsZero() {
+		pg.Started = r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+		if !r.FinishedAt.IsZero() {
+			pg.Duration = fmtSeconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
+		}
+	}
+	pg.Env = htmlEnv{Environment: r.Environment, Components: kvs(r.Environment.Components), Knobs: kvs(r.Environment.Knobs)}
+	for _, c := range summaryColumns {
+		pg.Columns = append(pg.Columns, c.Header)
+	}
+	for i, s := range r.Scenarios {
+		row := htmlRow{Anchor: anchor(i), Name: s.Name, Trial: absent, Autoscaler: s.Autoscaler, Outcome: outcome(s)}
+		if s.Trial > 0 {
+			row.Trial = fmt.Sprint(s.Trial)
+		}
+		for _, c := range summaryColumns {
+			row.Cells = append(row.Cells, c.cell(s.Metrics))
+		}
+		pg.Rows = append(pg.Rows, row)
+	}
+	for _, g := range groups(r.Scenarios) {
+		hg := htmlGroup{Name: g.Name, Multi: len(g.Trials) > 1, Passed: passedTrials(g.Trials), Description: g.Trials[0].Description}
+		if hg.Multi {
+			hg.Aggregates = aggregates(g.Trials)
+		}
+		for j, s := range g.Trials {
+			t := htmlTrial{
+				Scenario: s,
+				Anchor:   anchor(g.Index[j]),
+				Title:    scenarioTitle(s),
+				Outcome:  outcome(s),
+				Chart:    buildChart(s),
+				Checks:   failedFirst(s.Checks),
+				Knobs:    kvs(s.Knobs),
+			}
+			for _, m := range metricRows(s.Metrics) {
+				if m.Value == absent {
+					t.Absent = append(t.Absent, m.Name)
+				} else {
+					t.Rows = append(t.Rows, m)
+				}
+			}
+			for _, e := range s.Timeline {
+				t.Events = append(t.Events, htmlEvent{At: fmtSeconds3(e.Seconds()), Kind: string(e.Kind), Object: e.Object, Detail: describe(e)})
+			}
+			hg.Trials = append(hg.Trials, t)
+		}
+		pg.Groups = append(pg.Groups, hg)
+	}
+	return pg
+}
+
+func anchor(i int) string { return fmt.Sprintf("scenario-%d", i+1) }
+
+func kvs(m map[string]string) []kv {
+	out := make([]kv, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, kv{k, m[k]})
+	}
+	return out
+}
+
+// fmtSeconds3 formats an event offset to the millisecond.
+func fmtSeconds3(v float64) string { return fmt.Sprintf("%.3f", v) }

@@ -1,0 +1,221 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/scalebench/scalebench/results"
+)
+
+// WriteMarkdown writes a GitHub-flavoured Markdown summary of r, meant for
+// $GITHUB_STEP_SUMMARY: a heading with the run id, provider and what was
+// emulated; a summary table of every scenario trial (absent metrics as "–");
+// then per scenario an aggregate over its trials (when it ran more than
+// one), and per trial its error, checks (failed first), steps and knobs.
+// The timeline itself is left to report.json and report.html.
+func WriteMarkdown(w io.Writer, r results.Report) error {
+	bw := bufio.NewWriter(w)
+	md := mdWriter{w: bw}
+	md.report(r)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("reports: write markdown: %w", err)
+	}
+	return nil
+}
+
+type mdWriter struct{ w *bufio.Writer }
+
+func (m mdWriter) p(format string, args ...any) { fmt.Fprintf(m.w, format, args...) }
+
+func (m mdWriter) report(r results.Report) {
+	verdict := "❌ FAIL"
+	if r.Passed() {
+		verdict = "✅ PASS"
+	}
+	m.p("# scalebench run %s — %s\n\n", mdCode(r.RunID), verdict)
+	env := r.Environment
+	m.p("- **Provider:** %s", mdText(env.Provider))
+	if env.KubernetesVersion != "" {
+		m.p(" · Kubernetes %s", mdText(env.KubernetesVersion))
+	}
+	m.p("\n")
+	if len(env.Emulated) > 0 {
+		parts := make([]string, len(env.Emulated))
+		for i, e := range env.Emulated {
+			parts[i] = mdText(e)
+		}
+		m.p("- **Emulated:** %s\n", strings.Join(parts, "; "))
+	} else {
+		m.p("- **Emulated:** nothing (all components real)\n")
+	}
+	if !r.StartedAt.IsZero() {
+		m.p("- **Started:** %s", r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+		if !r.FinishedAt.IsZero() {
+			m.p(" · **duration** %s s", fmtSeconds(r.FinishedAt.Sub(r.StartedAt).Seconds()))
+		}
+		m.p("\n")
+	}
+	if len(env.Components) > 0 {
+		var cs []string
+		for _, k := range sortedKeys(env.Components) {
+			cs = append(cs, mdText(k)+" "+mdText(env.Components[k]))
+		}
+		m.p("- **Components:** %s\n", strings.Join(cs, ", "))
+	}
+	h := env.Host
+	m.p("- **Host:** %s/%s, %d CPUs, %s\n\n", mdText(h.OS), mdText(h.Arch), h.CPUs, mdText(h.GoVersion))
+
+	if len(r.Scenarios) == 0 {
+		m.p("_No scenarios ran._\n")
+		return
+	}
+	m.summary(r.Scenarios)
+	for _, g := range groups(r.Scenarios) {
+		m.group(g)
+	}
+	if len(env.Knobs) > 0 {
+		m.p("## Cluster knobs\n\n")
+		m.knobs(env.Knobs)
+	}
+}
+
+func (m mdWriter) summary(ss []results.Scenario) {
+	m.p("| scenario | trial | autoscaler | result |")
+	for _, c := range summaryColumns {
+		m.p(" %s |", c.Header)
+	}
+	m.p("\n|---|---:|---|---|")
+	for range summaryColumns {
+		m.p("---:|")
+	}
+	m.p("\n")
+	for _, s := range ss {
+		trial := absent
+		if s.Trial > 0 {
+			trial = fmt.Sprint(s.Trial)
+		}
+		m.p("| %s | %s | %s | %s |", mdText(s.Name), trial, mdText(s.Autoscaler), mdOutcome(s))
+		for _, c := range summaryColumns {
+			m.p(" %s |", c.cell(s.Metrics))
+		}
+		m.p("\n")
+	}
+	m.p("\n")
+}
+
+func (m mdWriter) group(g group) {
+	multi := len(g.Trials) > 1
+	if multi {
+		m.p("## %s — %d/%d trials passed\n\n", mdText(g.Name), passedTrials(g.Trials), len(g.Trials))
+		if d := g.Trials[0].Description; d != "" {
+			m.p("%s\n\n", mdText(d))
+		}
+		if aggs := aggregates(g.Trials); len(aggs) > 0 {
+			m.p("**Across %d trials**\n\n| metric | n | median | min | max |\n|---|---:|---:|---:|---:|\n", len(g.Trials))
+			for _, a := range aggs {
+				m.p("| %s | %d | %s | %s | %s |\n", a.Metric, a.N, a.Median, a.Min, a.Max)
+			}
+			m.p("\n")
+		}
+	}
+	for _, s := range g.Trials {
+		if multi {
+			m.p("### Trial %d — %s\n\n", s.Trial, mdOutcome(s))
+		} else {
+			m.p("## %s — %s\n\n", mdText(scenarioTitle(s)), mdOutcome(s))
+			if s.Description != "" {
+				m.p("%s\n\n", mdText(s.Description))
+			}
+		}
+		m.trial(s)
+	}
+}
+
+func (m mdWriter) trial(s results.Scenario) {
+	m.p("Autoscaler: **%s**\n\n", mdText(s.Autoscaler))
+	if s.Error != "" {
+		m.p("> [!CAUTION]\n> **Harness error:** %s\n\n", mdLines(s.Error, "> "))
+	}
+	if len(s.Checks) > 0 {
+		m.p("**Checks**\n\n")
+		for _, c := range failedFirst(s.Checks) {
+			mark := "✅"
+			if !c.Passed {
+				mark = "❌"
+			}
+			m.p("- %s **%s**", mark, mdText(c.Name))
+			if c.Detail != "" {
+				m.p(" — %s", mdLines(c.Detail, "  "))
+			}
+			m.p("\n")
+		}
+		m.p("\n")
+	}
+	if len(s.Steps) > 0 {
+		m.p("**Steps**\n\n| at s | replicas |\n|---:|---|\n")
+		for _, st := range s.Steps {
+			m.p("| %s | %d → %d |\n", fmtAt(st.AtSeconds), st.From, st.To)
+		}
+		m.p("\n")
+	} else {
+		m.p("_No scale steps._\n\n")
+	}
+	if len(s.Knobs) > 0 {
+		m.p("<details><summary>Knobs</summary>\n\n")
+		m.knobs(s.Knobs)
+		m.p("</details>\n\n")
+	}
+}
+
+func (m mdWriter) knobs(k map[string]string) {
+	m.p("| knob | value |\n|---|---|\n")
+	for _, key := range sortedKeys(k) {
+		m.p("| %s | %s |\n", mdText(key), mdText(k[key]))
+	}
+	m.p("\n")
+}
+
+func mdOutcome(s results.Scenario) string {
+	switch outcome(s) {
+	case "pass":
+		return "✅ pass"
+	case "error":
+		return "💥 error"
+	}
+	return "❌ fail"
+}
+
+// mdReplacer escapes what Markdown (and GitHub's HTML sanitiser) would
+// otherwise interpret, including the table cell separator.
+var mdReplacer = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`,
+	`<`, `&lt;`, `>`, `&gt;`, `|`, `\|`, "\r", "", "\n", " ",
+)
+
+// mdText escapes s for a single Markdown line or table cell.
+func mdText(s string) string { return mdReplacer.Replace(s) }
+
+// mdLines escapes s and continues its lines with prefix (a quote or a list
+// item indentation) using hard line breaks.
+func mdLines(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = mdText(l)
+	}
+	return strings.Join(lines, "<br>\n"+prefix)
+}
+
+// mdCode puts s in a code span, choosing a fence the text does not contain.
+func mdCode(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
