@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/timeline"
@@ -149,11 +150,12 @@ type rawMarker struct {
 	Title string
 }
 
-// collect extracts the series of s's timeline. When several Deployments or
-// autoscalers were recorded, the one with the most events is charted.
+// collect extracts the series of s's timeline. When several Deployments were
+// recorded, the one whose spec.replicas changes are the scenario's Steps is
+// charted; when several autoscalers were, the one with the most events.
 func collect(s results.Scenario) chartData {
 	d := chartData{End: span(s)}
-	dep := busiest(s.Timeline, timeline.KindDeployment)
+	dep := scaledDeployment(s)
 	hpa := busiest(s.Timeline, timeline.KindAutoscaler)
 	for _, e := range s.Timeline {
 		t := e.Seconds()
@@ -227,6 +229,28 @@ func collect(s results.Scenario) chartData {
 	return d
 }
 
+// scaledDeployment is the Deployment object that matches the most of s's
+// Steps (an event at the step's time with spec.replicas at its To), the
+// busiest one on ties.
+func scaledDeployment(s results.Scenario) string {
+	matched := map[string]int{}
+	for _, st := range s.Steps {
+		at := time.Duration(math.Round(st.AtSeconds * float64(time.Second)))
+		for _, e := range s.Timeline {
+			if e.Deployment != nil && e.Deployment.Spec == st.To && (e.At-at).Abs() < time.Millisecond {
+				matched[e.Object]++
+			}
+		}
+	}
+	best, bestN := busiest(s.Timeline, timeline.KindDeployment), 0
+	for _, e := range s.Timeline {
+		if n := matched[e.Object]; e.Deployment != nil && n > bestN {
+			best, bestN = e.Object, n
+		}
+	}
+	return best
+}
+
 // busiest is the Object with the most events of kind k (first seen on ties).
 func busiest(evs []timeline.Event, k timeline.Kind) string {
 	counts := map[string]int{}
@@ -287,9 +311,9 @@ func buildChart(s results.Scenario) chartModel {
 	}
 	if len(d.Rate) > 0 {
 		a := rightAxis{class: clsRate, label: "throughput (req/s)", format: plainTick, scale: 1,
-			lines: []rightLine{{name: "throughput (req/s)", class: clsRate, pts: d.Rate, area: true}}}
+			lines: []rightLine{{name: "requests/s", class: clsRate, pts: d.Rate, area: true}}}
 		if len(d.Errors) > 0 {
-			a.lines = append(a.lines, rightLine{name: "errors (req/s)", class: clsErrors, pts: d.Errors, area: true})
+			a.lines = append(a.lines, rightLine{name: "errors/s", class: clsErrors, pts: d.Errors, area: true})
 		}
 		axes = append(axes, a)
 	}
