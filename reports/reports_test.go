@@ -317,3 +317,13 @@ func TestAggregates(t *testing.T) {
 		t.Errorf("aggregates = %+v, want %+v", aggs, want)
 	}
 }
+
+func TestEmptyReportRenders(t *testing.T) {
+	if err := WriteAll(t.TempDir(), results.Report{RunID: "nothing-ran"}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, results.Report{RunID: "nothing-ran"}); err != nil || !strings.Contains(buf.String(), "No scenarios ran") {
+		t.Errorf("markdown for an empty run: %v\n%s", err, buf.String())
+	}
+}
