@@ -1,0 +1,216 @@
+package load
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Second is the load of one second of an attack, keyed by request start:
+// Index i covers requests that started in [i s, i+1 s). Latency percentiles
+// are exact (nearest rank over every latency of the second) and include
+// failed requests, as bombardier's do; they are zero when Requests is 0.
+type Second struct {
+	Index     int
+	Requests  int
+	Successes int
+	Errors    int
+	// ErrorsByKind counts failures by kind; nil when there were none.
+	ErrorsByKind       map[ErrorKind]int
+	Bytes              int64
+	P50, P90, P99, Max time.Duration
+}
+
+// Summary is the whole-run result of an attack.
+type Summary struct {
+	// Started is the wall-clock time at offset 0 (zero when unknown, e.g.
+	// from an Accumulator fed without it).
+	Started   time.Time
+	Requests  int64
+	Successes int64
+	Errors    int64
+	// ErrorsByKind counts failures by kind; nil when there were none.
+	ErrorsByKind map[ErrorKind]int64
+	Bytes        int64
+	// Duration is from offset 0 to the completion of the last request.
+	Duration time.Duration
+	// RPS is Requests / Duration.
+	RPS                      float64
+	Mean, P50, P90, P99, Max time.Duration
+	// Missed counts paced requests skipped because every worker was busy
+	// (see Options.Rate). Always zero without a rate.
+	Missed int64
+	// Dropped counts results not passed to the result callback because it
+	// fell too far behind; they are still in this summary.
+	Dropped int64
+}
+
+// ErrorRate is Errors / Requests (0 without requests).
+func (s Summary) ErrorRate() float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return float64(s.Errors) / float64(s.Requests)
+}
+
+// bucket is the mutable state of one second.
+type bucket struct {
+	requests, successes int
+	kinds               [numKinds]int
+	bytes               int64
+	lat                 []time.Duration
+	sorted              bool
+}
+
+func (b *bucket) add(r *Result) {
+	b.requests++
+	k := r.Err.index()
+	b.kinds[k]++
+	if k == 0 {
+		b.successes++
+	}
+	b.bytes += r.Bytes
+	b.lat = append(b.lat, r.Latency)
+	b.sorted = false
+}
+
+func (b *bucket) merge(o *bucket) {
+	b.requests += o.requests
+	b.successes += o.successes
+	for i := range b.kinds {
+		b.kinds[i] += o.kinds[i]
+	}
+	b.bytes += o.bytes
+	b.lat = append(b.lat, o.lat...)
+	b.sorted = false
+}
+
+// Accumulator folds results into per-second buckets and a whole-run summary.
+// It keeps every latency (8 bytes per request) so percentiles are exact. The
+// zero value is ready to use; it is not safe for concurrent use.
+type Accumulator struct {
+	secs []bucket
+	// end is the latest Start+Latency seen.
+	end time.Duration
+}
+
+// Add folds one result in. Results may arrive in any order; a negative Start
+// counts in second 0.
+func (a *Accumulator) Add(r Result) { a.add(&r) }
+
+func (a *Accumulator) add(r *Result) {
+	i := 0
+	if r.Start > 0 {
+		i = int(r.Start / time.Second)
+	}
+	if i >= len(a.secs) {
+		a.secs = append(a.secs, make([]bucket, i+1-len(a.secs))...)
+	}
+	a.secs[i].add(r)
+	if e := r.Start + r.Latency; e > a.end {
+		a.end = e
+	}
+}
+
+// merge folds another accumulator in.
+func (a *Accumulator) merge(o *Accumulator) {
+	if len(o.secs) > len(a.secs) {
+		a.secs = append(a.secs, make([]bucket, len(o.secs)-len(a.secs))...)
+	}
+	for i := range o.secs {
+		a.secs[i].merge(&o.secs[i])
+	}
+	a.end = max(a.end, o.end)
+}
+
+// Seconds returns one Second per second from 0 to the last second with a
+// request, empty seconds included, so a timeline has no gaps.
+func (a *Accumulator) Seconds() []Second {
+	out := make([]Second, len(a.secs))
+	for i := range a.secs {
+		b := &a.secs[i]
+		s := Second{
+			Index:     i,
+			Requests:  b.requests,
+			Successes: b.successes,
+			Errors:    b.requests - b.successes,
+			Bytes:     b.bytes,
+		}
+		for k := 1; k < numKinds; k++ {
+			if b.kinds[k] > 0 {
+				if s.ErrorsByKind == nil {
+					s.ErrorsByKind = make(map[ErrorKind]int)
+				}
+				s.ErrorsByKind[kindAt(k)] = b.kinds[k]
+			}
+		}
+		if !b.sorted {
+			slices.Sort(b.lat)
+			b.sorted = true
+		}
+		s.P50, s.P90, s.P99 = percentile(b.lat, 0.50), percentile(b.lat, 0.90), percentile(b.lat, 0.99)
+		if n := len(b.lat); n > 0 {
+			s.Max = b.lat[n-1]
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// Summary returns the whole-run summary of what was added. Started, Missed
+// and Dropped are zero: only the generator knows them.
+func (a *Accumulator) Summary() Summary {
+	var s Summary
+	var kinds [numKinds]int64
+	n := 0
+	for i := range a.secs {
+		n += len(a.secs[i].lat)
+	}
+	all := make([]time.Duration, 0, n)
+	var sum time.Duration
+	for i := range a.secs {
+		b := &a.secs[i]
+		s.Requests += int64(b.requests)
+		s.Successes += int64(b.successes)
+		s.Bytes += b.bytes
+		for k := range b.kinds {
+			kinds[k] += int64(b.kinds[k])
+		}
+		for _, l := range b.lat {
+			sum += l
+		}
+		all = append(all, b.lat...)
+	}
+	s.Errors = s.Requests - s.Successes
+	for k := 1; k < numKinds; k++ {
+		if kinds[k] > 0 {
+			if s.ErrorsByKind == nil {
+				s.ErrorsByKind = make(map[ErrorKind]int64)
+			}
+			s.ErrorsByKind[kindAt(k)] = kinds[k]
+		}
+	}
+	slices.Sort(all)
+	s.P50, s.P90, s.P99 = percentile(all, 0.50), percentile(all, 0.90), percentile(all, 0.99)
+	if len(all) > 0 {
+		s.Max = all[len(all)-1]
+		s.Mean = sum / time.Duration(len(all))
+	}
+	s.Duration = a.end
+	if a.end > 0 {
+		s.RPS = float64(s.Requests) / a.end.Seconds()
+	}
+	return s
+}
+
+// percentile is the nearest-rank percentile of sorted: the smallest value
+// with at least p of the values at or below it.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p*float64(n) - 1e-9)) // tolerate float noise at exact ranks
+	rank = min(max(rank, 1), n)
+	return sorted[rank-1]
+}
