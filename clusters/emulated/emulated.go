@@ -1,0 +1,277 @@
+// Package emulated is the emulated cluster provider: a real Kubernetes
+// control plane (kube-apiserver, controller-manager with the HPA, scheduler,
+// etcd) started by kwokctl from locally built binaries, KWOK nodes, the real
+// metrics-server, KEDA (operator, metrics adapter, admission webhooks) and
+// spin-operator as local processes, and an emulated data plane for the Spin
+// app pods. No container runtime, no images, no internet.
+//
+// What is emulated: kubelets and nodes (KWOK: pods become Running/Ready after
+// configurable stage delays, CPU usage comes from pod annotations), and the
+// Spin apps themselves (package dataplane). Everything that decides scaling —
+// HPA controller, metrics pipeline, KEDA — is the real code.
+package emulated
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/emulated/components"
+)
+
+// Provider creates emulated clusters. The zero value is usable.
+type Provider struct {
+	// Builder supplies the component binaries and module sources; nil means a
+	// components.Builder with the default cache and versions. Create builds
+	// whatever is not cached (minutes, once per version).
+	Builder *components.Builder
+	// NodeShape sizes each of the three nodes; zero means DefaultNodeShape.
+	NodeShape NodeShape
+	// PodTiming sets the pods' default start-up delays; nil means
+	// DefaultPodTiming. Pods override them with the Annotation* annotations.
+	PodTiming *PodTiming
+	// HPA holds the controller-manager's HPA settings; zero fields take the
+	// Kubernetes defaults (DefaultHPASettings).
+	HPA HPASettings
+	// IngressAddr is where the data plane's HTTP ingress listens; "" means
+	// 127.0.0.1:8081 (the docs' load balancer port).
+	IngressAddr string
+	// ReadyTimeout bounds Create once the binaries are there; 0 means 3 min.
+	ReadyTimeout time.Duration
+}
+
+var _ clusters.Provider = (*Provider)(nil)
+
+// HPASettings are kube-controller-manager's horizontal-pod-autoscaler flags.
+type HPASettings struct {
+	SyncPeriod              time.Duration
+	DownscaleStabilization  time.Duration
+	Tolerance               float64
+	CPUInitializationPeriod time.Duration
+	InitialReadinessDelay   time.Duration
+}
+
+// DefaultHPASettings are Kubernetes' defaults; the provider passes them
+// explicitly so the values in force are the values reported.
+var DefaultHPASettings = HPASettings{
+	SyncPeriod:              15 * time.Second,
+	DownscaleStabilization:  5 * time.Minute,
+	Tolerance:               0.1,
+	CPUInitializationPeriod: 5 * time.Minute,
+	InitialReadinessDelay:   30 * time.Second,
+}
+
+func (h HPASettings) withDefaults() HPASettings {
+	d := DefaultHPASettings
+	if h.SyncPeriod > 0 {
+		d.SyncPeriod = h.SyncPeriod
+	}
+	if h.DownscaleStabilization > 0 {
+		d.DownscaleStabilization = h.DownscaleStabilization
+	}
+	if h.Tolerance > 0 {
+		d.Tolerance = h.Tolerance
+	}
+	if h.CPUInitializationPeriod > 0 {
+		d.CPUInitializationPeriod = h.CPUInitializationPeriod
+	}
+	if h.InitialReadinessDelay > 0 {
+		d.InitialReadinessDelay = h.InitialReadinessDelay
+	}
+	return d
+}
+
+// controllerManagerArgs renders the HPA settings as kube-controller-manager flags.
+func (h HPASettings) controllerManagerArgs() [][2]string {
+	return [][2]string{
+		{"horizontal-pod-autoscaler-sync-period", h.SyncPeriod.String()},
+		{"horizontal-pod-autoscaler-downscale-stabilization", h.DownscaleStabilization.String()},
+		{"horizontal-pod-autoscaler-tolerance", fmt.Sprint(h.Tolerance)},
+		{"horizontal-pod-autoscaler-cpu-initialization-period", h.CPUInitializationPeriod.String()},
+		{"horizontal-pod-autoscaler-initial-readiness-delay", h.InitialReadinessDelay.String()},
+	}
+}
+
+// metricsServerResolution is kwokctl's (fixed) metrics-server --metric-resolution.
+const metricsServerResolution = 15 * time.Second
+
+// Name is "emulated".
+func (p *Provider) Name() string { return "emulated" }
+
+// Create brings up an emulated cluster. On failure everything started so far
+// is torn down (unless opts.Keep) and the error names the step.
+func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.Cluster, error) {
+	c, err := p.CreateCluster(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// requiredBinaries are the component binaries an emulated cluster runs.
+var requiredBinaries = []string{
+	components.KubeAPIServer, components.KubeControllerManager, components.KubeScheduler,
+	components.Kubectl, components.EtcdBinary, components.KwokBinary, components.Kwokctl,
+	components.MetricsServerBinary,
+	components.KEDAOperator, components.KEDAAdapter, components.KEDAWebhooks,
+	components.SpinOperatorBinary,
+}
+
+// CreateCluster is Create with the concrete type, for callers that use
+// StopComponent and the other emulated-only methods.
+func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ *Cluster, err error) {
+	if opts.WorkDir == "" {
+		return nil, errors.New("emulated: create: Options.WorkDir is empty")
+	}
+	workDir, err := filepath.Abs(opts.WorkDir)
+	if err != nil {
+		return nil, fmt.Errorf("emulated: create: work dir: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	name := opts.Name
+	if name == "" {
+		name = "scalebench"
+	}
+	logger = logger.With("provider", "emulated", "cluster", name)
+
+	builder := p.Builder
+	if builder == nil {
+		builder = &components.Builder{Logger: logger, Progress: opts.Progress}
+	}
+	c := &Cluster{
+		name:     name,
+		kwokName: kwokClusterName(name),
+		runID:    opts.RunID,
+		workDir:  workDir,
+		logger:   logger,
+		progress: opts.Progress,
+		keep:     opts.Keep,
+		versions: resolvedVersions(builder.Versions),
+		hpa:      p.HPA.withDefaults(),
+		shape:    p.NodeShape,
+		timing:   DefaultPodTiming,
+		specs:    map[string]specEntry{},
+	}
+	if c.shape.CPU.IsZero() && c.shape.Memory.IsZero() && c.shape.Pods == 0 {
+		c.shape = DefaultNodeShape
+	}
+	if p.PodTiming != nil {
+		c.timing = *p.PodTiming
+	}
+	c.ingressAddr = p.IngressAddr
+	if c.ingressAddr == "" {
+		c.ingressAddr = "127.0.0.1:8081"
+	}
+
+	// Binaries first, outside the ready timeout: a cold build takes minutes.
+	start := time.Now()
+	bins, err := builder.Ensure(ctx, requiredBinaries...)
+	if err != nil {
+		return nil, fmt.Errorf("emulated: create %q: component binaries: %w", name, err)
+	}
+	c.bins = bins
+	c.timings.Binaries = time.Since(start)
+
+	readyTimeout := p.ReadyTimeout
+	if readyTimeout <= 0 {
+		readyTimeout = 3 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+
+	// From here on, a failure (or a panic) tears down what was started.
+	ok := false
+	defer func() {
+		if ok {
+			return
+		}
+		if c.keep {
+			c.progressf("emulated cluster %q failed to start; kept for debugging, kubeconfig %s", name, c.kubeconfig)
+			if c.sup != nil {
+				c.sup.Release()
+			}
+			return
+		}
+		tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer tcancel()
+		if terr := c.teardown(tctx); terr != nil {
+			err = errors.Join(err, fmt.Errorf("emulated: teardown after failed create: %w", terr))
+		}
+	}()
+
+	if err := c.start(ctx, builder); err != nil {
+		return nil, fmt.Errorf("emulated: create %q: %w", name, err)
+	}
+	ok = true
+	return c, nil
+}
+
+// resolvedVersions fills empty fields from the defaults, as the builder does.
+func resolvedVersions(v components.Versions) components.Versions {
+	d := components.DefaultVersions()
+	for _, f := range []struct{ val, def *string }{
+		{&v.Kubernetes, &d.Kubernetes}, {&v.Etcd, &d.Etcd}, {&v.Kwok, &d.Kwok},
+		{&v.MetricsServer, &d.MetricsServer}, {&v.KEDA, &d.KEDA}, {&v.SpinOperator, &d.SpinOperator},
+		{&v.HTTPAddOn, &d.HTTPAddOn}, {&v.Goaws, &d.Goaws},
+	} {
+		if *f.val == "" {
+			*f.val = *f.def
+		}
+		if *f.val != "" && (*f.val)[0] != 'v' {
+			*f.val = "v" + *f.val
+		}
+	}
+	return v
+}
+
+// moduleDirs looks up the module sources the cluster reads assets from.
+func moduleDirs(ctx context.Context, b *components.Builder, names ...string) (map[string]string, error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		out  = map[string]string{}
+		errs []error
+	)
+	for _, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dir, err := b.ModuleDir(ctx, n)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			out[n] = dir
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func (c *Cluster) progressf(format string, args ...any) {
+	if c.progress == nil {
+		return
+	}
+	c.progressMu.Lock()
+	defer c.progressMu.Unlock()
+	fmt.Fprintf(c.progress, format+"\n", args...)
+}
+
+// writeFile writes data to path, creating its directory.
+func writeFile(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, perm)
+}

@@ -1,0 +1,451 @@
+package emulated
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+func TestRenderKwokctlConfig(t *testing.T) {
+	p := kwokctlParams{
+		KubeVersion: "v1.35.4", KwokVersion: "v0.8.0",
+		KubeAPIServer: "/b/kube-apiserver", KubeControllerManager: "/b/kcm", KubeScheduler: "/b/ks",
+		Kwok: "/b/kwok", Etcd: "/b/etcd", MetricsServer: "/b/ms", Kubectl: "/b/kubectl",
+		MetricsServerManifests: "/m/manifests/base",
+		Ports:                  kwokctlPorts{APIServer: 1, Etcd: 2, EtcdPeer: 3, KwokController: 4, MetricsServer: 5, ControllerManager: 6, Scheduler: 7},
+		ControllerManagerArgs:  DefaultHPASettings.controllerManagerArgs(),
+		Stages:                 [][]byte{[]byte("kind: Stage\nmetadata:\n  name: a\n"), []byte("kind: Metric\nmetadata:\n  name: b\n")},
+	}
+	out, err := renderKwokctlConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := decodeYAML(out)
+	if err != nil {
+		t.Fatalf("rendered config does not decode: %v\n%s", err, out)
+	}
+	if len(docs) != 3 || docs[0].GetKind() != "KwokctlConfiguration" || docs[1].GetKind() != "Stage" || docs[2].GetKind() != "Metric" {
+		t.Fatalf("documents = %v", kinds(docs))
+	}
+	opts, _, _ := unstructured.NestedMap(docs[0].Object, "options")
+	want := map[string]any{
+		"runtime": "binary", "bindAddress": "127.0.0.1", "kubeVersion": "v1.35.4",
+		"kubeApiserverBinary": "/b/kube-apiserver", "kubeControllerManagerBinary": "/b/kcm",
+		"kubeSchedulerBinary": "/b/ks", "kwokControllerBinary": "/b/kwok", "etcdBinary": "/b/etcd",
+		"metricsServerBinary": "/b/ms", "kubectlBinary": "/b/kubectl", "enableMetricsServer": true,
+		"kubeApiserverPort": int64(1), "kwokControllerPort": int64(4), "metricsServerPort": int64(5),
+	}
+	for k, v := range want {
+		if fmt.Sprint(opts[k]) != fmt.Sprint(v) {
+			t.Errorf("options.%s = %#v, want %#v", k, opts[k], v)
+		}
+	}
+	if m, _ := opts["metricsServerManifests"].([]any); len(m) != 1 || m[0] != "/m/manifests/base" {
+		t.Errorf("metricsServerManifests = %v", opts["metricsServerManifests"])
+	}
+	patches, _, _ := unstructured.NestedSlice(docs[0].Object, "componentsPatches")
+	if len(patches) != 1 || !strings.Contains(string(out), "key: horizontal-pod-autoscaler-sync-period\n    value: 15s") {
+		t.Errorf("controller-manager patch missing:\n%s", out)
+	}
+
+	p.Kwok = ""
+	if _, err := renderKwokctlConfig(p); err == nil || !strings.Contains(err.Error(), "kwok") {
+		t.Errorf("missing binary accepted: %v", err)
+	}
+}
+
+func kinds(objs []*unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.GetKind())
+	}
+	return out
+}
+
+// fakeKwokModule lays out the files kwokStages reads, with synthetic stages.
+func fakeKwokModule(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	stage := func(name string) string {
+		return `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: ` + name + `
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  delay:
+    durationMilliseconds: 1000
+    durationFrom:
+      expressionFrom: '.metadata.annotations["` + name + `.stage.kwok.x-k8s.io/delay"]'
+    jitterDurationMilliseconds: 5000
+    jitterDurationFrom:
+      expressionFrom: '.metadata.annotations["` + name + `.stage.kwok.x-k8s.io/jitter-delay"]'
+  next: {}
+`
+	}
+	files := map[string]string{
+		"kustomize/stage/node/fast/node-initialize.yaml":                           "kind: Stage\nmetadata:\n  name: node-initialize\n",
+		"kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml": "kind: Stage\nmetadata:\n  name: node-heartbeat-with-lease\n",
+		"kustomize/stage/pod/general/kustomization.yaml":                           "resources:\n- pod-create.yaml\n- pod-ready.yaml\n- pod-delete.yaml\n",
+		"kustomize/stage/pod/general/pod-create.yaml":                              stage("pod-create"),
+		"kustomize/stage/pod/general/pod-ready.yaml":                               stage("pod-ready"),
+		"kustomize/stage/pod/general/pod-delete.yaml":                              stage("pod-delete"),
+		"kustomize/metrics/usage/usage-from-annotation.yaml":                       "kind: ClusterResourceUsage\nmetadata:\n  name: usage-from-annotation\n",
+		"kustomize/metrics/resource/metrics-resource.yaml":                         "kind: Metric\nmetadata:\n  name: metrics-resource\n",
+	}
+	for name, body := range files {
+		if err := writeFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestKwokStagesSetsExactDefaultDelays(t *testing.T) {
+	docs, err := kwokStages(fakeKwokModule(t), PodTiming{CreateDelay: 250 * time.Millisecond, ReadyDelay: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	delays := map[string]map[string]any{}
+	for _, d := range docs {
+		var m map[string]any
+		if err := yaml.Unmarshal(d, &m); err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{Object: m}
+		names = append(names, u.GetName())
+		delay, _, _ := unstructured.NestedMap(m, "spec", "delay")
+		delays[u.GetName()] = delay
+	}
+	wantNames := []string{"node-initialize", "node-heartbeat-with-lease", "pod-create", "pod-ready", "pod-delete", "usage-from-annotation", "metrics-resource"}
+	if !slices.Equal(names, wantNames) {
+		t.Fatalf("stages = %v, want %v", names, wantNames)
+	}
+	for name, ms := range map[string]int64{"pod-create": 250, "pod-ready": 2000} {
+		d := delays[name]
+		if fmt.Sprint(d["durationMilliseconds"]) != fmt.Sprint(ms) {
+			t.Errorf("%s duration = %v, want %d", name, d["durationMilliseconds"], ms)
+		}
+		if _, ok := d["jitterDurationMilliseconds"]; ok {
+			t.Errorf("%s keeps its default jitter", name)
+		}
+		if d["durationFrom"] == nil || d["jitterDurationFrom"] == nil {
+			t.Errorf("%s lost its per-pod annotations: %v", name, d)
+		}
+	}
+	if fmt.Sprint(delays["pod-delete"]["jitterDurationMilliseconds"]) != "5000" {
+		t.Errorf("pod-delete was changed: %v", delays["pod-delete"])
+	}
+}
+
+// kwokModuleDir finds the real kwok module in the module cache, if present.
+func kwokModuleDir(t *testing.T) string {
+	modCache := os.Getenv("GOMODCACHE")
+	if modCache == "" {
+		gopath := os.Getenv("GOPATH")
+		if gopath == "" {
+			home, _ := os.UserHomeDir()
+			gopath = filepath.Join(home, "go")
+		}
+		modCache = filepath.Join(gopath, "pkg", "mod")
+	}
+	dir := filepath.Join(modCache, "sigs.k8s.io", "kwok@v0.8.0")
+	if _, err := os.Stat(filepath.Join(dir, podGeneralDir)); err != nil {
+		t.Skipf("kwok v0.8.0 module source not in the module cache (%v)", err)
+	}
+	return dir
+}
+
+// The annotation names the provider documents are the ones kwok's general
+// pod stages read.
+func TestKwokGeneralStagesUseDocumentedAnnotations(t *testing.T) {
+	dir := kwokModuleDir(t)
+	docs, err := kwokStages(dir, DefaultPodTiming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := string(slices.Concat(docs...))
+	for _, a := range []string{AnnotationPodCreateDelay, AnnotationPodCreateJitterDelay, AnnotationPodReadyDelay, AnnotationPodReadyJitterDelay, AnnotationPodDeleteDelay, AnnotationUsageCPU, AnnotationUsageMemory} {
+		if !strings.Contains(all, `["`+a+`"]`) {
+			t.Errorf("no kwok stage reads annotation %q", a)
+		}
+	}
+}
+
+func TestNodeObject(t *testing.T) {
+	nodes := clusterNodes()
+	if len(nodes) != 3 || !nodes[0].Server || nodes[1].Server || nodes[2].Server {
+		t.Fatalf("nodes = %+v, want one server and two agents", nodes)
+	}
+	n := nodeObject(nodes[1], DefaultNodeShape, "run-1")
+	if n.Name != "scalebench-agent-0" || n.Labels[LabelRunID] != "run-1" || n.Labels["type"] != "kwok" {
+		t.Errorf("metadata = %+v", n.ObjectMeta)
+	}
+	if got := n.Annotations["metrics.k8s.io/resource-metrics-path"]; got != "/metrics/nodes/scalebench-agent-0/metrics/resource" {
+		t.Errorf("resource metrics path = %q", got)
+	}
+	if n.Annotations["kwok.x-k8s.io/node"] != "fake" {
+		t.Errorf("kwok annotation missing")
+	}
+	if len(n.Spec.Taints) != 0 {
+		t.Errorf("taints = %v", n.Spec.Taints)
+	}
+	var ip string
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			ip = a.Address
+		}
+	}
+	if ip != "127.0.0.1" {
+		t.Errorf("InternalIP = %q, want loopback (metrics-server must reach kwok)", ip)
+	}
+	// 20 replicas of 100m/400Mi plus system pods fit on one node.
+	need := resource.MustParse("2100m")
+	if n.Status.Allocatable.Cpu().Cmp(need) < 0 {
+		t.Errorf("cpu %v too small", n.Status.Allocatable.Cpu())
+	}
+	mem := resource.MustParse("8500Mi")
+	if n.Status.Allocatable.Memory().Cmp(mem) < 0 {
+		t.Errorf("memory %v too small", n.Status.Allocatable.Memory())
+	}
+	if n.Status.Allocatable.Pods().Value() < 110 {
+		t.Errorf("pods %v too few", n.Status.Allocatable.Pods())
+	}
+}
+
+// The certificates pass the checks KEDA's cert rotator (cert-controller)
+// makes before it would regenerate them and exit the operator.
+func TestGenerateKEDACertsPassRotatorChecks(t *testing.T) {
+	names := kedaCertDNSNames()
+	certs, err := generateKEDACerts(time.Now(), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := parseCert(t, certs.CACert)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	lookahead := time.Now().Add(90 * 24 * time.Hour)
+	// validCACert: the CA verifies against itself for DNS name "KEDA".
+	if _, err := ca.Verify(x509.VerifyOptions{DNSName: kedaCAName, Roots: pool, CurrentTime: lookahead}); err != nil {
+		t.Errorf("CA fails the rotator's check: %v", err)
+	}
+	// validServerCert: first DNS name, server and client auth.
+	srv := parseCert(t, certs.TLSCert)
+	if _, err := srv.Verify(x509.VerifyOptions{
+		DNSName: names[0], Roots: pool, CurrentTime: lookahead,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}); err != nil {
+		t.Errorf("serving cert fails the rotator's check: %v", err)
+	}
+	for _, want := range []string{
+		"keda-operator-metrics-apiserver.keda.svc", // APIService → Service name
+		"keda-admission-webhooks.keda.svc",         // webhook → Service name
+		"keda-operator.keda.svc.cluster.local",     // adapter's gRPC authority
+	} {
+		if !slices.Contains(srv.DNSNames, want) {
+			t.Errorf("SANs lack %q: %v", want, srv.DNSNames)
+		}
+	}
+	// The rotator parses ca.key as PKCS #1 before it injects the CA.
+	b, _ := pem.Decode(certs.CAKey)
+	if _, err := x509.ParsePKCS1PrivateKey(b.Bytes); err != nil {
+		t.Errorf("ca.key is not PKCS #1 RSA: %v", err)
+	}
+}
+
+func parseCert(t *testing.T, p []byte) *x509.Certificate {
+	t.Helper()
+	b, _ := pem.Decode(p)
+	if b == nil {
+		t.Fatal("no PEM block")
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+const fakeWebhooks = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: keda-admission
+webhooks:
+- name: vscaledobject.kb.io
+  admissionReviewVersions: [v1]
+  clientConfig:
+    service: {name: keda-admission-webhooks, namespace: keda, path: /validate-keda-sh-v1alpha1-scaledobject}
+  failurePolicy: Ignore
+  sideEffects: None
+- name: vscaledjob.kb.io
+  admissionReviewVersions: [v1]
+  clientConfig:
+    service: {name: keda-admission-webhooks, namespace: keda, path: /validate-keda-sh-v1alpha1-scaledjob}
+  failurePolicy: Ignore
+  sideEffects: None
+`
+
+func fakeKEDAModule(t *testing.T) string {
+	dir := t.TempDir()
+	if err := writeFile(filepath.Join(dir, "config", "webhooks", "validation_webhooks.yaml"), []byte(fakeWebhooks), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestKEDAObjects(t *testing.T) {
+	certs, err := generateKEDACerts(time.Now(), kedaCertDNSNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := kedaSetup{ModuleDir: fakeKEDAModule(t), Certs: certs, Ports: kedaPorts{AdapterSecure: 4443, Webhooks: 9443, OperatorGRPC: 9666}}
+	objs, err := k.objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKind := map[string][]*unstructured.Unstructured{}
+	for _, o := range objs {
+		byKind[o.GetKind()] = append(byKind[o.GetKind()], o)
+	}
+	caBundle := base64.StdEncoding.EncodeToString(certs.CACert)
+
+	api := byKind["APIService"][0]
+	if api.GetName() != "v1beta1.external.metrics.k8s.io" {
+		t.Errorf("APIService name %q", api.GetName())
+	}
+	if v, _, _ := unstructured.NestedString(api.Object, "spec", "caBundle"); v != caBundle {
+		t.Error("APIService lacks KEDA's caBundle")
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(api.Object, "spec", "insecureSkipTLSVerify"); found {
+		t.Error("APIService skips TLS verification: the rotator would never start the gRPC server")
+	}
+	svc, _, _ := unstructured.NestedString(api.Object, "spec", "service", "name")
+	port, _, _ := unstructured.NestedInt64(api.Object, "spec", "service", "port")
+	if port != 4443 {
+		t.Errorf("APIService port %d", port)
+	}
+	var svcs []string
+	for _, s := range byKind["Service"] {
+		typ, _, _ := unstructured.NestedString(s.Object, "spec", "type")
+		ext, _, _ := unstructured.NestedString(s.Object, "spec", "externalName")
+		if typ != "ExternalName" || ext != "127.0.0.1" {
+			t.Errorf("service %s: %s → %s", s.GetName(), typ, ext)
+		}
+		svcs = append(svcs, s.GetName())
+	}
+	if !slices.Contains(svcs, svc) || !slices.Contains(kedaCertDNSNames(), svc+".keda.svc") {
+		t.Errorf("APIService service %q is not an ExternalName service in the cert SANs (%v)", svc, svcs)
+	}
+	if !slices.Contains(svcs, "keda-admission-webhooks") {
+		t.Errorf("no keda-admission-webhooks service: %v", svcs)
+	}
+
+	sec := byKind["Secret"][0]
+	if sec.GetNamespace() != "keda" || sec.GetName() != "kedaorg-certs" {
+		t.Errorf("secret %s/%s", sec.GetNamespace(), sec.GetName())
+	}
+	for _, key := range []string{"ca.crt", "ca.key", "tls.crt", "tls.key"} {
+		if v, _, _ := unstructured.NestedString(sec.Object, "data", key); v == "" {
+			t.Errorf("secret lacks %s", key)
+		}
+	}
+
+	wh := byKind["ValidatingWebhookConfiguration"][0]
+	hooks, _, _ := unstructured.NestedSlice(wh.Object, "webhooks")
+	if len(hooks) != 2 {
+		t.Fatalf("webhooks = %d", len(hooks))
+	}
+	for _, h := range hooks {
+		m := h.(map[string]any)
+		if m["failurePolicy"] != "Fail" {
+			t.Errorf("%v failurePolicy %v", m["name"], m["failurePolicy"])
+		}
+		if p, _, _ := unstructured.NestedInt64(m, "clientConfig", "service", "port"); p != 9443 {
+			t.Errorf("%v port %d", m["name"], p)
+		}
+		if b, _, _ := unstructured.NestedString(m, "clientConfig", "caBundle"); b != caBundle {
+			t.Errorf("%v caBundle not set", m["name"])
+		}
+	}
+}
+
+func TestKEDASpecsStayOnLoopbackAndEnvIsExplicit(t *testing.T) {
+	k := kedaSetup{Operator: "/b/op", Adapter: "/b/ad", Webhooks: "/b/wh", Kubeconfig: "/kc", ClusterCA: "/ca.crt", CertDir: "/certs", Home: "/home",
+		Ports: kedaPorts{OperatorMetrics: 1, OperatorProbe: 2, OperatorGRPC: 3, AdapterSecure: 4, AdapterMetrics: 5, Webhooks: 6, WebhooksMetrics: 7, WebhooksProbe: 8}}
+	specs := k.specs()
+	if len(specs) != 3 {
+		t.Fatalf("specs = %d", len(specs))
+	}
+	op := strings.Join(specs[0].Args, " ")
+	for _, want := range []string{"--metrics-service-bind-address=127.0.0.1:3", "--health-probe-bind-address=127.0.0.1:2", "--metrics-bind-address=127.0.0.1:1", "--metrics-server-service-name=keda-operator-metrics-apiserver", "--cert-dir=/certs", "--enable-cert-rotation=true"} {
+		if !strings.Contains(op, want) {
+			t.Errorf("operator args lack %s", want)
+		}
+	}
+	ad := strings.Join(specs[1].Args, " ")
+	for _, want := range []string{"--bind-address=127.0.0.1", "--secure-port=4", "--client-ca-file=/ca.crt", "--metrics-service-address=127.0.0.1:3", "--metrics-service-grpc-authority=keda-operator.keda.svc.cluster.local"} {
+		if !strings.Contains(ad, want) {
+			t.Errorf("adapter args lack %s", want)
+		}
+	}
+	for _, s := range specs {
+		for _, e := range s.Env {
+			if strings.Contains(strings.ToUpper(e), "PROXY") {
+				t.Errorf("%s env has %s", s.Name, e)
+			}
+		}
+		if !slices.Contains(s.Env, "POD_NAMESPACE=keda") {
+			t.Errorf("%s env lacks POD_NAMESPACE", s.Name)
+		}
+	}
+}
+
+func TestKwokClusterName(t *testing.T) {
+	for in, want := range map[string]string{"Scale Bench_1": "scale-bench-1", "": "scalebench", "--x--": "x"} {
+		if got := kwokClusterName(in); got != want {
+			t.Errorf("kwokClusterName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestHPASettings(t *testing.T) {
+	h := HPASettings{SyncPeriod: 5 * time.Second}.withDefaults()
+	if h.SyncPeriod != 5*time.Second || h.DownscaleStabilization != 5*time.Minute {
+		t.Fatalf("%+v", h)
+	}
+	args := h.controllerManagerArgs()
+	if args[0] != [2]string{"horizontal-pod-autoscaler-sync-period", "5s"} {
+		t.Fatalf("%v", args)
+	}
+	k := knobs(h, DefaultPodTiming, DefaultNodeShape)
+	if k["hpa.syncPeriod"] != "5s" || k["metricsServer.metricResolution"] != "15s" {
+		t.Fatalf("knobs %v", k)
+	}
+}
+
+func TestFreePortsDistinct(t *testing.T) {
+	ports, err := freePorts(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if seen[p] || p == 0 {
+			t.Fatalf("ports %v", ports)
+		}
+		seen[p] = true
+	}
+}

@@ -1,0 +1,278 @@
+package emulated
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Pod stage annotations of kwok's "general" pod stages (kustomize/stage/pod/general
+// in the kwok module). A scenario models pod start-up latency by setting them on
+// pods (for a SpinApp: spec.podAnnotations), as Go durations ("3s") or RFC 3339
+// times:
+//
+//   - pod-create: scheduled → Pending with IP, containers "ContainerCreating";
+//   - pod-ready: Pending → Running and Ready.
+//
+// Without a jitter annotation the delay is exact. With one, kwok picks uniformly
+// in [delay, jitter-delay] — and uses jitter-delay alone when it is not larger
+// than delay.
+const (
+	AnnotationPodCreateDelay       = "pod-create.stage.kwok.x-k8s.io/delay"
+	AnnotationPodCreateJitterDelay = "pod-create.stage.kwok.x-k8s.io/jitter-delay"
+	AnnotationPodReadyDelay        = "pod-ready.stage.kwok.x-k8s.io/delay"
+	AnnotationPodReadyJitterDelay  = "pod-ready.stage.kwok.x-k8s.io/jitter-delay"
+	AnnotationPodDeleteDelay       = "pod-delete.stage.kwok.x-k8s.io/delay"
+)
+
+// Usage annotations read by kwok's "usage-from-annotation" ClusterResourceUsage:
+// the CPU and memory metrics-server reports for a pod (per container).
+const (
+	AnnotationUsageCPU    = "kwok.x-k8s.io/usage-cpu"
+	AnnotationUsageMemory = "kwok.x-k8s.io/usage-memory"
+)
+
+// PodTiming sets the default delays of the kwok pod stages, used when a pod
+// carries no delay annotation. Upstream's defaults are 1 s plus up to 4 s of
+// jitter per stage; the provider replaces them with exact values so that runs
+// are repeatable (jitter stays available per pod through the annotations).
+type PodTiming struct {
+	// CreateDelay: pod bound to a node → Pending with an IP.
+	CreateDelay time.Duration
+	// ReadyDelay: Pending → Running and Ready.
+	ReadyDelay time.Duration
+}
+
+// DefaultPodTiming is about what a Spin app pod takes on k3d with the image
+// cached: ~1.5 s from scheduling to Ready.
+var DefaultPodTiming = PodTiming{CreateDelay: 500 * time.Millisecond, ReadyDelay: time.Second}
+
+// kwokctlPorts are the loopback ports of the kwokctl-managed components.
+type kwokctlPorts struct {
+	APIServer, Etcd, EtcdPeer, KwokController, MetricsServer, ControllerManager, Scheduler int
+}
+
+// kwokctlParams is everything the kwokctl configuration is rendered from.
+type kwokctlParams struct {
+	KubeVersion string
+	KwokVersion string
+	// Binaries by component binary name (kube-apiserver, ..., kubectl).
+	KubeAPIServer, KubeControllerManager, KubeScheduler, Kwok, Etcd, MetricsServer, Kubectl string
+	// MetricsServerManifests is a local kustomize directory.
+	MetricsServerManifests string
+	Ports                  kwokctlPorts
+	CacheDir               string
+	// ControllerManagerArgs are extra kube-controller-manager flags (key → value).
+	ControllerManagerArgs [][2]string
+	// Stages are kwok configuration documents (Stage, Metric, ClusterResourceUsage).
+	Stages [][]byte
+}
+
+// renderKwokctlConfig renders the multi-document configuration passed to
+// `kwokctl --config`: the KwokctlConfiguration followed by the stage documents.
+func renderKwokctlConfig(p kwokctlParams) ([]byte, error) {
+	for name, v := range map[string]string{
+		"kube-apiserver": p.KubeAPIServer, "kube-controller-manager": p.KubeControllerManager,
+		"kube-scheduler": p.KubeScheduler, "kwok": p.Kwok, "etcd": p.Etcd,
+		"metrics-server": p.MetricsServer, "kubectl": p.Kubectl,
+		"metrics-server manifests": p.MetricsServerManifests,
+	} {
+		if v == "" {
+			return nil, fmt.Errorf("kwokctl config: %s path is empty", name)
+		}
+	}
+	var patches []map[string]any
+	if len(p.ControllerManagerArgs) > 0 {
+		var args []map[string]any
+		for _, kv := range p.ControllerManagerArgs {
+			args = append(args, map[string]any{"key": kv[0], "value": kv[1]})
+		}
+		patches = append(patches, map[string]any{"name": "kube-controller-manager", "extraArgs": args})
+	}
+	options := map[string]any{
+		"runtime":                     "binary",
+		"kubeVersion":                 p.KubeVersion,
+		"kwokVersion":                 p.KwokVersion,
+		"bindAddress":                 "127.0.0.1",
+		"quietPull":                   true,
+		"kubeApiserverPort":           p.Ports.APIServer,
+		"etcdPort":                    p.Ports.Etcd,
+		"etcdPeerPort":                p.Ports.EtcdPeer,
+		"kwokControllerPort":          p.Ports.KwokController,
+		"metricsServerPort":           p.Ports.MetricsServer,
+		"kubeControllerManagerPort":   p.Ports.ControllerManager,
+		"kubeSchedulerPort":           p.Ports.Scheduler,
+		"kubeApiserverBinary":         p.KubeAPIServer,
+		"kubeControllerManagerBinary": p.KubeControllerManager,
+		"kubeSchedulerBinary":         p.KubeScheduler,
+		"kwokControllerBinary":        p.Kwok,
+		"etcdBinary":                  p.Etcd,
+		"metricsServerBinary":         p.MetricsServer,
+		"kubectlBinary":               p.Kubectl,
+		"enableMetricsServer":         true,
+		"metricsServerManifests":      []string{p.MetricsServerManifests},
+	}
+	if p.CacheDir != "" {
+		options["cacheDir"] = p.CacheDir
+	}
+	conf := map[string]any{
+		"apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+		"kind":       "KwokctlConfiguration",
+		"options":    options,
+	}
+	if len(patches) > 0 {
+		conf["componentsPatches"] = patches
+	}
+	head, err := yaml.Marshal(conf)
+	if err != nil {
+		return nil, fmt.Errorf("kwokctl config: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Write(head)
+	for _, s := range p.Stages {
+		buf.WriteString("---\n")
+		buf.Write(bytes.TrimSpace(s))
+		buf.WriteString("\n")
+	}
+	return buf.Bytes(), nil
+}
+
+// kwokStageFiles are the kwok configuration documents the cluster uses,
+// relative to the kwok module root. Passing any Stage replaces kwokctl's
+// defaults, so the node stages are listed too.
+var kwokStageFiles = []string{
+	"kustomize/stage/node/fast/node-initialize.yaml",
+	"kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+	// kustomize/stage/pod/general/kustomization.yaml resources are added by kwokStages.
+	"kustomize/metrics/usage/usage-from-annotation.yaml",
+	"kustomize/metrics/resource/metrics-resource.yaml",
+}
+
+const podGeneralDir = "kustomize/stage/pod/general"
+
+// kwokStages reads the node stages, kwok's general pod stages (with their
+// default delays set from timing) and the metrics documents from the kwok module.
+func kwokStages(kwokModuleDir string, timing PodTiming) ([][]byte, error) {
+	files := append([]string{}, kwokStageFiles[:2]...)
+	kust, err := os.ReadFile(filepath.Join(kwokModuleDir, podGeneralDir, "kustomization.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("kwok pod stages: %w", err)
+	}
+	var k struct {
+		Resources []string `json:"resources"`
+	}
+	if err := yaml.Unmarshal(kust, &k); err != nil {
+		return nil, fmt.Errorf("kwok pod stages: %s: %w", podGeneralDir, err)
+	}
+	if len(k.Resources) == 0 {
+		return nil, fmt.Errorf("kwok pod stages: %s/kustomization.yaml lists no resources", podGeneralDir)
+	}
+	for _, r := range k.Resources {
+		files = append(files, filepath.Join(podGeneralDir, r))
+	}
+	files = append(files, kwokStageFiles[2:]...)
+
+	defaults := map[string]time.Duration{
+		"pod-create": timing.CreateDelay,
+		"pod-ready":  timing.ReadyDelay,
+	}
+	var out [][]byte
+	seen := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(kwokModuleDir, f))
+		if err != nil {
+			return nil, fmt.Errorf("kwok stages: %w", err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("kwok stages: %s: %w", f, err)
+		}
+		name, _, _ := nestedString(doc, "metadata", "name")
+		seen[name] = true
+		if d, ok := defaults[name]; ok {
+			if err := setStageDelay(doc, d); err != nil {
+				return nil, fmt.Errorf("kwok stages: %s: %w", f, err)
+			}
+			if data, err = yaml.Marshal(doc); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, data)
+	}
+	for name := range defaults {
+		if !seen[name] {
+			return nil, fmt.Errorf("kwok stages: stage %q not found in %s", name, podGeneralDir)
+		}
+	}
+	return out, nil
+}
+
+// setStageDelay sets a stage's default delay and removes its default jitter,
+// keeping the per-object overrides (durationFrom, jitterDurationFrom).
+func setStageDelay(doc map[string]any, d time.Duration) error {
+	spec, ok := doc["spec"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("stage has no spec")
+	}
+	delay, ok := spec["delay"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("stage has no spec.delay")
+	}
+	delay["durationMilliseconds"] = d.Milliseconds()
+	delete(delay, "jitterDurationMilliseconds")
+	return nil
+}
+
+func nestedString(m map[string]any, path ...string) (string, bool, error) {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return "", false, nil
+		}
+		cur = mm[p]
+	}
+	s, ok := cur.(string)
+	return s, ok, nil
+}
+
+// kwokctlEnv is the complete environment of kwokctl and (through it) of the
+// control-plane processes: kwokctl's work folder inside the cluster's WorkDir,
+// nothing inherited (no proxies, no KWOK_* settings of the user).
+func kwokctlEnv(kwokWorkDir, home string) []string {
+	return []string{
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=" + home,
+		"KWOK_WORKDIR=" + kwokWorkDir,
+		"TMPDIR=" + os.TempDir(),
+	}
+}
+
+// kwokctlArgs builds a kwokctl command line for the cluster.
+func kwokctlArgs(kwokctl, cluster string, args ...string) []string {
+	return append([]string{kwokctl, "--name", cluster}, args...)
+}
+
+// kwokClusterName is kwokctl's name for the cluster: lower-case, safe as a
+// directory name.
+func kwokClusterName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		s = "scalebench"
+	}
+	return s
+}
