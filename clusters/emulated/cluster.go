@@ -633,6 +633,9 @@ func (c *Cluster) teardown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("delete control plane: %w", err))
 			}
 		}
+		if err := c.killLeftovers(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	// Remove only what Create made inside WorkDir.
 	for _, p := range []string{"kwok", "home", "keda", "logs", "kwokctl.yaml"} {

@@ -1,0 +1,387 @@
+package emulated
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/emulated/components"
+)
+
+// testWriter sends progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func requireCachedBinaries(t *testing.T) {
+	t.Helper()
+	b := &components.Builder{}
+	var missing []string
+	for _, st := range b.Status() {
+		for _, need := range requiredBinaries {
+			if st.Binary == need && !st.Cached {
+				missing = append(missing, st.Binary+"@"+st.Version)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		t.Skipf("component binaries not cached (build them with the components package first; a cold build takes ~20 min): %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestEmulatedClusterEndToEnd brings up a cluster from cached binaries and
+// checks every promise of the provider; it takes about two minutes.
+func TestEmulatedClusterEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: starts a control plane and KEDA (~2 min)")
+	}
+	requireCachedBinaries(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	workDir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p := &Provider{}
+	start := time.Now()
+	c, err := p.CreateCluster(ctx, clusters.Options{
+		Name: "it", RunID: "it-" + time.Now().Format("150405"), WorkDir: workDir,
+		Logger: logger, Progress: testWriter{t},
+	})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Logf("MEASURED cluster ready in %s with cached components (timings %+v)", time.Since(start).Round(10*time.Millisecond), c.Timings())
+
+	// Remember every process so we can check teardown left none.
+	pids := c.controlPlanePids()
+	for _, n := range c.Components() {
+		if pr, ok := c.sup.Process(n); ok {
+			pids[n] = pr.Pid()
+		}
+	}
+	if len(pids) < 8 {
+		t.Errorf("expected the control plane and 4 supervised components, found %v", pids)
+	}
+	deleted := false
+	defer func() {
+		if !deleted {
+			if err := c.Delete(context.Background()); err != nil {
+				t.Errorf("delete: %v", err)
+			}
+		}
+	}()
+
+	cs := kubernetes.NewForConfigOrDie(c.RESTConfig())
+
+	t.Run("nodes", func(t *testing.T) {
+		ok, state, _ := nodesReady(ctx, cs)
+		if !ok {
+			t.Fatal(state)
+		}
+		t.Log(state)
+	})
+
+	t.Run("environment", func(t *testing.T) {
+		env := c.Environment()
+		if env.Provider != "emulated" || env.KubernetesVersion == "" || env.Components["keda"] == "" || env.Knobs["hpa.syncPeriod"] != "15s" {
+			t.Errorf("environment = %+v", env)
+		}
+	})
+
+	t.Run("external metrics APIService available", func(t *testing.T) {
+		ok, state, _ := c.apiServiceAvailable(ctx, kedaExternalMetricsAPISvc)
+		if !ok {
+			t.Fatal(state)
+		}
+	})
+
+	t.Run("metrics API serves node metrics", func(t *testing.T) {
+		wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer wcancel()
+		t0 := time.Now()
+		err := poll(wctx, time.Second, "node metrics", func(ctx context.Context) (bool, string, error) {
+			raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/nodes").DoRaw(ctx)
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			var list struct {
+				Items []struct {
+					Metadata struct{ Name string } `json:"metadata"`
+					Usage    map[string]string    `json:"usage"`
+				} `json:"items"`
+			}
+			if err := json.Unmarshal(raw, &list); err != nil {
+				return false, "", err
+			}
+			return len(list.Items) >= 3, fmt.Sprintf("%d node metrics: %s", len(list.Items), raw), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("node metrics served %s after Create returned", time.Since(t0).Round(100*time.Millisecond))
+	})
+
+	ns := "it"
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitSA(t, ctx, cs, ns)
+
+	t.Run("SpinApp becomes a Deployment with a Ready pod on a KWOK node", func(t *testing.T) {
+		if err := EnsureSpinAppExecutor(ctx, c.dynamic, ns, c.RunID()); err != nil {
+			t.Fatal(err)
+		}
+		app := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "core.spinkube.dev/v1alpha1", "kind": "SpinApp",
+			"metadata": map[string]any{"name": "hello", "namespace": ns},
+			"spec": map[string]any{
+				"image":    "ghcr.io/spinframework/spin-operator/cpu-load-gen:20250625-200717-g19414c1",
+				"executor": SpinAppExecutorName,
+				"replicas": int64(1),
+				"resources": map[string]any{
+					"requests": map[string]any{"cpu": "100m", "memory": "400Mi"},
+					"limits":   map[string]any{"cpu": "500m", "memory": "500Mi"},
+				},
+			},
+		}}
+		if _, err := c.dynamic.Resource(SpinAppGVR).Namespace(ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		waitReadyReplicas(t, ctx, cs, ns, "hello", 1, time.Minute)
+		t.Logf("SpinApp → 1 Ready pod in %s", time.Since(t0).Round(100*time.Millisecond))
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "core.spinkube.dev/app-name=hello"})
+		if err != nil || len(pods.Items) != 1 {
+			t.Fatalf("pods: %v %v", pods, err)
+		}
+		pod := pods.Items[0]
+		if !strings.HasPrefix(pod.Spec.NodeName, "scalebench-") || pod.Spec.RuntimeClassName == nil || *pod.Spec.RuntimeClassName != RuntimeClassName || pod.Status.PodIP == "" {
+			t.Errorf("pod node=%q runtimeClass=%v ip=%q", pod.Spec.NodeName, pod.Spec.RuntimeClassName, pod.Status.PodIP)
+		}
+	})
+
+	t.Run("KEDA webhook denies a cpu-only ScaledObject with minReplicaCount 0", func(t *testing.T) {
+		mustCreateDeployment(t, ctx, cs, ns, "keda-target", 1, "")
+		so := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+			"metadata": map[string]any{"name": "cpu-to-zero", "namespace": ns},
+			"spec": map[string]any{
+				"scaleTargetRef":  map[string]any{"name": "keda-target"},
+				"minReplicaCount": int64(0),
+				"maxReplicaCount": int64(5),
+				"triggers": []any{map[string]any{
+					"type": "cpu", "metricType": "Utilization", "metadata": map[string]any{"value": "50"},
+				}},
+			},
+		}}
+		gvr := schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
+		_, err := c.dynamic.Resource(gvr).Namespace(ns).Create(ctx, so, metav1.CreateOptions{})
+		const want = "scaledobject has only cpu/memory triggers AND minReplica is 0 (scale to zero doesn't work in this case)"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("create = %v, want denial %q", err, want)
+		}
+	})
+
+	t.Run("HPA scales a Deployment up through the real metrics-server", func(t *testing.T) {
+		mustCreateDeployment(t, ctx, cs, ns, "busy", 1, "450m")
+		min, util := int32(1), int32(50)
+		hpa := &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Name: "busy", Namespace: ns},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "busy"},
+				MinReplicas:    &min, MaxReplicas: 10,
+				Metrics: []autoscalingv2.MetricSpec{{
+					Type: autoscalingv2.ResourceMetricSourceType,
+					Resource: &autoscalingv2.ResourceMetricSource{
+						Name:   corev1.ResourceCPU,
+						Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &util},
+					},
+				}},
+			},
+		}
+		if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		var timeline []string
+		last := int32(-1)
+		err := poll(ctx, time.Second, "HPA to scale busy to >= 4", func(ctx context.Context) (bool, string, error) {
+			d, err := cs.AppsV1().Deployments(ns).Get(ctx, "busy", metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			if *d.Spec.Replicas != last {
+				last = *d.Spec.Replicas
+				timeline = append(timeline, fmt.Sprintf("%s:%d", time.Since(t0).Round(time.Second), last))
+			}
+			h, _ := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, "busy", metav1.GetOptions{})
+			state := fmt.Sprintf("replicas %d, timeline %v", last, timeline)
+			if h != nil {
+				for _, cond := range h.Status.Conditions {
+					if cond.Status != corev1.ConditionTrue {
+						state += fmt.Sprintf("; %s=%s %s", cond.Type, cond.Reason, cond.Message)
+					}
+				}
+			}
+			return last >= 4, state, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("HPA timeline (since HPA created): %v", timeline)
+	})
+
+	t.Run("diagnostics", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := c.CollectDiagnostics(ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"logs/keda-operator.log", "logs/spin-operator.log", "state/pods.yaml", "state/horizontalpodautoscalers.yaml", "state/scaledobjects.yaml", "kwokctl.yaml"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("diagnostics lack %s: %v", f, err)
+			}
+		}
+		kw, _ := filepath.Glob(filepath.Join(dir, "kwokctl-logs", "*.log"))
+		if len(kw) == 0 {
+			t.Errorf("no kwokctl logs collected")
+		}
+	})
+
+	t.Run("a component that dies is reported", func(t *testing.T) {
+		exits := c.ComponentExits()
+		pr, ok := c.sup.Process(ComponentKEDAOperator)
+		if !ok {
+			t.Fatal("keda-operator not running")
+		}
+		// A crash, not a requested stop.
+		if err := syscall.Kill(pr.Pid(), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case e := <-exits:
+			if e.Name != ComponentKEDAOperator || e.Requested {
+				t.Fatalf("exit = %+v", e)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no exit reported")
+		}
+		err := c.CheckComponents()
+		if err == nil || !strings.Contains(err.Error(), `"keda-operator"`) {
+			t.Fatalf("CheckComponents = %v", err)
+		}
+		t.Logf("CheckComponents: %v", err)
+		if err := c.RestartComponent(ctx, ComponentKEDAOperator); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.StopComponent(ctx, ComponentKEDAWebhooks); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.StopComponent(ctx, "kube-apiserver"); err == nil {
+			t.Error("stopping an unsupervised component succeeded")
+		}
+	})
+
+	// Teardown leaves no process and no files behind.
+	if pr, ok := c.sup.Process(ComponentKEDAOperator); ok {
+		pids["keda-operator-restarted"] = pr.Pid()
+	}
+	deleted = true
+	t0 := time.Now()
+	if err := c.Delete(context.Background()); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	t.Logf("deleted in %s", time.Since(t0).Round(10*time.Millisecond))
+	for name, pid := range pids {
+		// Every process's command line names a file in the work dir (binary
+		// or kubeconfig); a match means it survived (pid reuse would not match).
+		if processBelongsTo(pid, workDir) {
+			t.Errorf("%s (pid %d) still running after Delete", name, pid)
+		}
+	}
+	for _, f := range []string{"kwok", "logs", "keda"} {
+		if _, err := os.Stat(filepath.Join(workDir, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left in the work dir", f)
+		}
+	}
+}
+
+func waitSA(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns string) {
+	t.Helper()
+	err := poll(ctx, 100*time.Millisecond, "default service account in "+ns, func(ctx context.Context) (bool, string, error) {
+		_, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, fmt.Sprint(err), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustCreateDeployment(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, name string, replicas int32, usageCPU string) {
+	t.Helper()
+	rc := RuntimeClassName
+	ann := map[string]string{}
+	if usageCPU != "" {
+		ann[AnnotationUsageCPU] = usageCPU
+	}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}, Annotations: ann},
+				Spec: corev1.PodSpec{
+					RuntimeClassName: &rc,
+					Containers: []corev1.Container{{
+						Name: name, Image: "example.invalid/spin-app:1", Command: []string{"/"},
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("400Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("500Mi")},
+						},
+					}},
+				},
+			},
+		},
+	}
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitReadyReplicas(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, name string, n int32, timeout time.Duration) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := poll(wctx, 200*time.Millisecond, fmt.Sprintf("deployment %s/%s to have %d ready replicas", ns, name, n), func(ctx context.Context) (bool, string, error) {
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return d.Status.ObservedGeneration >= d.Generation && d.Status.ReadyReplicas >= n,
+			fmt.Sprintf("ready %d/%d updated %d", d.Status.ReadyReplicas, n, d.Status.UpdatedReplicas), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,73 @@
+package emulated
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// controlPlanePids returns the pids kwokctl recorded for the control-plane
+// processes that are still running and still belong to this cluster (their
+// command line names a file in the cluster's kwok work folder).
+func (c *Cluster) controlPlanePids() map[string]int {
+	out := map[string]int{}
+	if c.kwokWorkDir == "" {
+		return out
+	}
+	dir := filepath.Join(c.kwokWorkDir, "clusters", c.kwokName, "pids")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pid"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 1 {
+			continue
+		}
+		if processBelongsTo(pid, c.kwokWorkDir) {
+			out[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid
+		}
+	}
+	return out
+}
+
+// processBelongsTo reports whether pid runs and its command line mentions dir
+// (guards against pid reuse).
+func processBelongsTo(pid int, dir string) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	return bytes.Contains(cmdline, []byte(dir))
+}
+
+// killLeftovers SIGKILLs control-plane processes that survived kwokctl
+// delete (or that kwokctl could not delete), and reports them.
+func (c *Cluster) killLeftovers() error {
+	left := c.controlPlanePids()
+	if len(left) == 0 {
+		return nil
+	}
+	var errs []error
+	for name, pid := range left {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			errs = append(errs, fmt.Errorf("kill %s (pid %d): %w", name, pid, err))
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && len(c.controlPlanePids()) > 0 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if still := c.controlPlanePids(); len(still) > 0 {
+		errs = append(errs, fmt.Errorf("control-plane processes still running after SIGKILL: %v", still))
+	}
+	c.logger.Warn("killed control-plane processes left behind", "processes", left)
+	return errors.Join(errs...)
+}
