@@ -210,7 +210,7 @@ func (b *Builder) ensureComponent(ctx context.Context, cacheDir string, s compon
 
 	start := time.Now()
 	log.Info("building", "binaries", s.binaryNames())
-	b.progressf("%s %s: building %s… (first build takes several minutes on 2 cores)", s.name, version, strings.Join(s.binaryNames(), ", "))
+	b.progressf("%s %s: building %s… (a first build takes %s on 2 cores)", s.name, version, strings.Join(s.binaryNames(), ", "), s.coldBuild)
 	stop := b.tick(s.name, version, start)
 	err = b.build(ctx, cacheDir, s, versions, start)
 	stop()
