@@ -1,0 +1,345 @@
+// Package workloads renders what a scenario itself applies to a cluster: the
+// Spin app (SpinApp, or a Deployment with the Spin runtime class), its
+// executor, the ingress route, and the autoscaler (HPA, KEDA ScaledObject,
+// HTTPScaledObject). The platform (operators, CRDs) is the cluster's job.
+package workloads
+
+import (
+	"fmt"
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+
+	"github.com/scalebench/scalebench/scenario"
+)
+
+// Names and labels fixed by upstream.
+const (
+	RuntimeClass     = "wasmtime-spin-v2"
+	SpinAppNameLabel = "core.spinkube.dev/app-name"
+	ScaledObjectName = "cpu-scaling" // the SpinKube KEDA tutorial's name
+	// InterceptorService is the KEDA HTTP add-on's proxy Service in namespace keda.
+	InterceptorService   = "keda-add-ons-http-interceptor-proxy"
+	InterceptorPort      = 8080
+	InterceptorNamespace = "keda"
+)
+
+// Emulation annotations, read by the emulated data plane and KWOK's stages.
+// Real clusters ignore them.
+const (
+	AnnotationModel         = "scalebench.dev/model"
+	AnnotationCPUPerRequest = "scalebench.dev/cpu-per-request"
+	AnnotationLatency       = "scalebench.dev/latency"
+	AnnotationReadyDelay    = "pod-ready.stage.kwok.x-k8s.io/delay"
+)
+
+// Set is everything a scenario applies, in apply order.
+type Set struct {
+	// Workload creates the app (executor, SpinApp or Deployment, ingress).
+	Workload []*unstructured.Unstructured
+	// Autoscaler is applied once the workload is ready.
+	Autoscaler []*unstructured.Unstructured
+	// DeploymentName is the Deployment that scales.
+	DeploymentName string
+	// PodSelector selects the workload's pods.
+	PodSelector string
+	// AutoscalerHPA is the HPA that ends up scaling the Deployment (KEDA's
+	// generated keda-hpa-<name> for ScaledObjects).
+	AutoscalerHPA string
+}
+
+// Render builds a scenario's objects.
+func Render(s *scenario.Scenario) (*Set, error) {
+	sp := s.Spec
+	w := sp.Workload
+	ns := sp.Namespace
+	set := &Set{DeploymentName: w.Name}
+	ann := podAnnotations(w)
+	switch w.Kind {
+	case scenario.WorkloadSpinApp:
+		set.Workload = append(set.Workload, executor(ns, w.Executor), spinApp(s, ann))
+		set.PodSelector = SpinAppNameLabel + "=" + w.Name
+	case scenario.WorkloadDeployment:
+		d, err := deployment(s, ann)
+		if err != nil {
+			return nil, err
+		}
+		set.Workload = append(set.Workload, d)
+		set.PodSelector = "app=" + w.Name
+	default:
+		return nil, fmt.Errorf("workload kind %q: not supported", w.Kind)
+	}
+	a := sp.Autoscaler
+	switch a.Type {
+	case scenario.HPA:
+		set.Workload = append(set.Workload, ingress(ns, w.Name, "", w.Name, 80))
+		h, err := hpa(s)
+		if err != nil {
+			return nil, err
+		}
+		set.Autoscaler = append(set.Autoscaler, h)
+		set.AutoscalerHPA = w.Name
+	case scenario.KEDACPU:
+		set.Workload = append(set.Workload, ingress(ns, w.Name, "", w.Name, 80))
+		set.Autoscaler = append(set.Autoscaler, scaledObjectCPU(s))
+		set.AutoscalerHPA = "keda-hpa-" + ScaledObjectName
+	case scenario.KEDAHTTP:
+		set.Workload = append(set.Workload, ingress(InterceptorNamespace, w.Name+"-interceptor", a.Hosts[0], InterceptorService, InterceptorPort))
+		set.Autoscaler = append(set.Autoscaler, httpScaledObject(s))
+		set.AutoscalerHPA = "keda-hpa-" + w.Name
+	case scenario.KEDASQS:
+		// The SQS wiring (queue, credentials Secret, TriggerAuthentication,
+		// ScaledObject) depends on the queue endpoint and comes with the SQS scenario.
+		return nil, fmt.Errorf("autoscaler %q: the SQS wiring is not implemented yet", a.Type)
+	}
+	return set, nil
+}
+
+func podAnnotations(w scenario.Workload) map[string]string {
+	ann := map[string]string{}
+	e := w.Emulation
+	if e.Model != "" {
+		ann[AnnotationModel] = e.Model
+	}
+	if e.CPUPerRequest.Duration > 0 {
+		ann[AnnotationCPUPerRequest] = e.CPUPerRequest.String()
+	}
+	if e.Latency.Duration > 0 {
+		ann[AnnotationLatency] = e.Latency.String()
+	}
+	if e.StartupLatency.Duration > 0 {
+		ann[AnnotationReadyDelay] = e.StartupLatency.String()
+	}
+	return ann
+}
+
+func toUnstructured(obj runtime.Object, apiVersion, kind string) *unstructured.Unstructured {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		panic(fmt.Sprintf("workloads: convert %s: %v", kind, err)) // only our own typed objects come here
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+	return u
+}
+
+func executor(ns, name string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "core.spinkube.dev/v1alpha1",
+		"kind":       "SpinAppExecutor",
+		"metadata":   map[string]any{"name": name, "namespace": ns},
+		"spec": map[string]any{
+			"createDeployment": true,
+			"deploymentConfig": map[string]any{"runtimeClassName": RuntimeClass},
+		},
+	}}
+}
+
+func resources(w scenario.Workload) map[string]any {
+	r := w.Resources
+	return map[string]any{
+		"limits":   map[string]any{"cpu": r.Limits.CPU, "memory": r.Limits.Memory},
+		"requests": map[string]any{"cpu": r.Requests.CPU, "memory": r.Requests.Memory},
+	}
+}
+
+func spinApp(s *scenario.Scenario, ann map[string]string) *unstructured.Unstructured {
+	w := s.Spec.Workload
+	spec := map[string]any{
+		"image":             w.Image,
+		"executor":          w.Executor,
+		"enableAutoscaling": true,
+		"resources":         resources(w),
+	}
+	if len(ann) > 0 {
+		a := map[string]any{}
+		for k, v := range ann {
+			a[k] = v
+		}
+		spec["podAnnotations"] = a
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "core.spinkube.dev/v1alpha1",
+		"kind":       "SpinApp",
+		"metadata":   map[string]any{"name": w.Name, "namespace": s.Spec.Namespace},
+		"spec":       spec,
+	}}
+}
+
+func deployment(s *scenario.Scenario, ann map[string]string) (*unstructured.Unstructured, error) {
+	w := s.Spec.Workload
+	rl, err := resourceList(w.Resources.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s limits: %w", w.Name, err)
+	}
+	rr, err := resourceList(w.Resources.Requests)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s requests: %w", w.Name, err)
+	}
+	labels := map[string]string{"app": w.Name}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: w.Name, Namespace: s.Spec.Namespace},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(*s.Spec.Autoscaler.MinReplicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: ann},
+				Spec: corev1.PodSpec{
+					RuntimeClassName: ptr.To(RuntimeClass),
+					Containers: []corev1.Container{{
+						Name:      w.Name,
+						Image:     w.Image,
+						Command:   []string{"/"},
+						Resources: corev1.ResourceRequirements{Limits: rl, Requests: rr},
+					}},
+				},
+			},
+		},
+	}
+	return toUnstructured(d, "apps/v1", "Deployment"), nil
+}
+
+func resourceList(r scenario.ResourceList) (corev1.ResourceList, error) {
+	out := corev1.ResourceList{}
+	for name, v := range map[corev1.ResourceName]string{corev1.ResourceCPU: r.CPU, corev1.ResourceMemory: r.Memory} {
+		if v == "" {
+			continue
+		}
+		q, err := resource.ParseQuantity(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", name, v, err)
+		}
+		out[name] = q
+	}
+	return out, nil
+}
+
+// ingress routes the docs' load balancer (localhost:8081) to a Service.
+func ingress(ns, name, host, service string, port int32) *unstructured.Unstructured {
+	pt := networkingv1.PathTypePrefix
+	rule := networkingv1.IngressRule{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+		Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &pt, Backend: networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: service, Port: networkingv1.ServiceBackendPort{Number: port}},
+		}}},
+	}}}
+	rule.Host = host
+	in := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{rule}},
+	}
+	return toUnstructured(in, "networking.k8s.io/v1", "Ingress")
+}
+
+func hpa(s *scenario.Scenario) (*unstructured.Unstructured, error) {
+	a := s.Spec.Autoscaler
+	h := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Spec.Workload.Name, Namespace: s.Spec.Namespace},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: s.Spec.Workload.Name},
+			MinReplicas:    a.MinReplicas,
+			MaxReplicas:    a.MaxReplicas,
+			Metrics: []autoscalingv2.MetricSpec{{
+				Type: autoscalingv2.ResourceMetricSourceType,
+				Resource: &autoscalingv2.ResourceMetricSource{
+					Name:   corev1.ResourceCPU,
+					Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: a.CPUUtilization},
+				},
+			}},
+			Behavior: a.Behavior,
+		},
+	}
+	return toUnstructured(h, "autoscaling/v2", "HorizontalPodAutoscaler"), nil
+}
+
+func behavior(a scenario.Autoscaler) map[string]any {
+	if a.Behavior == nil {
+		return nil
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(a.Behavior)
+	if err != nil {
+		panic(fmt.Sprintf("workloads: convert behavior: %v", err))
+	}
+	return m
+}
+
+func scaledObjectCPU(s *scenario.Scenario) *unstructured.Unstructured {
+	a := s.Spec.Autoscaler
+	spec := map[string]any{
+		"scaleTargetRef":  map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": s.Spec.Workload.Name},
+		"minReplicaCount": int64(*a.MinReplicas),
+		"maxReplicaCount": int64(a.MaxReplicas),
+		"triggers": []any{map[string]any{
+			"type":       "cpu",
+			"metricType": "Utilization",
+			"metadata":   map[string]any{"value": strconv.Itoa(int(*a.CPUUtilization))},
+		}},
+	}
+	if a.PollingInterval != nil {
+		spec["pollingInterval"] = int64(*a.PollingInterval)
+	}
+	if a.CooldownPeriod != nil {
+		spec["cooldownPeriod"] = int64(*a.CooldownPeriod)
+	}
+	if b := behavior(a); b != nil {
+		spec["advanced"] = map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": b}}
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "keda.sh/v1alpha1",
+		"kind":       "ScaledObject",
+		"metadata":   map[string]any{"name": ScaledObjectName, "namespace": s.Spec.Namespace},
+		"spec":       spec,
+	}}
+}
+
+func httpScaledObject(s *scenario.Scenario) *unstructured.Unstructured {
+	a := s.Spec.Autoscaler
+	hosts := make([]any, len(a.Hosts))
+	for i, h := range a.Hosts {
+		hosts[i] = h
+	}
+	spec := map[string]any{
+		"hosts": hosts,
+		"scaleTargetRef": map[string]any{
+			"name": s.Spec.Workload.Name, "kind": "Deployment", "apiVersion": "apps/v1",
+			"service": s.Spec.Workload.Name, "port": int64(80),
+		},
+		"replicas": map[string]any{"min": int64(*a.MinReplicas), "max": int64(a.MaxReplicas)},
+	}
+	if a.ScaledownPeriod != nil {
+		spec["scaledownPeriod"] = int64(*a.ScaledownPeriod)
+	}
+	if m := a.ScalingMetric; m != nil {
+		sm := map[string]any{}
+		if c := m.Concurrency; c != nil {
+			sm["concurrency"] = map[string]any{"targetValue": int64(c.TargetValue)}
+		}
+		if r := m.RequestRate; r != nil {
+			rr := map[string]any{"targetValue": int64(r.TargetValue)}
+			if r.Window.Duration > 0 {
+				rr["window"] = r.Window.String()
+			}
+			if r.Granularity.Duration > 0 {
+				rr["granularity"] = r.Granularity.String()
+			}
+			sm["requestRate"] = rr
+		}
+		spec["scalingMetric"] = sm
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "http.keda.sh/v1alpha1",
+		"kind":       "HTTPScaledObject",
+		"metadata":   map[string]any{"name": s.Spec.Workload.Name, "namespace": s.Spec.Namespace},
+		"spec":       spec,
+	}}
+}

@@ -1,0 +1,110 @@
+package workloads
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/scalebench/scalebench/scenario"
+)
+
+func render(t *testing.T, name string) *Set {
+	t.Helper()
+	s, err := scenario.Resolve(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func kinds(objs []*unstructured.Unstructured) string {
+	var k []string
+	for _, o := range objs {
+		k = append(k, o.GetKind())
+	}
+	return strings.Join(k, ",")
+}
+
+func TestHPAScenarioMatchesTheTutorial(t *testing.T) {
+	set := render(t, "hpa-cpu")
+	if got := kinds(set.Workload); got != "SpinAppExecutor,SpinApp,Ingress" {
+		t.Errorf("workload objects %s", got)
+	}
+	app := set.Workload[1]
+	if v, _, _ := unstructured.NestedBool(app.Object, "spec", "enableAutoscaling"); !v {
+		t.Error("SpinApp must enable autoscaling (and set no replicas)")
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(app.Object, "spec", "replicas"); found {
+		t.Error("SpinApp with enableAutoscaling must not set replicas (the webhook rejects it)")
+	}
+	if v, _, _ := unstructured.NestedString(app.Object, "spec", "resources", "limits", "cpu"); v != "500m" {
+		t.Errorf("limits.cpu %q", v)
+	}
+	if v, _, _ := unstructured.NestedString(app.Object, "spec", "podAnnotations", AnnotationModel); v != "cpu-load-gen" {
+		t.Errorf("model annotation %q", v)
+	}
+	h := set.Autoscaler[0]
+	if h.GetKind() != "HorizontalPodAutoscaler" || set.AutoscalerHPA != "cpu-load-gen" {
+		t.Fatalf("autoscaler %s %s", h.GetKind(), set.AutoscalerHPA)
+	}
+	if v, _, _ := unstructured.NestedInt64(h.Object, "spec", "maxReplicas"); v != 10 {
+		t.Errorf("maxReplicas %d", v)
+	}
+	ms, _, _ := unstructured.NestedSlice(h.Object, "spec", "metrics")
+	if u, _, _ := unstructured.NestedInt64(ms[0].(map[string]any), "resource", "target", "averageUtilization"); u != 50 {
+		t.Errorf("target %d", u)
+	}
+	if set.PodSelector != "core.spinkube.dev/app-name=cpu-load-gen" {
+		t.Errorf("selector %q", set.PodSelector)
+	}
+}
+
+func TestKEDACPUScenarioMatchesTheTutorial(t *testing.T) {
+	set := render(t, "keda-cpu-fast")
+	so := set.Autoscaler[0]
+	if so.GetKind() != "ScaledObject" || so.GetName() != "cpu-scaling" || set.AutoscalerHPA != "keda-hpa-cpu-scaling" {
+		t.Fatalf("%s %s %s", so.GetKind(), so.GetName(), set.AutoscalerHPA)
+	}
+	tr, _, _ := unstructured.NestedSlice(so.Object, "spec", "triggers")
+	trig := tr[0].(map[string]any)
+	if trig["type"] != "cpu" || trig["metricType"] != "Utilization" || trig["metadata"].(map[string]any)["value"] != "50" {
+		t.Errorf("trigger %v", trig)
+	}
+	if v, _, _ := unstructured.NestedInt64(so.Object, "spec", "maxReplicaCount"); v != 20 {
+		t.Errorf("max %d", v)
+	}
+	if v, _, _ := unstructured.NestedInt64(so.Object, "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleDown", "stabilizationWindowSeconds"); v != 30 {
+		t.Errorf("behavior not passed through: %d", v)
+	}
+}
+
+func TestHTTPScenarioRoutesThroughTheInterceptor(t *testing.T) {
+	set := render(t, "keda-http")
+	in := set.Workload[len(set.Workload)-1]
+	if in.GetKind() != "Ingress" || in.GetNamespace() != "keda" {
+		t.Fatalf("ingress %s/%s", in.GetNamespace(), in.GetName())
+	}
+	rules, _, _ := unstructured.NestedSlice(in.Object, "spec", "rules")
+	if rules[0].(map[string]any)["host"] != "hello.example" {
+		t.Errorf("rule %v", rules[0])
+	}
+	hso := set.Autoscaler[0]
+	if v, _, _ := unstructured.NestedInt64(hso.Object, "spec", "replicas", "min"); v != 0 {
+		t.Errorf("min %d", v)
+	}
+	if v, _, _ := unstructured.NestedString(hso.Object, "spec", "scaleTargetRef", "service"); v != "hello" {
+		t.Errorf("service %q", v)
+	}
+}
+
+func TestSQSIsNotImplementedYet(t *testing.T) {
+	s, _ := scenario.Resolve("keda-sqs")
+	if _, err := Render(s); err == nil || !strings.Contains(err.Error(), "not implemented yet") {
+		t.Errorf("want a clear not-implemented error, got %v", err)
+	}
+}
