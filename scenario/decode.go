@@ -28,19 +28,26 @@ func Parse(data []byte, source string) (*Scenario, error) {
 	if _, ok := generic.(map[string]any); !ok {
 		return nil, &ValidationError{Source: source, Errs: field.ErrorList{field.Invalid(nil, nil, "a scenario must be a YAML mapping")}}
 	}
-	if errs := checkShape(nil, reflect.TypeOf(Scenario{}), generic); len(errs) > 0 {
-		return nil, &ValidationError{Source: source, Errs: errs}
+	shapeErrs := checkShape(nil, reflect.TypeOf(Scenario{}), generic)
+	for _, fe := range shapeErrs {
+		if fe.Type != field.ErrorTypeForbidden {
+			// A value of the wrong type: the document cannot be decoded.
+			return nil, &ValidationError{Source: source, Errs: shapeErrs}
+		}
 	}
 	var s Scenario
 	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
+	if len(shapeErrs) == 0 {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(&s); err != nil {
 		// checkShape should have caught this; keep the decoder's word.
 		return nil, &ValidationError{Source: source, Errs: field.ErrorList{field.Invalid(nil, nil, err.Error())}}
 	}
 	s.Source = source
 	Default(&s)
-	if errs := Validate(&s); len(errs) > 0 {
+	// Unknown fields and invalid values are reported together.
+	if errs := append(shapeErrs, Validate(&s)...); len(errs) > 0 {
 		return nil, &ValidationError{Source: source, Errs: errs}
 	}
 	return &s, nil

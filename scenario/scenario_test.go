@@ -92,8 +92,9 @@ metadata: {name: x, colour: red}
 spec:
   workload: {name: app, image: i, imagePullPolicy: Always}
   autoscaler: {type: hpa, maxReplicas: 3, behavior: {scaleDown: {stabilisationWindowSeconds: 10}}}
-  load: {http: {conections: 4}}
+  load: {http: {conections: 4, generator: wrk}}
 `, []string{
+			`spec.load.http.generator: Unsupported value: "wrk": supported values: "builtin", "bombardier"`,
 			"metadata.colour: Forbidden: unknown field; allowed fields here: description, labels, name",
 			"spec.workload.imagePullPolicy: Forbidden: unknown field",
 			"spec.autoscaler.behavior.scaleDown.stabilisationWindowSeconds: Forbidden: unknown field",

@@ -1,0 +1,133 @@
+// Package app is the bench command line: one flag set per subcommand, and
+// Run returning an error whose exit code is documented.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Exit codes.
+const (
+	ExitOK        = 0
+	ExitViolation = 1
+	ExitUsage     = 2
+	ExitHarness   = 3
+)
+
+// ExitError carries an exit code.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+func usageErr(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+func harnessErr(err error) error { return &ExitError{Code: ExitHarness, Err: err} }
+
+const usage = `bench — autoscaling benchmarks for Spin apps on Kubernetes
+
+Usage:
+  bench run [--cluster emulated|k3d|kind|existing] [--scenario NAME|FILE]... [--repeat N] [--out DIR] [--keep]
+  bench scenarios            list the built-in scenarios and their knobs
+  bench report FILE [--out DIR]
+                             re-render report.md, report.html and report.xml from a report.json
+  bench components [--list]  list the emulated cluster's components and build the missing ones
+
+Exit codes: 0 all expectations met, 1 an expectation violated, 2 usage error, 3 harness error.
+Run "bench COMMAND -h" for a command's flags.
+`
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := Run(ctx, args, stdout, stderr)
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Code != ExitViolation {
+			fmt.Fprintf(stderr, "bench: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	fmt.Fprintf(stderr, "bench: %v\n", err)
+	return ExitHarness
+}
+
+// Run runs one bench command.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageErr("no command given")
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(ctx, args[1:], stdout, stderr)
+	case "scenarios":
+		return scenariosCmd(args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdout, stderr)
+	case "components":
+		return componentsCmd(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageErr("unknown command %q (commands: run, scenarios, report, components)", args[0])
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// progressWriter is stderr when it is a terminal, else nil (quiet).
+func progressWriter(stderr io.Writer, mode string) io.Writer {
+	switch mode {
+	case "always":
+		return stderr
+	case "never":
+		return nil
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return stderr
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/reports"
+	"github.com/scalebench/scalebench/scenario"
+)
+
+func scenariosCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("scenarios", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	bs, err := scenario.Builtins()
+	if err != nil {
+		return harnessErr(err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tAUTOSCALER\tREPLICAS\tLOAD\tKNOBS\tDESCRIPTION")
+	for _, s := range bs {
+		a := s.Spec.Autoscaler
+		knobs := analysis.Knobs(s)
+		var kv []string
+		for _, k := range []string{"cpuUtilizationPercent", "pollingIntervalSeconds", "cooldownPeriodSeconds", "queueLength", "scaledownPeriodSeconds", "scaleDownStabilizationSeconds"} {
+			if v, ok := knobs[k]; ok {
+				kv = append(kv, k+"="+v)
+			}
+		}
+		var ld string
+		if h := s.Spec.Load.HTTP; h != nil {
+			ld = fmt.Sprintf("http -c %d -t %s -d %s", h.Connections, h.Timeout, h.TotalDuration())
+		}
+		if q := s.Spec.Load.SQS; q != nil {
+			ld = fmt.Sprintf("sqs %d msgs, batches of %d", q.Messages, q.BatchSize)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d..%d\t%s\t%s\t%s\n", s.Metadata.Name, a.Type, *a.MinReplicas, a.MaxReplicas, ld, strings.Join(kv, " "), s.Metadata.Description)
+	}
+	return tw.Flush()
+}
+
+func reportCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("report", stderr)
+	out := fs.String("out", "", "folder for the re-rendered reports (default: the JSON file's folder)")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErr("report: want exactly one report.json path")
+	}
+	in := fs.Arg(0)
+	f, err := os.Open(in)
+	if err != nil {
+		return usageErr("report: %v", err)
+	}
+	defer f.Close()
+	rep, err := reports.ReadJSON(f)
+	if err != nil {
+		return usageErr("report %s: %v", in, err)
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Dir(in)
+	}
+	if err := reports.WriteAll(dir, rep); err != nil {
+		return harnessErr(err)
+	}
+	fmt.Fprintf(stdout, "wrote %s, %s, %s and %s in %s\n", reports.JSONFile, reports.JUnitFile, reports.MarkdownFile, reports.HTMLFile, dir)
+	return nil
+}
+
+// reorder moves flags before positional arguments, so "report FILE --out D" works.
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && (a == "--out" || a == "-out") {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func componentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("components", stderr)
+	list := fs.Bool("list", false, "only list, do not build")
+	progress := fs.String("progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := components.DefaultCacheDir()
+	if err != nil {
+		return harnessErr(err)
+	}
+	b := &components.Builder{CacheDir: dir, Versions: components.DefaultVersions(), Logger: slog.New(slog.DiscardHandler), Progress: progressWriter(stderr, *progress)}
+	print := func() (missing int) {
+		st := b.Status()
+		sort.SliceStable(st, func(i, j int) bool { return st[i].Component < st[j].Component })
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "BINARY\tCOMPONENT\tVERSION\tSTATE")
+		for _, s := range st {
+			state := "cached"
+			if !s.Cached {
+				state = "missing"
+				missing++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Binary, s.Component, s.Version, state)
+		}
+		tw.Flush()
+		return missing
+	}
+	fmt.Fprintf(stdout, "cache: %s\n", dir)
+	missing := print()
+	if *list || missing == 0 {
+		return nil
+	}
+	fmt.Fprintf(stdout, "building %d missing binaries (a cold build takes about 20 minutes on 2 cores)\n", missing)
+	start := time.Now()
+	if _, err := b.Ensure(ctx); err != nil {
+		return harnessErr(err)
+	}
+	fmt.Fprintf(stdout, "built in %s\n", time.Since(start).Round(time.Second))
+	print()
+	return nil
+}

@@ -1,0 +1,389 @@
+// Package runner runs one scenario on a cluster: it applies the scenario's
+// objects, watches everything that moves, generates the load, waits for the
+// scale-down, and analyses the timeline. A failed run still returns its
+// partial timeline and the reason it failed.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/load"
+	"github.com/scalebench/scalebench/observe"
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/timeline"
+	"github.com/scalebench/scalebench/workloads"
+)
+
+// DefaultIngressURL is the docs' k3d load balancer port map (8081:80).
+const DefaultIngressURL = "http://localhost:8081"
+
+// Options configure a scenario run.
+type Options struct {
+	Cluster clusters.Cluster
+	RunID   string
+	Logger  *slog.Logger
+	// Progress receives human progress lines; nil is quiet.
+	Progress io.Writer
+	// IngressURL overrides where HTTP load is sent (default: the cluster's
+	// ingress, or DefaultIngressURL).
+	IngressURL string
+	// Keep leaves the scenario's objects in the cluster afterwards.
+	Keep bool
+	// Generator overrides the scenario's HTTP load generator (tests).
+	Generator load.Generator
+	// ReadyTimeout bounds waiting for the workload and the autoscaler
+	// (default 3 minutes).
+	ReadyTimeout time.Duration
+	// ScaleDownGrace is added to the scale-down budget before giving up
+	// waiting for it (default 30 s).
+	ScaleDownGrace time.Duration
+}
+
+// Watchdog is implemented by clusters that run platform components
+// themselves: a component that dies sends on Failures, and the run stops
+// with that reason instead of hanging.
+type Watchdog interface {
+	Failures() <-chan error
+}
+
+// Run runs s once and returns its result. It never panics on cluster
+// trouble: errors become the result's Error, with the partial timeline.
+func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenario {
+	r := &run{opts: opts, s: s, rec: timeline.NewRecorder()}
+	if r.opts.Logger == nil {
+		r.opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.opts.ReadyTimeout == 0 {
+		r.opts.ReadyTimeout = 3 * time.Minute
+	}
+	if r.opts.ScaleDownGrace == 0 {
+		r.opts.ScaleDownGrace = 30 * time.Second
+	}
+	err := r.execute(ctx)
+	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages})
+	if err != nil {
+		res.Error = err.Error()
+		res.Passed = false
+	}
+	return res
+}
+
+type run struct {
+	opts       Options
+	s          *scenario.Scenario
+	rec        *timeline.Recorder
+	c          *kube.Clients
+	set        *workloads.Set
+	loadTotals *analysis.LoadTotals
+	messages   *analysis.MessageTotals
+}
+
+func (r *run) progressf(format string, args ...any) {
+	if r.opts.Progress != nil {
+		fmt.Fprintf(r.opts.Progress, "  [%s %6.1fs] %s\n", r.s.Metadata.Name, time.Since(r.rec.Start()).Seconds(), fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *run) execute(ctx context.Context) (err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if wd, ok := r.opts.Cluster.(Watchdog); ok {
+		go func() {
+			select {
+			case e := <-wd.Failures():
+				r.rec.Mark(timeline.MarkerFault, e.Error())
+				cancel(fmt.Errorf("platform component failed: %w", e))
+			case <-ctx.Done():
+			}
+		}()
+	}
+	defer func() {
+		if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+			err = fmt.Errorf("%w (%v)", cause, err)
+		}
+	}()
+
+	r.c, err = kube.NewClients(r.opts.Cluster.RESTConfig())
+	if err != nil {
+		return err
+	}
+	r.set, err = workloads.Render(r.s)
+	if err != nil {
+		return fmt.Errorf("scenario %s: %w", r.s.Metadata.Name, err)
+	}
+	ns := r.s.Spec.Namespace
+	if err := r.ensureNamespace(ctx, ns); err != nil {
+		return err
+	}
+	obs, err := observe.Start(ctx, observe.Config{
+		Client: r.c.Kube, Dynamic: r.c.Dynamic, Namespace: ns, PodSelector: r.set.PodSelector,
+		CustomResources: []schema.GroupVersionResource{observe.ScaledObjects, observe.HTTPScaledObjects},
+		Recorder:        r.rec, Logger: r.opts.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer obs.Stop()
+	if !r.opts.Keep {
+		defer func() {
+			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer ccancel()
+			if derr := r.cleanup(cctx); derr != nil {
+				r.opts.Logger.Warn("cleanup", "scenario", r.s.Metadata.Name, "err", derr)
+			}
+		}()
+	}
+
+	r.progressf("applying %s %s", r.s.Spec.Workload.Kind, r.s.Spec.Workload.Name)
+	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Workload...); err != nil {
+		return err
+	}
+	min := *r.s.Spec.Autoscaler.MinReplicas
+	if err := r.waitDeployment(ctx, "workload ready", r.opts.ReadyTimeout, func(d *appsv1.Deployment) bool {
+		return d.Status.ReadyReplicas >= max(min, 1) || (min == 0 && d.Status.ObservedGeneration >= d.Generation)
+	}); err != nil {
+		return err
+	}
+	r.progressf("applying autoscaler %s", r.set.Autoscaler[0].GetKind())
+	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Autoscaler...); err != nil {
+		return fmt.Errorf("autoscaler rejected: %w", err)
+	}
+	if err := r.waitAutoscaler(ctx); err != nil {
+		return err
+	}
+	if d := r.s.Spec.Load.Delay.Duration; d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	switch r.s.Spec.Load.Type {
+	case scenario.LoadHTTP:
+		if err := r.httpLoad(ctx); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("load type %q: not implemented yet", r.s.Spec.Load.Type)
+	}
+	return r.waitScaleDown(ctx)
+}
+
+func (r *run) ensureNamespace(ctx context.Context, ns string) error {
+	_, err := r.c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = r.c.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name: ns, Labels: map[string]string{kube.LabelRunID: r.opts.RunID, kube.LabelManagedBy: kube.ManagedBy},
+		}}, metav1.CreateOptions{})
+	}
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+// waitDeployment polls the workload's Deployment until ok, within timeout;
+// on timeout it returns the last observed state.
+func (r *run) waitDeployment(ctx context.Context, what string, timeout time.Duration, ok func(*appsv1.Deployment) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	last := "not created yet"
+	for {
+		d, err := r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, r.set.DeploymentName, metav1.GetOptions{})
+		if err == nil {
+			if d.Status.ObservedGeneration >= d.Generation && ok(d) {
+				return nil
+			}
+			last = fmt.Sprintf("spec %d, ready %d, updated %d, observed generation %d/%d", deref(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.UpdatedReplicas, d.Status.ObservedGeneration, d.Generation)
+		} else if !apierrors.IsNotFound(err) && ctx.Err() == nil {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
+				return fmt.Errorf("waiting for %s: %w; last seen Deployment %s: %s", what, cause, r.set.DeploymentName, last)
+			}
+			return fmt.Errorf("waiting for %s: not within %s; last seen Deployment %s: %s", what, timeout, r.set.DeploymentName, last)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// waitAutoscaler waits until the HPA that will scale the workload can read
+// its metric (ScalingActive), so the load start measures reaction, not the
+// autoscaler's creation. KEDA's HTTP and SQS objects at zero replicas report
+// ScalingActive false on purpose; for them the HPA existing is enough.
+func (r *run) waitAutoscaler(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.ReadyTimeout)
+	defer cancel()
+	needActive := *r.s.Spec.Autoscaler.MinReplicas > 0
+	last := "not created yet"
+	r.progressf("waiting for HPA %s to read its metric", r.set.AutoscalerHPA)
+	for {
+		h, err := r.c.Kube.AutoscalingV2().HorizontalPodAutoscalers(r.s.Spec.Namespace).Get(ctx, r.set.AutoscalerHPA, metav1.GetOptions{})
+		if err == nil {
+			if !needActive {
+				return nil
+			}
+			last = "no conditions yet"
+			for _, c := range h.Status.Conditions {
+				if c.Type == autoscalingv2.ScalingActive {
+					if c.Status == corev1.ConditionTrue {
+						return nil
+					}
+					last = fmt.Sprintf("ScalingActive=%s %s: %s", c.Status, c.Reason, c.Message)
+				}
+			}
+		} else if !apierrors.IsNotFound(err) && ctx.Err() == nil {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
+				return fmt.Errorf("waiting for HPA %s: %w; last seen: %s", r.set.AutoscalerHPA, cause, last)
+			}
+			return fmt.Errorf("waiting for HPA %s to read its metric: not within %s; last seen: %s", r.set.AutoscalerHPA, r.opts.ReadyTimeout, last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (r *run) ingressURL() string {
+	if r.opts.IngressURL != "" {
+		return r.opts.IngressURL
+	}
+	if in, ok := r.opts.Cluster.(clusters.HTTPIngress); ok {
+		return in.IngressURL()
+	}
+	return DefaultIngressURL
+}
+
+func (r *run) httpLoad(ctx context.Context) error {
+	h := r.s.Spec.Load.HTTP
+	gen := r.opts.Generator
+	if gen == nil {
+		if h.Generator == scenario.GeneratorBombardier {
+			gen = load.NewBombardier(load.WithLogger(r.opts.Logger))
+		} else {
+			gen = load.NewHTTP(load.WithLogger(r.opts.Logger))
+		}
+	}
+	u, err := url.Parse(r.ingressURL())
+	if err != nil {
+		return fmt.Errorf("ingress URL %q: %w", r.ingressURL(), err)
+	}
+	u.Path = h.Path
+	lo := load.Options{URL: u.String(), Host: h.Host, Connections: h.Connections, Duration: h.Duration.Duration, Timeout: h.Timeout.Duration, Rate: h.Rate,
+		RecordHeaders: []string{"X-Keda-Http-Cold-Start"}}
+	for _, st := range h.Steps {
+		lo.Steps = append(lo.Steps, load.Step{Duration: st.Duration.Duration, Connections: st.Connections, Rate: st.Rate})
+	}
+	var acc load.Accumulator
+	start := time.Now()
+	r.rec.Mark(timeline.MarkerLoadStart, fmt.Sprintf("%d connections for %s to %s", h.Connections, h.TotalDuration(), lo.URL))
+	r.progressf("load: %d connections for %s, timeout %s", h.Connections, h.TotalDuration(), h.Timeout)
+	sum, lerr := gen.Run(ctx, lo, func(res load.Result) { acc.Add(res) })
+	r.rec.Mark(timeline.MarkerLoadStop, fmt.Sprintf("%d requests, %d errors", sum.Requests, sum.Errors))
+	base := r.rec.Since(start)
+	for _, sec := range acc.Seconds() {
+		ls := &timeline.LoadSample{Second: sec.Index, Requests: sec.Requests, Errors: sec.Errors,
+			P50LatencySeconds: sec.P50.Seconds(), P90LatencySeconds: sec.P90.Seconds(), P99LatencySeconds: sec.P99.Seconds(), MaxLatencySeconds: sec.Max.Seconds()}
+		if len(sec.ErrorsByKind) > 0 {
+			ls.ErrorsByKind = map[string]int{}
+			for k, v := range sec.ErrorsByKind {
+				ls.ErrorsByKind[string(k)] = v
+			}
+		}
+		r.rec.Record(timeline.Event{At: base + time.Duration(sec.Index+1)*time.Second, Kind: timeline.KindLoad, Load: ls})
+	}
+	r.loadTotals = &analysis.LoadTotals{Requests: sum.Requests, Errors: sum.Errors, P50LatencySeconds: sum.P50.Seconds(), P99LatencySeconds: sum.P99.Seconds()}
+	r.progressf("load done: %d requests (%.0f/s), %d errors, p99 %s", sum.Requests, sum.RPS, sum.Errors, sum.P99.Round(time.Millisecond))
+	if lerr != nil && ctx.Err() == nil {
+		return fmt.Errorf("load: %w", lerr)
+	}
+	return ctx.Err()
+}
+
+// waitScaleDown waits until the workload is back at the expected replicas
+// (and stays there for a few seconds), or the budget plus grace passes. Not
+// reaching it is not a harness error: the check reports it.
+func (r *run) waitScaleDown(ctx context.Context) error {
+	e := r.s.Spec.Expectations.ScaleDown
+	if e == nil {
+		return nil
+	}
+	target := *e.Replicas
+	r.progressf("waiting up to %s for the scale-down to %d", e.Within.Duration+r.opts.ScaleDownGrace, target)
+	err := r.waitDeployment(ctx, "scale-down", e.Within.Duration+r.opts.ScaleDownGrace, func(d *appsv1.Deployment) bool {
+		return deref(d.Spec.Replicas) == target && d.Status.ReadyReplicas <= target && d.Status.Replicas <= target
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		r.progressf("no scale-down: %v", err)
+		return nil
+	}
+	// Stays at the target for a moment: a flap right after would show.
+	if err := sleep(ctx, 5*time.Second); err != nil {
+		return err
+	}
+	r.progressf("scaled down to %d", target)
+	return nil
+}
+
+func (r *run) cleanup(ctx context.Context) error {
+	all := append(append(r.set.Workload[:0:0], r.set.Workload...), r.set.Autoscaler...)
+	if err := r.c.Delete(ctx, all...); err != nil {
+		return err
+	}
+	// Wait for the pods to go, so the next scenario starts from a clean slate.
+	for ctx.Err() == nil {
+		pods, err := r.c.Kube.CoreV1().Pods(r.s.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.set.PodSelector})
+		if err != nil || len(pods.Items) == 0 {
+			return err
+		}
+		_ = sleep(ctx, time.Second)
+	}
+	return ctx.Err()
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+func deref(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
+
+// IsRejection reports whether err is an admission rejection (e.g. KEDA's
+// webhook denying a ScaledObject).
+func IsRejection(err error) bool {
+	return err != nil && (apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || strings.Contains(err.Error(), "admission webhook"))
+}
