@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -328,3 +329,27 @@ func TestHTTPBadOptions(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestClientTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Host)
+	}))
+	t.Cleanup(srv.Close)
+	tg, err := newTarget(Options{URL: srv.URL, Host: "cpu.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	tg.tls.RootCAs = pool
+	tg.tls.ServerName = "example.com" // httptest's certificate names example.com
+	c := client{t: tg}
+	defer c.close()
+	for range 2 {
+		var res Result
+		if err := c.do(context.Background(), time.Now().Add(5*time.Second), &res); err != nil ||
+			res.Status != 200 || res.Bytes != int64(len("cpu.example")) {
+			t.Fatalf("result %+v, error %v", res, err)
+		}
+	}
+}
