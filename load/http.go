@@ -88,7 +88,6 @@ func (g *HTTP) Run(ctx context.Context, opts Options, out func(Result)) (Summary
 		plan:    p,
 		target:  t,
 		timeout: o.Timeout,
-		burst:   uint64(max(o.Connections, 1)),
 		hits:    make([]uint64, len(p)),
 		out:     out,
 	}
@@ -152,7 +151,6 @@ type run struct {
 	start   time.Time
 	target  *target
 	timeout time.Duration
-	burst   uint64
 
 	mu     sync.Mutex
 	hits   []uint64 // per phase, under mu
@@ -177,9 +175,11 @@ func (r *run) claim(i int, el time.Duration) (wait time.Duration, ok bool) {
 		return 0, false
 	}
 	if wait == 0 {
-		// Behind schedule. Keep at most burst overdue hits, drop the rest.
-		if m := firstNotDue(ph.pacer, local, h+r.burst); m > h+r.burst {
-			skip := m - r.burst - h
+		// Behind schedule. Keep at most one overdue hit per worker of the
+		// phase, drop the rest.
+		burst := uint64(max(ph.conns, 1))
+		if m := firstNotDue(ph.pacer, local, h+burst); m > h+burst {
+			skip := m - burst - h
 			r.missed += int64(skip)
 			h += skip
 		}

@@ -185,18 +185,39 @@ func TestHTTPErrorKinds(t *testing.T) {
 }
 
 func TestHTTPRate(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}))
 	t.Cleanup(srv.Close)
-	var c collect
-	s, err := NewHTTP().Run(context.Background(),
-		Options{URL: srv.URL, Connections: 4, Duration: time.Second, Rate: 40}, c.add)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Requests+s.Missed != 40 || s.Requests < 30 {
-		t.Errorf("%d requests (%d missed) at 40/s for 1s", s.Requests, s.Missed)
-	}
-	checkSecondsSum(t, c.acc.Seconds(), s)
+	t.Run("kept", func(t *testing.T) {
+		t.Parallel()
+		var c collect
+		s, err := NewHTTP().Run(context.Background(),
+			Options{URL: srv.URL, Connections: 4, Duration: time.Second, Rate: 40}, c.add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Requests+s.Missed != 40 || s.Requests < 30 {
+			t.Errorf("%d requests (%d missed) at 40/s for 1s", s.Requests, s.Missed)
+		}
+		checkSecondsSum(t, c.acc.Seconds(), s)
+	})
+	t.Run("too slow", func(t *testing.T) {
+		t.Parallel()
+		// One worker, 50ms a request: at most 20 of the 100 requests asked
+		// for; the backlog is dropped, not replayed.
+		s, err := NewHTTP().Run(context.Background(),
+			Options{URL: srv.URL + "/slow", Connections: 1, Duration: time.Second, Rate: 100}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d requests, %d missed", s.Requests, s.Missed)
+		if s.Requests > 21 || s.Missed < 50 || s.Requests+s.Missed > 100 {
+			t.Errorf("%d requests, %d missed at 100/s with one 50ms worker", s.Requests, s.Missed)
+		}
+	})
 }
 
 func TestHTTPSteps(t *testing.T) {

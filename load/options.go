@@ -32,8 +32,8 @@ type Options struct {
 	Timeout time.Duration
 	// Rate caps the requests started per second across all workers
 	// (bombardier -r); zero means no cap. When the workers are all busy the
-	// rate falls behind; up to Connections overdue requests are then sent at
-	// once and older ones are dropped (counted in Summary.Missed), so a
+	// rate falls behind; then at most one overdue request per worker is sent
+	// at once and older ones are dropped (counted in Summary.Missed), so a
 	// stalled target is not hit by a replayed backlog when it recovers.
 	Rate float64
 	// Steps, when set, replace Duration and Rate with a sequence.

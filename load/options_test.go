@@ -100,9 +100,8 @@ func TestNewPlan(t *testing.T) {
 // TestClaim drives the rate cap's bookkeeping with explicit offsets: no clock.
 func TestClaim(t *testing.T) {
 	r := &run{
-		plan:  plan{{start: time.Second, end: 3 * time.Second, conns: 4, pacer: ConstantPacer{Rate: 10}}},
-		burst: 4,
-		hits:  make([]uint64, 1),
+		plan: plan{{start: time.Second, end: 3 * time.Second, conns: 4, pacer: ConstantPacer{Rate: 10}}},
+		hits: make([]uint64, 1),
 	}
 	at := func(ms int) time.Duration { return time.Second + time.Duration(ms)*time.Millisecond }
 	if w, ok := r.claim(0, at(0)); !ok || w != 0 {
@@ -112,7 +111,7 @@ func TestClaim(t *testing.T) {
 		t.Fatalf("second claim waits an interval: %v %v", w, ok)
 	}
 	// 1s into the phase hits 0..10 are due; 2 were taken. The backlog of 9 is
-	// cut to the burst of 4 and the other 5 are missed.
+	// cut to one per worker (4) and the other 5 are missed.
 	if w, ok := r.claim(0, at(1000)); !ok || w != 0 {
 		t.Fatalf("overdue claim: %v %v", w, ok)
 	}
