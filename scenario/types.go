@@ -144,6 +144,10 @@ type Autoscaler struct {
 	ScalingMetric *HTTPScalingMetric `json:"scalingMetric,omitempty"`
 	// Hosts the HTTP add-on routes to the workload (keda-http).
 	Hosts []string `json:"hosts,omitempty"`
+	// Patch is a JSON merge patch (RFC 7386) applied to the rendered
+	// autoscaler object (HPA, ScaledObject or HTTPScaledObject), for fields
+	// scalebench does not model. The autoscaler's own validation still applies.
+	Patch map[string]any `json:"patch,omitempty"`
 }
 
 // HTTPScalingMetric is one of concurrency or requestRate.

@@ -100,7 +100,33 @@ func Render(s *scenario.Scenario) (*Set, error) {
 		// ScaledObject) depends on the queue endpoint and comes with the SQS scenario.
 		return nil, fmt.Errorf("autoscaler %q: the SQS wiring is not implemented yet", a.Type)
 	}
+	if p := a.Patch; p != nil {
+		for _, o := range set.Autoscaler {
+			o.Object = MergePatch(o.Object, p)
+		}
+	}
 	return set, nil
+}
+
+// MergePatch applies a JSON merge patch (RFC 7386): maps merge recursively,
+// null deletes, anything else replaces.
+func MergePatch(target, patch map[string]any) map[string]any {
+	if target == nil {
+		target = map[string]any{}
+	}
+	for k, pv := range patch {
+		if pv == nil {
+			delete(target, k)
+			continue
+		}
+		if pm, ok := pv.(map[string]any); ok {
+			tm, _ := target[k].(map[string]any)
+			target[k] = MergePatch(tm, pm)
+			continue
+		}
+		target[k] = pv
+	}
+	return target
 }
 
 func podAnnotations(w scenario.Workload) map[string]string {

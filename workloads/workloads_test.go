@@ -108,3 +108,22 @@ func TestSQSIsNotImplementedYet(t *testing.T) {
 		t.Errorf("want a clear not-implemented error, got %v", err)
 	}
 }
+
+func TestAutoscalerPatch(t *testing.T) {
+	s, _ := scenario.Resolve("keda-cpu")
+	s.Spec.Autoscaler.Patch = map[string]any{"spec": map[string]any{"minReplicaCount": int64(0), "cooldownPeriod": nil}}
+	set, err := Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := set.Autoscaler[0]
+	if v, _, _ := unstructured.NestedInt64(so.Object, "spec", "minReplicaCount"); v != 0 {
+		t.Errorf("minReplicaCount %d", v)
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(so.Object, "spec", "cooldownPeriod"); found {
+		t.Error("null must delete")
+	}
+	if v, _, _ := unstructured.NestedInt64(so.Object, "spec", "maxReplicaCount"); v != 20 {
+		t.Errorf("untouched fields must stay: max %d", v)
+	}
+}

@@ -1,0 +1,125 @@
+// Package kedacpu is the KEDA CPU suite: the SpinKube KEDA tutorial (a
+// ScaledObject with a cpu trigger, min 1, max 20, 50 %) on a cluster, plus
+// the failures a user must see clearly: KEDA's webhook rejecting a
+// ScaledObject, and the KEDA operator dying mid-run.
+package kedacpu
+
+import (
+	"context"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/suites/internal/suite"
+	"github.com/scalebench/scalebench/workloads"
+)
+
+func TestMain(m *testing.M) { os.Exit(suite.Main(m, "kedacpu")) }
+
+func TestKEDAScalesOnCPU(t *testing.T) {
+	s := suite.RequireCluster(t)
+	sc := suite.Scenario(t, "keda-cpu")
+	s.Env.Test(t, s.Feature(sc, runner.Options{}, func(t *testing.T, res results.Scenario) {
+		m := res.Metrics
+		if m.PeakReplicas == nil || *m.PeakReplicas != sc.Spec.Autoscaler.MaxReplicas {
+			t.Errorf("peak ready replicas %v, want %d (maxReplicas)", m.PeakReplicas, sc.Spec.Autoscaler.MaxReplicas)
+		}
+		if len(res.Steps) == 0 || res.Steps[0].From != 1 {
+			t.Errorf("want scale-up steps starting from 1 replica, got %v", res.Steps)
+		}
+	}))
+}
+
+// A ScaledObject KEDA's admission webhook refuses (cpu trigger only, min 0)
+// fails the scenario with the webhook's own message, without waiting.
+func TestRejectedScaledObjectFailsClearly(t *testing.T) {
+	s := suite.RequireCluster(t)
+	sc := suite.Scenario(t, "keda-cpu")
+	sc.Metadata.Name = "keda-cpu-rejected"
+	sc.Spec.Autoscaler.Patch = map[string]any{"spec": map[string]any{"minReplicaCount": 0}}
+	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
+		Assess("KEDA's webhook rejection is the scenario's error", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			start := time.Now()
+			res := s.Run(ctx, t, sc, runner.Options{})
+			const keda = "scale to zero doesn't work"
+			if res.Passed || !strings.Contains(res.Error, "autoscaler rejected") || !strings.Contains(res.Error, keda) {
+				t.Fatalf("want a failed run whose error carries KEDA's message %q, got passed=%v error=%q", keda, res.Passed, res.Error)
+			}
+			if d := time.Since(start); d > 3*time.Minute {
+				t.Errorf("a rejection must fail fast, took %s", d)
+			}
+			t.Logf("reported: %s", res.Error)
+			return ctx
+		}).Feature()
+	s.Env.Test(t, f)
+}
+
+// failureInjector is what the emulated cluster offers to kill a component
+// from outside (as an OOM kill or `kill -9` would) and bring it back.
+type failureInjector interface {
+	ComponentPID(name string) (int, bool)
+	RestartComponent(ctx context.Context, name string) error
+}
+
+// The KEDA operator dying mid-run ends the scenario with that reason in the
+// report, instead of a hang or a silently wrong result.
+func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
+	s := suite.RequireCluster(t)
+	inj, ok := s.Cluster.(failureInjector)
+	if !ok {
+		t.Skip("this cluster kind cannot kill platform components")
+	}
+	sc := suite.Scenario(t, "keda-cpu")
+	sc.Metadata.Name = "keda-cpu-operator-killed"
+	clients, err := kube.NewClients(s.Cluster.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
+		Assess("the operator's death is the scenario's error", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			killed := make(chan error, 1)
+			kctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go func() {
+				// Kill it once KEDA has created its HPA, i.e. mid-run.
+				for kctx.Err() == nil {
+					if _, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(kctx, "keda-hpa-"+workloads.ScaledObjectName, metav1.GetOptions{}); err == nil {
+						pid, ok := inj.ComponentPID("keda-operator")
+						if !ok {
+							killed <- os.ErrNotExist
+							return
+						}
+						killed <- syscall.Kill(pid, syscall.SIGKILL)
+						return
+					}
+					time.Sleep(500 * time.Millisecond)
+				}
+			}()
+			start := time.Now()
+			res := s.Run(ctx, t, sc, runner.Options{})
+			if err := <-killed; err != nil {
+				t.Fatalf("killing keda-operator: %v", err)
+			}
+			if res.Passed || !strings.Contains(res.Error, "keda-operator") {
+				t.Errorf("want a failed run whose error names keda-operator, got passed=%v error=%q", res.Passed, res.Error)
+			}
+			if d := time.Since(start); d > 4*time.Minute {
+				t.Errorf("the failure must end the run promptly, took %s", d)
+			}
+			t.Logf("reported: %s", res.Error)
+			if err := inj.RestartComponent(ctx, "keda-operator"); err != nil {
+				t.Errorf("restart keda-operator: %v", err)
+			}
+			return ctx
+		}).Feature()
+	s.Env.Test(t, f)
+}
