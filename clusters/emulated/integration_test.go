@@ -116,32 +116,6 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("metrics API serves node metrics", func(t *testing.T) {
-		wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer wcancel()
-		t0 := time.Now()
-		err := poll(wctx, time.Second, "node metrics", func(ctx context.Context) (bool, string, error) {
-			raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/nodes").DoRaw(ctx)
-			if err != nil {
-				return false, err.Error(), nil
-			}
-			var list struct {
-				Items []struct {
-					Metadata struct{ Name string } `json:"metadata"`
-					Usage    map[string]string    `json:"usage"`
-				} `json:"items"`
-			}
-			if err := json.Unmarshal(raw, &list); err != nil {
-				return false, "", err
-			}
-			return len(list.Items) >= 3, fmt.Sprintf("%d node metrics: %s", len(list.Items), raw), nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("node metrics served %s after Create returned", time.Since(t0).Round(100*time.Millisecond))
-	})
-
 	ns := "it"
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -178,6 +152,21 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 		pod := pods.Items[0]
 		if !strings.HasPrefix(pod.Spec.NodeName, "scalebench-") || pod.Spec.RuntimeClassName == nil || *pod.Spec.RuntimeClassName != RuntimeClassName || pod.Status.PodIP == "" {
 			t.Errorf("pod node=%q runtimeClass=%v ip=%q", pod.Spec.NodeName, pod.Spec.RuntimeClassName, pod.Status.PodIP)
+		}
+	})
+
+	t.Run("pod start-up follows the kwok stage delays", func(t *testing.T) {
+		t0 := time.Now()
+		mustCreateDeployment(t, ctx, cs, ns, "fast", 1, "")
+		waitReadyReplicas(t, ctx, cs, ns, "fast", 1, time.Minute)
+		fast := time.Since(t0)
+		t0 = time.Now()
+		mustCreateDeploymentWith(t, ctx, cs, ns, "slow", 1, map[string]string{AnnotationPodReadyDelay: "4s"})
+		waitReadyReplicas(t, ctx, cs, ns, "slow", 1, time.Minute)
+		slow := time.Since(t0)
+		t.Logf("Deployment → Ready pod: default %s, with %s=4s %s", fast.Round(10*time.Millisecond), AnnotationPodReadyDelay, slow.Round(10*time.Millisecond))
+		if slow < 4*time.Second || slow-fast < 2*time.Second {
+			t.Errorf("ready delay annotation not honoured: default %s, annotated %s", fast, slow)
 		}
 	})
 
@@ -250,6 +239,34 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("HPA timeline (since HPA created): %v", timeline)
+	})
+
+	// metrics-server drops nodes whose usage is zero, so node metrics appear
+	// once pods (each uses at least 1m) run on them.
+	t.Run("metrics API serves node metrics", func(t *testing.T) {
+		wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer wcancel()
+		t0 := time.Now()
+		err := poll(wctx, time.Second, "node metrics", func(ctx context.Context) (bool, string, error) {
+			raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/nodes").DoRaw(ctx)
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			var list struct {
+				Items []struct {
+					Metadata struct{ Name string } `json:"metadata"`
+					Usage    map[string]string     `json:"usage"`
+				} `json:"items"`
+			}
+			if err := json.Unmarshal(raw, &list); err != nil {
+				return false, "", err
+			}
+			return len(list.Items) >= 1, fmt.Sprintf("%d node metrics: %s", len(list.Items), raw), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("node metrics served (%s more)", time.Since(t0).Round(100*time.Millisecond))
 	})
 
 	t.Run("diagnostics", func(t *testing.T) {
@@ -339,11 +356,16 @@ func waitSA(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns strin
 
 func mustCreateDeployment(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, name string, replicas int32, usageCPU string) {
 	t.Helper()
-	rc := RuntimeClassName
 	ann := map[string]string{}
 	if usageCPU != "" {
 		ann[AnnotationUsageCPU] = usageCPU
 	}
+	mustCreateDeploymentWith(t, ctx, cs, ns, name, replicas, ann)
+}
+
+func mustCreateDeploymentWith(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, name string, replicas int32, ann map[string]string) {
+	t.Helper()
+	rc := RuntimeClassName
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: appsv1.DeploymentSpec{
