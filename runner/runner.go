@@ -291,6 +291,10 @@ func (r *run) httpLoad(ctx context.Context) error {
 	u.Path = h.Path
 	lo := load.Options{URL: u.String(), Host: h.Host, Connections: h.Connections, Duration: h.Duration.Duration, Timeout: h.Timeout.Duration, Rate: h.Rate,
 		RecordHeaders: []string{"X-Keda-Http-Cold-Start"}}
+	if len(h.Steps) > 0 {
+		// Steps replace the duration and the rate (they are per step).
+		lo.Duration, lo.Rate = 0, 0
+	}
 	for _, st := range h.Steps {
 		lo.Steps = append(lo.Steps, load.Step{Duration: st.Duration.Duration, Connections: st.Connections, Rate: st.Rate})
 	}

@@ -199,6 +199,9 @@ func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
 			if h.Duration.Duration != 0 {
 				errs = append(errs, field.Forbidden(hp.Child("duration"), "set either duration or steps"))
 			}
+			if h.Rate != 0 {
+				errs = append(errs, field.Forbidden(hp.Child("rate"), "with steps, set the rate per step"))
+			}
 			for i, st := range h.Steps {
 				sp := hp.Child("steps").Index(i)
 				if st.Duration.Duration <= 0 {
