@@ -29,8 +29,9 @@ type Builder struct {
 	// the module proxy is only reachable through one). Nothing else is inherited from the caller.
 	ExtraEnv []string
 
-	mu sync.Mutex // guards tc and progress writes
-	tc *toolchain
+	mu      sync.Mutex // guards tc, modDirs and progress writes
+	tc      *toolchain
+	modDirs map[string]string // module@version -> directory, answered by go mod download
 }
 
 // Status describes one binary in the cache.
@@ -167,6 +168,13 @@ func (b *Builder) ModuleDir(ctx context.Context, component string) (string, erro
 	if err != nil {
 		return "", err
 	}
+	key := s.module + "@" + versions.Of(component)
+	b.mu.Lock()
+	dir, ok := b.modDirs[key]
+	b.mu.Unlock()
+	if ok {
+		return dir, nil
+	}
 	tc, err := b.toolchain(ctx)
 	if err != nil {
 		return "", fmt.Errorf("components: %s module dir: %w", component, err)
@@ -180,6 +188,12 @@ func (b *Builder) ModuleDir(ctx context.Context, component string) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("components: %s module dir: %w", component, err)
 	}
+	b.mu.Lock()
+	if b.modDirs == nil {
+		b.modDirs = map[string]string{}
+	}
+	b.modDirs[key] = info.Dir
+	b.mu.Unlock()
 	return info.Dir, nil
 }
 
