@@ -1,0 +1,306 @@
+package dataplane
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// defaultGrace is a pod's termination grace period when it names none.
+const defaultGrace = 30 * time.Second
+
+// instances is the state machine that follows pods: an instance for every
+// ready pod that names a model, draining when the pod stops being ready or
+// is deleted. Its handlers are pure state updates (no API calls), so tests
+// feed it synthetic pods.
+type instances struct {
+	ctx      context.Context // parent of every instance's kill context
+	clock    Clock
+	log      *slog.Logger
+	models   map[string]NewModelFunc
+	interval time.Duration // usage sampling interval
+
+	mu   sync.Mutex
+	pods map[string]*podRecord // by namespace/name
+	byIP map[string]*instance  // serving instances
+}
+
+// podRecord is what the data plane keeps for one pod that names a model.
+type podRecord struct {
+	ns, name   string
+	uid        types.UID
+	gone       bool // deleted from the API
+	deleting   bool // deletionTimestamp seen
+	grace      time.Duration
+	idleMilli  int64
+	limitMilli int64
+
+	active   *instance   // serving
+	draining []*instance // finishing in-flight requests
+	// removedUsed is the CPU used by instances already removed, so the
+	// pod's cumulative usage never goes backwards.
+	removedUsed time.Duration
+	sampler     usageSampler
+}
+
+func newInstances(ctx context.Context, clock Clock, log *slog.Logger, models map[string]NewModelFunc, interval time.Duration) *instances {
+	return &instances{
+		ctx: ctx, clock: clock, log: log, models: models, interval: interval,
+		pods: map[string]*podRecord{}, byIP: map[string]*instance{},
+	}
+}
+
+// objKey is the namespace/name key of an object.
+func objKey(ns, name string) string { return ns + "/" + name }
+
+// podServing reports whether a pod should have a serving instance.
+func podServing(pod *corev1.Pod) bool {
+	if pod.DeletionTimestamp != nil || pod.Status.PodIP == "" || pod.Status.Phase != corev1.PodRunning {
+		return false
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// graceOf is the termination grace a pod's containers get.
+func graceOf(pod *corev1.Pod) time.Duration {
+	if pod.DeletionTimestamp != nil && pod.DeletionGracePeriodSeconds != nil {
+		return time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
+	}
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		return time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	return defaultGrace
+}
+
+// podChanged handles a pod added or updated.
+func (s *instances) podChanged(pod *corev1.Pod) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := objKey(pod.Namespace, pod.Name)
+	rec := s.pods[key]
+	modelName := pod.Annotations[AnnotationModel]
+	if rec != nil && rec.uid != pod.UID {
+		// Same name, new pod (the old one's delete was missed).
+		s.podGoneLocked(rec, graceOf(pod))
+		rec = nil
+	}
+	if rec == nil {
+		if modelName == "" {
+			return
+		}
+		rec = &podRecord{ns: pod.Namespace, name: pod.Name, uid: pod.UID}
+		s.pods[key] = rec
+	}
+	if pod.DeletionTimestamp != nil && !rec.deleting {
+		rec.deleting = true
+		rec.grace = graceOf(pod)
+		for _, in := range rec.draining {
+			in.drain(rec.grace, true)
+		}
+	}
+	serving := modelName != "" && podServing(pod)
+	if in := rec.active; in != nil && (!serving || in.ip != pod.Status.PodIP || in.modelName != modelName) {
+		s.drainLocked(rec)
+	}
+	if serving && rec.active == nil {
+		s.startLocked(rec, pod, modelName)
+	}
+	s.forgetIfDoneLocked(key, rec)
+}
+
+// podDeleted handles a pod removed from the API.
+func (s *instances) podDeleted(pod *corev1.Pod) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := objKey(pod.Namespace, pod.Name)
+	rec := s.pods[key]
+	if rec == nil || (pod.UID != "" && rec.uid != pod.UID) {
+		return
+	}
+	s.podGoneLocked(rec, graceOf(pod))
+}
+
+func (s *instances) podGoneLocked(rec *podRecord, grace time.Duration) {
+	if !rec.deleting {
+		rec.deleting = true
+		rec.grace = grace
+	}
+	rec.gone = true
+	if rec.active != nil {
+		s.drainLocked(rec)
+	}
+	for _, in := range rec.draining {
+		in.drain(rec.grace, true)
+	}
+	s.forgetIfDoneLocked(objKey(rec.ns, rec.name), rec)
+}
+
+func (s *instances) forgetIfDoneLocked(key string, rec *podRecord) {
+	if rec.gone && rec.active == nil && len(rec.draining) == 0 && s.pods[key] == rec {
+		delete(s.pods, key)
+	}
+}
+
+// drainLocked moves the active instance to draining.
+func (s *instances) drainLocked(rec *podRecord) {
+	in := rec.active
+	rec.active = nil
+	if s.byIP[in.ip] == in {
+		delete(s.byIP, in.ip)
+	}
+	rec.draining = append(rec.draining, in)
+	in.drain(rec.grace, rec.deleting)
+}
+
+func (s *instances) startLocked(rec *podRecord, pod *corev1.Pod, modelName string) {
+	log := s.log.With("pod", rec.ns+"/"+rec.name, "model", modelName)
+	newModel, ok := s.models[modelName]
+	if !ok {
+		log.Warn("pod names an unknown model; no instance")
+		return
+	}
+	idle, err := idleCPUMilli(pod)
+	if err != nil {
+		log.Warn("bad idle CPU annotation; using the default", "err", err)
+		idle = DefaultIdleCPUMilli
+	}
+	spec := specFor(pod, s.clock, s.log)
+	m, err := newModel(spec)
+	if err != nil {
+		log.Warn("cannot build model; no instance", "err", err)
+		return
+	}
+	in := newInstance(s.ctx, spec, pod.UID, modelName, m, s.removed)
+	if err := m.Start(in.killCtx); err != nil {
+		log.Warn("cannot start model; no instance", "err", err)
+		in.kill()
+		return
+	}
+	rec.idleMilli, rec.limitMilli = idle, spec.CPULimitMilli
+	rec.active = in
+	if old := s.byIP[in.ip]; old != nil && old != in {
+		log.Warn("pod IP already held by another instance; replacing", "ip", in.ip, "other", old.ns+"/"+old.name)
+	}
+	s.byIP[in.ip] = in
+	log.Debug("instance started", "ip", in.ip, "cpuLimitMilli", spec.CPULimitMilli)
+}
+
+// removed is called by an instance once it has drained.
+func (s *instances) removed(in *instance) {
+	used := in.model.CPUUsed()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byIP[in.ip] == in {
+		delete(s.byIP, in.ip)
+	}
+	key := objKey(in.ns, in.name)
+	rec := s.pods[key]
+	if rec == nil || rec.uid != in.uid {
+		return
+	}
+	if rec.active == in {
+		rec.active = nil
+	}
+	for k, d := range rec.draining {
+		if d == in {
+			rec.draining = append(rec.draining[:k], rec.draining[k+1:]...)
+			rec.removedUsed += used
+			break
+		}
+	}
+	s.forgetIfDoneLocked(key, rec)
+}
+
+// byAddress is the serving instance at a pod IP, if any.
+func (s *instances) byAddress(ip string) *instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byIP[ip]
+}
+
+// byPod is the serving instance of a pod, if any.
+func (s *instances) byPod(ns, name string) *instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec := s.pods[objKey(ns, name)]; rec != nil {
+		return rec.active
+	}
+	return nil
+}
+
+// all lists every instance, serving and draining.
+func (s *instances) all() []*instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*instance
+	for _, rec := range s.pods {
+		if rec.active != nil {
+			out = append(out, rec.active)
+		}
+		out = append(out, rec.draining...)
+	}
+	return out
+}
+
+// killAll kills every instance (the plane is stopping).
+func (s *instances) killAll() {
+	for _, in := range s.all() {
+		in.killNow()
+	}
+}
+
+// usageWrite is one annotation to write.
+type usageWrite struct {
+	ns, name string
+	uid      types.UID
+	milli    int64
+}
+
+// usageDue samples every live pod's CPU use at now and returns the usage
+// annotations that need writing.
+func (s *instances) usageDue(now time.Time) []usageWrite {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []usageWrite
+	for _, rec := range s.pods {
+		if rec.deleting {
+			continue
+		}
+		used := rec.removedUsed
+		if rec.active != nil {
+			used += rec.active.model.CPUUsed()
+		}
+		for _, in := range rec.draining {
+			used += in.model.CPUUsed()
+		}
+		if milli, ok := rec.sampler.observe(now, used, s.interval, rec.idleMilli, rec.limitMilli); ok {
+			out = append(out, usageWrite{ns: rec.ns, name: rec.name, uid: rec.uid, milli: milli})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ns != out[j].ns {
+			return out[i].ns < out[j].ns
+		}
+		return out[i].name < out[j].name
+	})
+	return out
+}
+
+// usageFailed forgets a write that did not reach the API, so it is retried.
+func (s *instances) usageFailed(w usageWrite) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec := s.pods[objKey(w.ns, w.name)]; rec != nil && rec.uid == w.uid {
+		rec.sampler.forget()
+	}
+}
