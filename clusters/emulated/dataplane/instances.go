@@ -34,8 +34,9 @@ type instances struct {
 type podRecord struct {
 	ns, name   string
 	uid        types.UID
-	gone       bool // deleted from the API
-	deleting   bool // deletionTimestamp seen
+	ip         string // last seen pod IP
+	gone       bool   // deleted from the API
+	deleting   bool   // deletionTimestamp seen
 	grace      time.Duration
 	idleMilli  int64
 	limitMilli int64
@@ -100,6 +101,9 @@ func (s *instances) podChanged(pod *corev1.Pod) {
 		}
 		rec = &podRecord{ns: pod.Namespace, name: pod.Name, uid: pod.UID}
 		s.pods[key] = rec
+	}
+	if pod.Status.PodIP != "" {
+		rec.ip = pod.Status.PodIP
 	}
 	if pod.DeletionTimestamp != nil && !rec.deleting {
 		rec.deleting = true
@@ -226,6 +230,22 @@ func (s *instances) byAddress(ip string) *instance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.byIP[ip]
+}
+
+// knowsIP reports whether an IP belongs to a pod that names a model, serving
+// or not (an endpoint the data plane owns but that takes no requests now).
+func (s *instances) knowsIP(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byIP[ip] != nil {
+		return true
+	}
+	for _, rec := range s.pods {
+		if rec.ip == ip {
+			return true
+		}
+	}
+	return false
 }
 
 // byPod is the serving instance of a pod, if any.
