@@ -107,14 +107,15 @@ var (
 	errUnknownEndpoints = errors.New("endpoint served by nothing")
 )
 
-// dispatch hands a request to the first endpoint (in the given order) that
-// takes it: a mapped local listener, or a serving emulated instance.
+// dispatch hands a request to the first endpoint, trying them in order
+// from start, that takes it: a mapped local listener, or a serving emulated instance.
 // Endpoints whose instance is draining are skipped, as kube-proxy would
 // already have dropped them. When no endpoint took the request it returns
 // errDrainingEndpoints or errUnknownEndpoints, having written nothing.
-func (d *dispatcher) dispatch(w http.ResponseWriter, r *http.Request, eps []endpoint) error {
+func (d *dispatcher) dispatch(w http.ResponseWriter, r *http.Request, eps []endpoint, start int) error {
 	unknown := false
-	for _, ep := range eps {
+	for k := range eps {
+		ep := eps[(start+k)%len(eps)]
 		if rp := d.proxyFor(ep.IP, ep.Port); rp != nil {
 			rp.ServeHTTP(w, r)
 			return nil
@@ -144,12 +145,12 @@ func (d *dispatcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	eps := d.routes.pick(b)
+	eps, start := d.routes.pick(b)
 	if len(eps) == 0 {
 		http.Error(w, "no available server", http.StatusServiceUnavailable)
 		return
 	}
-	switch err := d.dispatch(w, r, eps); {
+	switch err := d.dispatch(w, r, eps, start); {
 	case errors.Is(err, errDrainingEndpoints):
 		http.Error(w, "no available server", http.StatusServiceUnavailable)
 	case err != nil:

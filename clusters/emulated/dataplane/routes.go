@@ -347,14 +347,14 @@ func (t *routes) computeEndpoints(b backend) []endpoint {
 	return out
 }
 
-// pick returns the endpoints of b in the order to try them: round-robin
-// across calls, so successive requests land on successive endpoints.
-func (t *routes) pick(b backend) []endpoint {
-	eps := t.endpoints(b)
+// pick returns the endpoints of b and where to start trying them:
+// round-robin across calls, so successive requests land on successive
+// endpoints. The list is shared: callers must not modify it.
+func (t *routes) pick(b backend) (eps []endpoint, start int) {
+	eps = t.endpoints(b)
 	if len(eps) <= 1 {
-		return eps
+		return eps, 0
 	}
 	c, _ := t.rr.LoadOrStore(b.String(), new(atomic.Uint64))
-	start := int(c.(*atomic.Uint64).Add(1)-1) % len(eps)
-	return append(eps[start:len(eps):len(eps)], eps[:start]...)
+	return eps, int(c.(*atomic.Uint64).Add(1)-1) % len(eps)
 }
