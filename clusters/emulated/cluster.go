@@ -443,7 +443,7 @@ func (c *Cluster) webhookAnswers(ctx context.Context) (bool, string, error) {
 	case isWebhookDenial(err):
 		return true, "denied by the webhook", nil
 	case err == nil:
-		return false, "", errors.New("an invalid ScaledObject (min > max replicas) was accepted: is the webhook configured?")
+		return false, "", errors.New("a ScaledObject with a 75-character name was accepted: is KEDA's webhook configured?")
 	default:
 		return false, err.Error(), nil
 	}

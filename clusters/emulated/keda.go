@@ -264,16 +264,20 @@ func kedaWebhookConfig(moduleDir, caBundle string, port int) (*unstructured.Unst
 	return wh, nil
 }
 
-// kedaWebhookProbe is a ScaledObject the webhook rejects without looking at
-// any other object (minReplicaCount > maxReplicaCount), created with dry run:
-// a denial proves the API server reaches the webhook process.
+// kedaWebhookProbe is a ScaledObject only KEDA's webhook rejects, without
+// looking at any other object: its name is longer than the 63 characters
+// KEDA allows (it becomes a label value); the CRD schema accepts it. Created
+// with dry run, a denial proves the API server reaches the webhook process.
+// (min > max replicas would not do: the CRD's own validation rejects that
+// before the webhook is called.)
 func kedaWebhookProbe() *unstructured.Unstructured {
+	name := "scalebench-webhook-probe-" + strings.Repeat("x", 50)
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-		"metadata": map[string]any{"name": "scalebench-webhook-probe", "namespace": KEDANamespace},
+		"metadata": map[string]any{"name": name, "namespace": KEDANamespace},
 		"spec": map[string]any{
 			"scaleTargetRef":  map[string]any{"name": "scalebench-webhook-probe"},
-			"minReplicaCount": int64(5),
+			"minReplicaCount": int64(1),
 			"maxReplicaCount": int64(1),
 			"triggers": []any{map[string]any{
 				"type": "cron", "metadata": map[string]any{
