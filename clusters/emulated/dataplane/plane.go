@@ -16,6 +16,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -43,6 +44,13 @@ type Config struct {
 	// Models adds or replaces models by name (DefaultModels are built in);
 	// the sqs-transformer model is registered here.
 	Models map[string]NewModelFunc
+	// ProxyAddr, when set, is where the service-network proxy listens
+	// ("127.0.0.1:0" picks a free port): an HTTP forward proxy (plain
+	// requests and CONNECT) for component processes started with
+	// HTTP_PROXY/HTTPS_PROXY = ProxyURL() and NO_PROXY=127.0.0.1,localhost,0.0.0.0.
+	// It resolves "<svc>.<ns>[.svc[.cluster.local]]:<port>", endpoint IPs,
+	// and the HTTP add-on's hosts to emulated instances or mapped endpoints.
+	ProxyAddr string
 }
 
 // Plane is a running data plane: emulated app instances for ready pods, their
@@ -54,6 +62,8 @@ type Plane struct {
 	dispatch  *dispatcher
 	ln        net.Listener
 	srv       *http.Server
+	proxyLn   net.Listener // nil without Config.ProxyAddr
+	proxySrv  *http.Server
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -77,10 +87,16 @@ func Start(ctx context.Context, cfg Config) (*Plane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: client for %s: %w", rc.Host, err)
 	}
-	return start(ctx, cfg, client, RealClock{})
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("dataplane: dynamic client for %s: %w", rc.Host, err)
+	}
+	return start(ctx, cfg, client, dyn, RealClock{})
 }
 
-func start(ctx context.Context, cfg Config, client kubernetes.Interface, clock Clock) (*Plane, error) {
+// start is Start with the clients and clock injected (tests pass fakes);
+// dyn may be nil when cfg.ProxyAddr is empty.
+func start(ctx context.Context, cfg Config, client kubernetes.Interface, dyn dynamic.Interface, clock Clock) (*Plane, error) {
 	if cfg.IngressAddr == "" {
 		cfg.IngressAddr = DefaultIngressAddr
 	}
@@ -99,12 +115,26 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, clock C
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: ingress listen on %s: %w", cfg.IngressAddr, err)
 	}
+	var proxyLn net.Listener
+	if cfg.ProxyAddr != "" {
+		if proxyLn, err = net.Listen("tcp", cfg.ProxyAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("dataplane: service proxy listen on %s: %w", cfg.ProxyAddr, err)
+		}
+	}
+	closeListeners := func() {
+		ln.Close()
+		if proxyLn != nil {
+			proxyLn.Close()
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p := &Plane{
 		log:       log,
 		instances: newInstances(runCtx, clock, log, models, cfg.UsageInterval),
 		routes:    newRoutes(),
 		ln:        ln,
+		proxyLn:   proxyLn,
 		cancel:    cancel,
 	}
 	p.dispatch = newDispatcher(p.routes, p.instances, log)
@@ -113,13 +143,21 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, clock C
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return runCtx },
+		// No BaseContext from runCtx: a request's context ends only when its
+		// client goes, so requests cut by Stop get a 502, not an empty 200.
+	}
+	if proxyLn != nil {
+		p.proxySrv = &http.Server{
+			Handler:           newServiceProxy(p.routes, p.dispatch),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		}
 	}
 
 	factory := informers.NewSharedInformerFactory(client, 0)
 	if err := p.watch(factory); err != nil {
 		cancel()
-		ln.Close()
+		closeListeners()
 		return nil, err
 	}
 	factory.Start(runCtx.Done())
@@ -127,7 +165,7 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, clock C
 		if !ok {
 			cancel()
 			factory.Shutdown()
-			ln.Close()
+			closeListeners()
 			return nil, fmt.Errorf("dataplane: sync %v informer: %w", typ, context.Cause(ctx))
 		}
 	}
@@ -148,7 +186,23 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, clock C
 		defer p.wg.Done()
 		p.usageLoop(runCtx, clientPatcher{client: client}, cfg.UsageInterval)
 	}()
-	log.Info("data plane started", "ingress", p.IngressURL(), "usageInterval", cfg.UsageInterval)
+	if proxyLn != nil {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			if err := p.proxySrv.Serve(proxyLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("service proxy stopped", "addr", proxyLn.Addr().String(), "err", err)
+			}
+		}()
+		if dyn != nil {
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				watchAddonRoutes(runCtx, client.Discovery(), dyn, p.routes, log)
+			}()
+		}
+	}
+	log.Info("data plane started", "ingress", p.IngressURL(), "proxy", p.ProxyURL(), "usageInterval", cfg.UsageInterval)
 	return p, nil
 }
 
@@ -271,6 +325,15 @@ func (p *Plane) usageLoop(ctx context.Context, patcher usagePatcher, interval ti
 // IngressURL is the base URL of the ingress ("http://127.0.0.1:8081").
 func (p *Plane) IngressURL() string { return "http://" + p.ln.Addr().String() }
 
+// ProxyURL is the service-network proxy's URL ("http://127.0.0.1:port"),
+// for HTTP_PROXY/HTTPS_PROXY; "" without Config.ProxyAddr.
+func (p *Plane) ProxyURL() string {
+	if p.proxyLn == nil {
+		return ""
+	}
+	return proxyURL(p.proxyLn.Addr())
+}
+
 // MapEndpoint sends requests for an endpoint address (a Service's
 // EndpointSlice entry that no emulated pod backs, such as the KEDA HTTP
 // add-on interceptor's) to a real local listener, with a reverse proxy that
@@ -315,7 +378,7 @@ func (p *Plane) Instances() []InstanceStatus {
 }
 
 // Stop kills every instance (in-flight requests end with 502), stops the
-// ingress and the watches. It is safe to call more than once.
+// ingress, the service proxy and the watches. It is safe to call more than once.
 func (p *Plane) Stop() error {
 	p.stopOnce.Do(func() {
 		p.cancel()
@@ -325,6 +388,14 @@ func (p *Plane) Stop() error {
 		if err := p.srv.Shutdown(ctx); err != nil {
 			p.stopErr = errors.Join(p.stopErr, fmt.Errorf("dataplane: shut down ingress %s: %w", p.ln.Addr(), err))
 			p.srv.Close()
+		}
+		if p.proxySrv != nil {
+			// Hijacked tunnels are not tracked by Shutdown; Close ends the
+			// listener and idle connections, tunnels end with their peers.
+			if err := p.proxySrv.Shutdown(ctx); err != nil {
+				p.stopErr = errors.Join(p.stopErr, fmt.Errorf("dataplane: shut down service proxy %s: %w", p.proxyLn.Addr(), err))
+				p.proxySrv.Close()
+			}
 		}
 		p.wg.Wait()
 		p.dispatch.transport.CloseIdleConnections()

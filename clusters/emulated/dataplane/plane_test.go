@@ -4,12 +4,16 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -25,7 +29,7 @@ func TestPlaneWithFakeClientset(t *testing.T) {
 		slice("default", "app-1", "app", "", 80, ep{ip: "10.244.0.2"}),
 		p0,
 	)
-	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0", Logger: testLogger(t), UsageInterval: 50 * time.Millisecond}, cs, RealClock{})
+	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0", Logger: testLogger(t), UsageInterval: 50 * time.Millisecond}, cs, nil, RealClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,16 +75,52 @@ func TestPlaneWithFakeClientset(t *testing.T) {
 
 func TestStartFailsOnBusyAddress(t *testing.T) {
 	ctx := context.Background()
-	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0"}, fake.NewClientset(), RealClock{})
+	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0"}, fake.NewClientset(), nil, RealClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Stop()
 	addr := strings.TrimPrefix(p.IngressURL(), "http://")
-	if _, err := start(ctx, Config{IngressAddr: addr}, fake.NewClientset(), RealClock{}); err == nil || !strings.Contains(err.Error(), addr) {
+	if _, err := start(ctx, Config{IngressAddr: addr}, fake.NewClientset(), nil, RealClock{}); err == nil || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("second plane on %s: %v, want an error naming the address", addr, err)
 	}
 	if _, err := Start(ctx, Config{}); err == nil {
 		t.Fatal("Start without a RESTConfig succeeded")
+	}
+}
+
+// TestPlaneServiceProxyWatchesAddonRoutes starts the plane with the service
+// proxy and checks an HTTPScaledObject's host reaches the app through it.
+func TestPlaneServiceProxyWatchesAddonRoutes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs := fake.NewClientset(service("default", "hello"), slice("default", "hello-1", "hello", "", 80, ep{ip: "10.244.0.2"}),
+		pod("default", "h", "10.244.0.2", ModelHello, ""))
+	cs.Fake.Resources = []*metav1.APIResourceList{{GroupVersion: "http.keda.sh/v1alpha1", APIResources: []metav1.APIResource{{Name: "httpscaledobjects", Kind: "HTTPScaledObject", Namespaced: true}}}}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{httpScaledObjectGVR: "HTTPScaledObjectList", interceptorRouteGVR: "InterceptorRouteList"},
+		hso("default", "hello", []string{"hello.example"}, nil, "hello", 80))
+	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0", ProxyAddr: "127.0.0.1:0", Logger: testLogger(t)}, cs, dyn, RealClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	pu, err := url.Parse(p.ProxyURL())
+	if err != nil || pu.Host == "" {
+		t.Fatalf("ProxyURL = %q", p.ProxyURL())
+	}
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}, Timeout: 5 * time.Second}
+	eventually(t, "Host routed through the HTTPScaledObject", func() bool {
+		req, _ := http.NewRequest(http.MethodGet, "http://hello.default:80/", nil)
+		req.Host = "hello.example"
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if (&Plane{}).ProxyURL() != "" {
+		t.Error("ProxyURL without a proxy is not empty")
 	}
 }

@@ -35,6 +35,9 @@ type routes struct {
 	gen     atomic.Uint64
 	cacheMu sync.Mutex
 	cache   map[string]cachedEndpoints
+
+	// hostRoutes are the KEDA HTTP add-on's routing rules by owner object.
+	hostRoutes map[string][]hostRoute
 }
 
 type cachedEndpoints struct {
@@ -265,14 +268,6 @@ type endpoint struct {
 
 func (e endpoint) String() string { return net.JoinHostPort(e.IP, strconv.Itoa(int(e.Port))) }
 
-// serviceKnown reports whether a Service exists.
-func (t *routes) serviceKnown(ns, name string) bool {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	_, ok := t.services[objKey(ns, name)]
-	return ok
-}
-
 // endpoints lists the ready endpoints of a Service port, sorted. The
 // result is shared: callers must not modify it.
 func (t *routes) endpoints(b backend) []endpoint {
@@ -357,4 +352,81 @@ func (t *routes) pick(b backend) (eps []endpoint, start int) {
 	}
 	c, _ := t.rr.LoadOrStore(b.String(), new(atomic.Uint64))
 	return eps, int(c.(*atomic.Uint64).Add(1)-1) % len(eps)
+}
+
+// hostRoute is one routing rule of the KEDA HTTP add-on (an HTTPScaledObject
+// or InterceptorRoute): requests for host and path prefix go to a Service
+// port. The service-network proxy needs these because the interceptor's
+// proxied requests name the client's Host, not the Service.
+type hostRoute struct {
+	host   string // exact, "*.suffix", or "*" (any)
+	prefix string // path prefix, "" for all
+	to     backend
+}
+
+// setHostRoutes replaces the rules one object (kind/namespace/name) defines.
+func (t *routes) setHostRoutes(owner string, rs []hostRoute) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.hostRoutes == nil {
+		t.hostRoutes = map[string][]hostRoute{}
+	}
+	if len(rs) == 0 {
+		delete(t.hostRoutes, owner)
+		return
+	}
+	t.hostRoutes[owner] = rs
+}
+
+func (t *routes) deleteHostRoutes(owner string) { t.setHostRoutes(owner, nil) }
+
+// routeHost matches a request the way the add-on's interceptor does: an
+// exact host first, then wildcards from the most specific, then "*"; among
+// those, the longest path prefix (whole path segments).
+func (t *routes) routeHost(host, path string) (backend, bool) {
+	host = normalizeHost(host)
+	path = strings.Trim(path, "/")
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	type score struct{ hostClass, hostLen, pathLen int }
+	var best score
+	var bestB backend
+	bestOwner := ""
+	found := false
+	for owner, rs := range t.hostRoutes {
+		for _, r := range rs {
+			var s score
+			switch h := strings.ToLower(r.host); {
+			case h == host:
+				s.hostClass = 3
+			case h == "*" || h == "":
+				s.hostClass = 1
+			case strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:]) && len(host) > len(h)-1:
+				s.hostClass, s.hostLen = 2, len(h)
+			default:
+				continue
+			}
+			p := strings.Trim(r.prefix, "/")
+			if p != "" && path != p && !strings.HasPrefix(path, p+"/") {
+				continue
+			}
+			s.pathLen = len(p)
+			better := !found || s.hostClass > best.hostClass ||
+				(s.hostClass == best.hostClass && (s.hostLen > best.hostLen ||
+					(s.hostLen == best.hostLen && (s.pathLen > best.pathLen ||
+						(s.pathLen == best.pathLen && owner < bestOwner)))))
+			if better {
+				best, bestB, bestOwner, found = s, r.to, owner, true
+			}
+		}
+	}
+	return bestB, found
+}
+
+// service is a Service by namespace and name.
+func (t *routes) service(ns, name string) (*corev1.Service, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	s, ok := t.services[objKey(ns, name)]
+	return s, ok
 }
