@@ -92,7 +92,7 @@ func TestHostRoutes(t *testing.T) {
 		"metadata": map[string]any{"namespace": "apps", "name": "route"},
 		"spec": map[string]any{
 			"target": map[string]any{"service": "routed", "portName": "http"},
-			"rules": []any{map[string]any{"hosts": []any{"ir.example"}, "paths": []any{map[string]any{"value": "/v1"}}}},
+			"rules":  []any{map[string]any{"hosts": []any{"ir.example"}, "paths": []any{map[string]any{"value": "/v1"}}}},
 		},
 	}}
 	rt.setHostRoutes(routeOwner(interceptorRouteGVR, ir), hostRoutesOf(interceptorRouteGVR, ir))
