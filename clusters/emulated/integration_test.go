@@ -192,6 +192,31 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("KEDA scales through the external metrics API (adapter → operator gRPC)", func(t *testing.T) {
+		// kubernetes-workload: the metric is the number of pods matching the
+		// selector (the 1 "slow" pod); target 0.5 per replica → 2 replicas.
+		so := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+			"metadata": map[string]any{"name": "workload", "namespace": ns},
+			"spec": map[string]any{
+				"scaleTargetRef":  map[string]any{"name": "keda-target"},
+				"pollingInterval": int64(2),
+				"minReplicaCount": int64(1),
+				"maxReplicaCount": int64(5),
+				"triggers": []any{map[string]any{
+					"type": "kubernetes-workload", "metadata": map[string]any{"podSelector": "app=slow", "value": "0.5"},
+				}},
+			},
+		}}
+		gvr := schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
+		if _, err := c.dynamic.Resource(gvr).Namespace(ns).Create(ctx, so, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		waitReadyReplicas(t, ctx, cs, ns, "keda-target", 2, 2*time.Minute)
+		t.Logf("keda-hpa-workload scaled keda-target 1 → 2 in %s", time.Since(t0).Round(100*time.Millisecond))
+	})
+
 	t.Run("HPA scales a Deployment up through the real metrics-server", func(t *testing.T) {
 		mustCreateDeployment(t, ctx, cs, ns, "busy", 1, "450m")
 		min, util := int32(1), int32(50)
