@@ -40,6 +40,9 @@ type podRecord struct {
 	grace      time.Duration
 	idleMilli  int64
 	limitMilli int64
+	// started: an instance has run for this pod, so its usage is ours to
+	// report (pods that never became ready keep kwok's default).
+	started bool
 
 	active   *instance   // serving
 	draining []*instance // finishing in-flight requests
@@ -191,6 +194,7 @@ func (s *instances) startLocked(rec *podRecord, pod *corev1.Pod, modelName strin
 		return
 	}
 	rec.idleMilli, rec.limitMilli = idle, spec.CPULimitMilli
+	rec.started = true
 	rec.active = in
 	if old := s.byIP[in.ip]; old != nil && old != in {
 		log.Warn("pod IP already held by another instance; replacing", "ip", in.ip, "other", old.ns+"/"+old.name)
@@ -293,7 +297,7 @@ func (s *instances) usageDue(now time.Time) []usageWrite {
 	defer s.mu.Unlock()
 	var out []usageWrite
 	for _, rec := range s.pods {
-		if rec.deleting {
+		if rec.deleting || !rec.started {
 			continue
 		}
 		used := rec.removedUsed

@@ -187,3 +187,12 @@ func TestHelloLatency(t *testing.T) {
 		t.Fatalf("hello: %d %q", r.code, r.body)
 	}
 }
+
+func TestNoUsageForPodsThatNeverServed(t *testing.T) {
+	s, clk := newTestInstances(t)
+	s.podChanged(unready(pod("default", "a", "10.244.0.5", ModelCPULoadGen, "500m")))
+	clk.Step(10 * time.Second)
+	if w := s.usageDue(clk.Now()); len(w) != 0 {
+		t.Fatalf("usage written for a pod that never became ready: %+v", w)
+	}
+}
