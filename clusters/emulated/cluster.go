@@ -26,6 +26,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 	"github.com/scalebench/scalebench/clusters/emulated/proc"
 )
 
@@ -57,7 +58,8 @@ type Cluster struct {
 	specs  map[string]specEntry
 
 	ingressAddr string
-	dataPlane   DataPlane
+	models      map[string]dataplane.NewModelFunc
+	dataPlane   *dataplane.Plane
 
 	timings Timings
 
@@ -88,12 +90,6 @@ var (
 	_ clusters.HTTPIngress = (*Cluster)(nil)
 )
 
-// DataPlane is the emulated data plane (Spin app instances and the HTTP
-// ingress) that Create starts last.
-type DataPlane interface {
-	Stop() error
-}
-
 // Timings reports how long Create's phases took.
 func (c *Cluster) Timings() Timings { return c.timings }
 
@@ -103,8 +99,14 @@ func (c *Cluster) RESTConfig() *rest.Config { return rest.CopyConfig(c.restConfi
 // KubeconfigPath is the cluster's admin kubeconfig.
 func (c *Cluster) KubeconfigPath() string { return c.kubeconfig }
 
-// IngressURL is the data plane's HTTP ingress (the docs' localhost:8081).
-func (c *Cluster) IngressURL() string { return "http://" + c.ingressAddr }
+// IngressURL is the data plane's HTTP ingress (by default the docs'
+// localhost:8081).
+func (c *Cluster) IngressURL() string {
+	if c.dataPlane != nil {
+		return c.dataPlane.IngressURL()
+	}
+	return "http://" + c.ingressAddr
+}
 
 // RunID is the run id the cluster labels its objects with.
 func (c *Cluster) RunID() string { return c.runID }

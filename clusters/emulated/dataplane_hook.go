@@ -1,13 +1,34 @@
 package emulated
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"time"
 
-// startDataPlane starts the emulated data plane (package dataplane: the Spin
-// app instances and the HTTP ingress on c.ingressAddr).
-//
-// HOOK: package clusters/emulated/dataplane has no Start yet; until it does,
-// Create starts no data plane and IngressURL names an address nothing
-// listens on.
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+)
+
+// startDataPlane starts the emulated data plane (package dataplane): app
+// instances for the Ready pods, their CPU usage annotations, the HTTP ingress
+// on the provider's IngressAddr and the service-network proxy on a free
+// loopback port.
 func (c *Cluster) startDataPlane(ctx context.Context) error {
+	t0 := time.Now()
+	plane, err := dataplane.Start(ctx, dataplane.Config{
+		RESTConfig:  c.RESTConfig(),
+		IngressAddr: c.ingressAddr,
+		ProxyAddr:   "127.0.0.1:0",
+		Logger:      c.logger,
+		Models:      c.models,
+	})
+	if err != nil {
+		return fmt.Errorf("start data plane: %w", err)
+	}
+	c.dataPlane = plane
+	c.progressf("data plane ready in %s: ingress %s", roundDur(time.Since(t0)), plane.IngressURL())
 	return nil
 }
+
+// DataPlane is the running emulated data plane (instances, ingress, and the
+// service-network proxy for components that reach cluster services).
+func (c *Cluster) DataPlane() *dataplane.Plane { return c.dataPlane }

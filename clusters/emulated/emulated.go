@@ -23,6 +23,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 )
 
 // Provider creates emulated clusters. The zero value is usable.
@@ -40,8 +41,12 @@ type Provider struct {
 	// Kubernetes defaults (DefaultHPASettings).
 	HPA HPASettings
 	// IngressAddr is where the data plane's HTTP ingress listens; "" means
-	// 127.0.0.1:8081 (the docs' load balancer port).
+	// 127.0.0.1:8081 (the docs' load balancer port); "127.0.0.1:0" picks a
+	// free port (see Cluster.IngressURL).
 	IngressAddr string
+	// DataPlaneModels adds or replaces data-plane app models by name
+	// (dataplane.Config.Models).
+	DataPlaneModels map[string]dataplane.NewModelFunc
 	// ReadyTimeout bounds Create once the binaries are there; 0 means 3 min.
 	ReadyTimeout time.Duration
 }
@@ -167,6 +172,7 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 	if p.PodTiming != nil {
 		c.timing = *p.PodTiming
 	}
+	c.models = p.DataPlaneModels
 	c.ingressAddr = p.IngressAddr
 	if c.ingressAddr == "" {
 		c.ingressAddr = "127.0.0.1:8081"

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -24,6 +27,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 )
 
 // testWriter sends progress lines to the test log.
@@ -62,7 +66,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 	defer cancel()
 	workDir := t.TempDir()
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	p := &Provider{}
+	p := &Provider{IngressAddr: "127.0.0.1:0"} // 8081 may be taken by another run
 	start := time.Now()
 	c, err := p.CreateCluster(ctx, clusters.Options{
 		Name: "it", RunID: "it-" + time.Now().Format("150405"), WorkDir: workDir,
@@ -130,9 +134,10 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 			"apiVersion": "core.spinkube.dev/v1alpha1", "kind": "SpinApp",
 			"metadata": map[string]any{"name": "hello", "namespace": ns},
 			"spec": map[string]any{
-				"image":    "ghcr.io/spinframework/spin-operator/cpu-load-gen:20250625-200717-g19414c1",
-				"executor": SpinAppExecutorName,
-				"replicas": int64(1),
+				"image":          "ghcr.io/spinframework/spin-operator/cpu-load-gen:20250625-200717-g19414c1",
+				"executor":       SpinAppExecutorName,
+				"replicas":       int64(1),
+				"podAnnotations": map[string]any{dataplane.AnnotationModel: "hello"},
 				"resources": map[string]any{
 					"requests": map[string]any{"cpu": "100m", "memory": "400Mi"},
 					"limits":   map[string]any{"cpu": "500m", "memory": "500Mi"},
@@ -153,6 +158,39 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 		if !strings.HasPrefix(pod.Spec.NodeName, "scalebench-") || pod.Spec.RuntimeClassName == nil || *pod.Spec.RuntimeClassName != RuntimeClassName || pod.Status.PodIP == "" {
 			t.Errorf("pod node=%q runtimeClass=%v ip=%q", pod.Spec.NodeName, pod.Spec.RuntimeClassName, pod.Status.PodIP)
 		}
+	})
+
+	t.Run("ingress routes to the SpinApp's emulated instance", func(t *testing.T) {
+		pt := networkingv1.PathTypePrefix
+		ing := &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: ns},
+			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{
+				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+					Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &pt, Backend: networkingv1.IngressBackend{
+						Service: &networkingv1.IngressServiceBackend{Name: "hello", Port: networkingv1.ServiceBackendPort{Number: 80}},
+					}}},
+				}},
+			}}},
+		}
+		if _, err := cs.NetworkingV1().Ingresses(ns).Create(ctx, ing, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var body string
+		err := poll(ctx, 200*time.Millisecond, "GET "+c.IngressURL(), func(ctx context.Context) (bool, string, error) {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.IngressURL()+"/", nil)
+			resp, err := directHTTP.Do(req)
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			body = string(b)
+			return resp.StatusCode == http.StatusOK, fmt.Sprintf("%s: %q", resp.Status, b), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("GET %s/ → %q", c.IngressURL(), body)
 	})
 
 	t.Run("pod start-up follows the kwok stage delays", func(t *testing.T) {
