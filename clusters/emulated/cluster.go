@@ -607,8 +607,12 @@ func (c *Cluster) Delete(ctx context.Context) error {
 			c.progressf("emulated cluster %q kept running: export KUBECONFIG=%s", c.name, c.kubeconfig)
 			return
 		}
+		// Teardown must finish even when the caller's context is already
+		// done (an interrupted run): keep its values, not its cancellation.
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
 		start := time.Now()
-		c.deleteErr = c.teardown(ctx)
+		c.deleteErr = c.teardown(tctx)
 		c.progressf("emulated cluster %q deleted in %s", c.name, roundDur(time.Since(start)))
 	})
 	return c.deleteErr
