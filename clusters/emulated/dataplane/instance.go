@@ -144,7 +144,7 @@ func (i *instance) drain(grace time.Duration, hasGrace bool) {
 
 // killNow kills the instance at once (plane stopping).
 func (i *instance) killNow() {
-	i.drain(0, true)
+	i.drain(0, false)
 	i.kill()
 }
 
