@@ -64,6 +64,12 @@ type Watchdog interface {
 	Failures() <-chan error
 }
 
+// HealthChecker is implemented by clusters that can tell whether every
+// platform component is running; a run does not start on a broken platform.
+type HealthChecker interface {
+	CheckComponents() error
+}
+
 // Run runs s once and returns its result. It never panics on cluster
 // trouble: errors become the result's Error, with the partial timeline.
 func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenario {
@@ -121,6 +127,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 	}()
 
+	if hc, ok := r.opts.Cluster.(HealthChecker); ok {
+		if err := hc.CheckComponents(); err != nil {
+			return fmt.Errorf("platform not healthy before the run: %w", err)
+		}
+	}
 	r.c, err = kube.NewClients(r.opts.Cluster.RESTConfig())
 	if err != nil {
 		return err
