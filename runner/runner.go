@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/scalebench/scalebench/analysis"
@@ -144,6 +145,17 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err := r.ensureNamespace(ctx, ns); err != nil {
 		return err
 	}
+	if !r.opts.Keep {
+		// Registered before the observer's Stop, so it runs after it: the
+		// cleanup is not part of the scenario's timeline.
+		defer func() {
+			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer ccancel()
+			if derr := r.cleanup(cctx); derr != nil {
+				r.opts.Logger.Warn("cleanup", "scenario", r.s.Metadata.Name, "err", derr)
+			}
+		}()
+	}
 	obs, err := observe.Start(ctx, observe.Config{
 		Client: r.c.Kube, Dynamic: r.c.Dynamic, Namespace: ns, PodSelector: r.set.PodSelector,
 		CustomResources: []schema.GroupVersionResource{observe.ScaledObjects, observe.HTTPScaledObjects},
@@ -153,15 +165,6 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return err
 	}
 	defer obs.Stop()
-	if !r.opts.Keep {
-		defer func() {
-			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer ccancel()
-			if derr := r.cleanup(cctx); derr != nil {
-				r.opts.Logger.Warn("cleanup", "scenario", r.s.Metadata.Name, "err", derr)
-			}
-		}()
-	}
 
 	r.progressf("applying %s %s", r.s.Spec.Workload.Kind, r.s.Spec.Workload.Name)
 	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Workload...); err != nil {
@@ -364,15 +367,29 @@ func (r *run) waitScaleDown(ctx context.Context) error {
 }
 
 func (r *run) cleanup(ctx context.Context) error {
-	all := append(append(r.set.Workload[:0:0], r.set.Workload...), r.set.Autoscaler...)
-	if err := r.c.Delete(ctx, all...); err != nil {
+	// The executor goes last: spin-operator refuses to delete it while a
+	// SpinApp still uses it.
+	var executors, rest []*unstructured.Unstructured
+	for _, o := range append(append(r.set.Workload[:0:0], r.set.Workload...), r.set.Autoscaler...) {
+		if o.GetKind() == "SpinAppExecutor" {
+			executors = append(executors, o)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	if err := r.c.Delete(ctx, rest...); err != nil {
 		return err
 	}
-	// Wait for the pods to go, so the next scenario starts from a clean slate.
+	// Wait for the app and its pods to go, so the next scenario starts from
+	// a clean slate.
 	for ctx.Err() == nil {
 		pods, err := r.c.Kube.CoreV1().Pods(r.s.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.set.PodSelector})
-		if err != nil || len(pods.Items) == 0 {
+		if err != nil {
 			return err
+		}
+		_, derr := r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, r.set.DeploymentName, metav1.GetOptions{})
+		if len(pods.Items) == 0 && apierrors.IsNotFound(derr) {
+			return r.c.Delete(ctx, executors...)
 		}
 		_ = sleep(ctx, time.Second)
 	}
