@@ -356,6 +356,7 @@ func Summarize(samples []float64) *results.Series {
 		Samples:     samples,
 		MeanSeconds: round(sum / float64(len(s))),
 		P50Seconds:  round(Median(s)),
+		MinSeconds:  round(s[0]),
 		MaxSeconds:  round(s[len(s)-1]),
 	}
 }
@@ -441,4 +442,29 @@ func Knobs(s *scenario.Scenario) map[string]string {
 		k["budgetColdStart"] = e.ColdStart.Max.String()
 	}
 	return k
+}
+
+// Aggregate summarises the trials of one scenario.
+func Aggregate(name string, trials []results.Scenario) results.Aggregate {
+	a := results.Aggregate{Scenario: name, Trials: len(trials), Metrics: map[string]*results.Series{}}
+	vals := map[string][]float64{}
+	for _, t := range trials {
+		if t.Passed {
+			a.Passed++
+		}
+		m := t.Metrics
+		for name, p := range map[string]*float64{
+			"decisionSeconds": m.DecisionSeconds, "firstScaleUpSeconds": m.FirstScaleUpSeconds, "firstReadySeconds": m.FirstReadySeconds,
+			"timeToPeakSeconds": m.TimeToPeakSeconds, "scaleDownSeconds": m.ScaleDownSeconds, "coldStartSeconds": m.ColdStartSeconds,
+			"replicaSeconds": m.ReplicaSeconds, "p99LatencySeconds": m.P99LatencySeconds,
+		} {
+			if p != nil {
+				vals[name] = append(vals[name], *p)
+			}
+		}
+	}
+	for name, v := range vals {
+		a.Metrics[name] = Summarize(v)
+	}
+	return a
 }

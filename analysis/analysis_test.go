@@ -269,7 +269,26 @@ func TestColdStartBreakdown(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	s := Summarize([]float64{0.5, 0.3, 0.9, 0.4})
-	if s.MeanSeconds != 0.525 || s.P50Seconds != 0.45 || s.MaxSeconds != 0.9 {
+	if s.MeanSeconds != 0.525 || s.P50Seconds != 0.45 || s.MinSeconds != 0.3 || s.MaxSeconds != 0.9 {
 		t.Errorf("%+v", s)
+	}
+}
+
+func TestAggregateOverTrials(t *testing.T) {
+	trials := []results.Scenario{
+		{Passed: true, Metrics: results.Metrics{ColdStartSeconds: f(0.5), DecisionSeconds: f(10)}},
+		{Passed: false, Metrics: results.Metrics{ColdStartSeconds: f(1.5)}},
+		{Passed: true, Metrics: results.Metrics{ColdStartSeconds: f(0.7), DecisionSeconds: f(14)}},
+	}
+	a := Aggregate("keda-http", trials)
+	cs := a.Metrics["coldStartSeconds"]
+	if a.Trials != 3 || a.Passed != 2 || cs == nil || cs.MeanSeconds != 0.9 || cs.P50Seconds != 0.7 || cs.MaxSeconds != 1.5 || len(cs.Samples) != 3 {
+		t.Errorf("%+v %+v", a, cs)
+	}
+	if d := a.Metrics["decisionSeconds"]; d == nil || d.P50Seconds != 12 || len(d.Samples) != 2 {
+		t.Errorf("decision %+v", d)
+	}
+	if _, ok := a.Metrics["scaleDownSeconds"]; ok {
+		t.Error("a metric absent from every trial must be absent")
 	}
 }

@@ -22,6 +22,17 @@ type Report struct {
 	FinishedAt    time.Time   `json:"finishedAt,omitempty"`
 	Environment   Environment `json:"environment"`
 	Scenarios     []Scenario  `json:"scenarios"`
+	// Aggregates summarise the trials of each scenario run more than once.
+	Aggregates []Aggregate `json:"aggregates,omitempty"`
+}
+
+// Aggregate summarises one scenario's trials: for each metric measured in
+// at least one trial, the series of its values.
+type Aggregate struct {
+	Scenario string             `json:"scenario"`
+	Trials   int                `json:"trials"`
+	Passed   int                `json:"passed"`
+	Metrics  map[string]*Series `json:"metrics"`
 }
 
 // Passed reports whether every scenario passed.
@@ -123,6 +134,7 @@ type Series struct {
 	Samples     []float64 `json:"samplesSeconds"`
 	MeanSeconds float64   `json:"meanSeconds"`
 	P50Seconds  float64   `json:"p50Seconds"`
+	MinSeconds  float64   `json:"minSeconds"`
 	MaxSeconds  float64   `json:"maxSeconds"`
 }
 

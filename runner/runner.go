@@ -188,6 +188,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if r.s.Spec.Autoscaler.Type == scenario.KEDAHTTP {
+		if err := r.coldStarts(ctx, max(r.s.Spec.Load.HTTP.ColdStarts, 1)); err != nil {
+			return err
+		}
+	}
 	switch r.s.Spec.Load.Type {
 	case scenario.LoadHTTP:
 		if err := r.httpLoad(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/scalebench/scalebench/analysis"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/scenario"
 )
@@ -66,6 +67,19 @@ func RunPlan(ctx context.Context, opts Options, plan Plan) results.Report {
 						fmt.Fprintf(opts.Progress, "  failed check %q: %s\n", c.Name, c.Detail)
 					}
 				}
+			}
+		}
+	}
+	if repeat > 1 {
+		for _, s := range plan.Scenarios {
+			var trials []results.Scenario
+			for _, r := range rep.Scenarios {
+				if r.Name == s.Metadata.Name {
+					trials = append(trials, r)
+				}
+			}
+			if len(trials) > 1 {
+				rep.Aggregates = append(rep.Aggregates, analysis.Aggregate(s.Metadata.Name, trials))
 			}
 		}
 	}
