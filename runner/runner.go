@@ -99,6 +99,7 @@ type run struct {
 	rec        *timeline.Recorder
 	c          *kube.Clients
 	set        *workloads.Set
+	sqsWiring  *workloads.SQSWiring
 	loadTotals *analysis.LoadTotals
 	messages   *analysis.MessageTotals
 }
@@ -137,7 +138,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	r.set, err = workloads.Render(r.s)
+	r.set, err = workloads.Render(r.s, workloads.Options{SQS: r.sqsWiring})
 	if err != nil {
 		return fmt.Errorf("scenario %s: %w", r.s.Metadata.Name, err)
 	}

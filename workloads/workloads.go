@@ -56,8 +56,26 @@ type Set struct {
 	AutoscalerHPA string
 }
 
+// Options carry what a scenario's objects need from its environment.
+type Options struct {
+	// SQS wires the keda-sqs workload and scaler to a queue and a store.
+	SQS *SQSWiring
+}
+
+// SQSWiring is where the SQS workload's queue and store are, as pods and
+// KEDA's scaler reach them.
+type SQSWiring struct {
+	QueueURL        string
+	Endpoint        string // empty for real AWS
+	Region          string
+	AccessKeyID     string
+	SecretAccessKey string
+	// RedisAddr is host:port of the Valkey/Redis store.
+	RedisAddr string
+}
+
 // Render builds a scenario's objects.
-func Render(s *scenario.Scenario) (*Set, error) {
+func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 	sp := s.Spec
 	w := sp.Workload
 	ns := sp.Namespace
@@ -68,7 +86,12 @@ func Render(s *scenario.Scenario) (*Set, error) {
 		set.Workload = append(set.Workload, executor(ns, w.Executor), spinApp(s, ann))
 		set.PodSelector = SpinAppNameLabel + "=" + w.Name
 	case scenario.WorkloadDeployment:
-		d, err := deployment(s, ann)
+		var env []corev1.EnvVar
+		if opts.SQS != nil {
+			set.Workload = append(set.Workload, sqsSecret(s, opts.SQS))
+			env = sqsEnv(s)
+		}
+		d, err := deployment(s, ann, env)
 		if err != nil {
 			return nil, err
 		}
@@ -96,9 +119,14 @@ func Render(s *scenario.Scenario) (*Set, error) {
 		set.Autoscaler = append(set.Autoscaler, httpScaledObject(s))
 		set.AutoscalerHPA = "keda-hpa-" + w.Name
 	case scenario.KEDASQS:
-		// The SQS wiring (queue, credentials Secret, TriggerAuthentication,
-		// ScaledObject) depends on the queue endpoint and comes with the SQS scenario.
-		return nil, fmt.Errorf("autoscaler %q: the SQS wiring is not implemented yet", a.Type)
+		if opts.SQS == nil {
+			return nil, fmt.Errorf("autoscaler %q: no SQS queue to wire (the cluster provides no SQS backend)", a.Type)
+		}
+		if w.Kind != scenario.WorkloadDeployment {
+			return nil, fmt.Errorf("autoscaler %q: workload kind must be Deployment (SpinApp has no env for the queue settings)", a.Type)
+		}
+		set.Autoscaler = append(set.Autoscaler, triggerAuth(s), scaledObjectSQS(s, opts.SQS))
+		set.AutoscalerHPA = "keda-hpa-" + w.Name
 	}
 	if p := a.Patch; p != nil {
 		for _, o := range set.Autoscaler {
@@ -203,7 +231,94 @@ func spinApp(s *scenario.Scenario, ann map[string]string) *unstructured.Unstruct
 	}}
 }
 
-func deployment(s *scenario.Scenario, ann map[string]string) (*unstructured.Unstructured, error) {
+// SQS Secret keys, as the upstream sample's env (AWS SDK conventions plus
+// the Spin variables the transformer app reads).
+const (
+	EnvAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	EnvSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+	EnvRegion          = "AWS_DEFAULT_REGION"
+	EnvEndpointSQS     = "AWS_ENDPOINT_URL_SQS"
+	EnvQueueURL        = "SQS_QUEUE_URL"
+	EnvRedis           = "REDIS_CONNECTION_STRING"
+	EnvSpinQueueURL    = "SPIN_VARIABLE_QUEUE_URL"
+	EnvSpinRedis       = "SPIN_VARIABLE_REDIS_ADDRESS"
+)
+
+func sqsSecretName(s *scenario.Scenario) string { return s.Spec.Workload.Name + "-sqs" }
+
+func sqsSecret(s *scenario.Scenario, w *SQSWiring) *unstructured.Unstructured {
+	redis := "redis://" + w.RedisAddr
+	data := map[string]string{
+		EnvAccessKeyID: w.AccessKeyID, EnvSecretAccessKey: w.SecretAccessKey, EnvRegion: w.Region,
+		EnvQueueURL: w.QueueURL, EnvRedis: redis, EnvSpinQueueURL: w.QueueURL, EnvSpinRedis: redis,
+	}
+	if w.Endpoint != "" {
+		data[EnvEndpointSQS] = w.Endpoint
+	}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sqsSecretName(s), Namespace: s.Spec.Namespace}, StringData: data, Type: corev1.SecretTypeOpaque}
+	return toUnstructured(sec, "v1", "Secret")
+}
+
+func sqsEnv(s *scenario.Scenario) []corev1.EnvVar {
+	var env []corev1.EnvVar
+	for _, k := range []string{EnvAccessKeyID, EnvSecretAccessKey, EnvRegion, EnvEndpointSQS, EnvQueueURL, EnvRedis, EnvSpinQueueURL, EnvSpinRedis} {
+		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: sqsSecretName(s)}, Key: k, Optional: ptr.To(k == EnvEndpointSQS),
+		}}})
+	}
+	return env
+}
+
+func triggerAuth(s *scenario.Scenario) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "keda.sh/v1alpha1",
+		"kind":       "TriggerAuthentication",
+		"metadata":   map[string]any{"name": s.Spec.Workload.Name + "-aws", "namespace": s.Spec.Namespace},
+		"spec": map[string]any{"secretTargetRef": []any{
+			map[string]any{"parameter": "awsAccessKeyID", "name": sqsSecretName(s), "key": EnvAccessKeyID},
+			map[string]any{"parameter": "awsSecretAccessKey", "name": sqsSecretName(s), "key": EnvSecretAccessKey},
+		}},
+	}}
+}
+
+func scaledObjectSQS(s *scenario.Scenario, w *SQSWiring) *unstructured.Unstructured {
+	a := s.Spec.Autoscaler
+	md := map[string]any{
+		"queueURL":        w.QueueURL,
+		"queueLength":     strconv.Itoa(int(*a.QueueLength)),
+		"awsRegion":       w.Region,
+		"scaleOnInFlight": "false", // emulators count in-flight messages as visible; in-flight ones are being processed
+	}
+	if w.Endpoint != "" {
+		md["awsEndpoint"] = w.Endpoint
+	}
+	if a.ActivationQueueLength != nil {
+		md["activationQueueLength"] = strconv.Itoa(int(*a.ActivationQueueLength))
+	}
+	spec := map[string]any{
+		"scaleTargetRef":  map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": s.Spec.Workload.Name},
+		"minReplicaCount": int64(*a.MinReplicas),
+		"maxReplicaCount": int64(a.MaxReplicas),
+		"pollingInterval": int64(*a.PollingInterval),
+		"cooldownPeriod":  int64(*a.CooldownPeriod),
+		"triggers": []any{map[string]any{
+			"type":              "aws-sqs-queue",
+			"metadata":          md,
+			"authenticationRef": map[string]any{"name": s.Spec.Workload.Name + "-aws"},
+		}},
+	}
+	if b := behavior(a); b != nil {
+		spec["advanced"] = map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": b}}
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "keda.sh/v1alpha1",
+		"kind":       "ScaledObject",
+		"metadata":   map[string]any{"name": s.Spec.Workload.Name, "namespace": s.Spec.Namespace},
+		"spec":       spec,
+	}}
+}
+
+func deployment(s *scenario.Scenario, ann map[string]string, env []corev1.EnvVar) (*unstructured.Unstructured, error) {
 	w := s.Spec.Workload
 	rl, err := resourceList(w.Resources.Limits)
 	if err != nil {
@@ -227,6 +342,7 @@ func deployment(s *scenario.Scenario, ann map[string]string) (*unstructured.Unst
 						Name:      w.Name,
 						Image:     w.Image,
 						Command:   []string{"/"},
+						Env:       env,
 						Resources: corev1.ResourceRequirements{Limits: rl, Requests: rr},
 					}},
 				},

@@ -15,7 +15,7 @@ func render(t *testing.T, name string) *Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := Render(s)
+	set, err := Render(s, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,17 +102,49 @@ func TestHTTPScenarioRoutesThroughTheInterceptor(t *testing.T) {
 	}
 }
 
-func TestSQSIsNotImplementedYet(t *testing.T) {
+func TestSQSWiring(t *testing.T) {
 	s, _ := scenario.Resolve("keda-sqs")
-	if _, err := Render(s); err == nil || !strings.Contains(err.Error(), "not implemented yet") {
-		t.Errorf("want a clear not-implemented error, got %v", err)
+	if _, err := Render(s, Options{}); err == nil || !strings.Contains(err.Error(), "no SQS queue") {
+		t.Errorf("want a clear error without a queue, got %v", err)
+	}
+	set, err := Render(s, Options{SQS: &SQSWiring{QueueURL: "http://127.0.0.1:4100/100010001000/customers", Endpoint: "http://127.0.0.1:4100", Region: "us-east-1", AccessKeyID: "a", SecretAccessKey: "b", RedisAddr: "127.0.0.1:6379"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(set.Workload); got != "Secret,Deployment" {
+		t.Errorf("workload %s", got)
+	}
+	if got := kinds(set.Autoscaler); got != "TriggerAuthentication,ScaledObject" {
+		t.Errorf("autoscaler %s", got)
+	}
+	d := set.Workload[1]
+	if rc, _, _ := unstructured.NestedString(d.Object, "spec", "template", "spec", "runtimeClassName"); rc != RuntimeClass {
+		t.Errorf("runtime class %q", rc)
+	}
+	if r, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); r != 0 {
+		t.Errorf("replicas %d", r)
+	}
+	so := set.Autoscaler[1]
+	tr, _, _ := unstructured.NestedSlice(so.Object, "spec", "triggers")
+	md := tr[0].(map[string]any)["metadata"].(map[string]any)
+	if md["queueLength"] != "10" || md["awsEndpoint"] != "http://127.0.0.1:4100" || md["scaleOnInFlight"] != "false" || md["awsRegion"] != "us-east-1" {
+		t.Errorf("trigger metadata %v", md)
+	}
+	for k, want := range map[string]int64{"minReplicaCount": 0, "maxReplicaCount": 10, "pollingInterval": 2, "cooldownPeriod": 30} {
+		if v, _, _ := unstructured.NestedInt64(so.Object, "spec", k); v != want {
+			t.Errorf("%s = %d, want %d", k, v, want)
+		}
+	}
+	sec := set.Workload[0]
+	if v, _, _ := unstructured.NestedString(sec.Object, "stringData", EnvRedis); v != "redis://127.0.0.1:6379" {
+		t.Errorf("redis %q", v)
 	}
 }
 
 func TestAutoscalerPatch(t *testing.T) {
 	s, _ := scenario.Resolve("keda-cpu")
 	s.Spec.Autoscaler.Patch = map[string]any{"spec": map[string]any{"minReplicaCount": int64(0), "cooldownPeriod": nil}}
-	set, err := Render(s)
+	set, err := Render(s, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
