@@ -37,9 +37,24 @@ type Clients struct {
 	Mapper  *restmapper.DeferredDiscoveryRESTMapper
 }
 
-// NewClients builds the clients for cfg.
-func NewClients(cfg *rest.Config) (*Clients, error) {
+// WarningFunc receives the API server's warnings (deprecations, KEDA's
+// "not relevant" knobs, ...).
+type WarningFunc func(message string)
+
+// HandleWarningHeader implements rest.WarningHandler.
+func (f WarningFunc) HandleWarningHeader(code int, agent string, message string) {
+	if code == 299 && message != "" {
+		f(message)
+	}
+}
+
+// NewClients builds the clients for cfg. Warnings from the API server go to
+// onWarning when given (instead of client-go's default stderr printer).
+func NewClients(cfg *rest.Config, onWarning ...WarningFunc) (*Clients, error) {
 	cfg = rest.CopyConfig(cfg)
+	if len(onWarning) > 0 && onWarning[0] != nil {
+		cfg.WarningHandler = onWarning[0]
+	}
 	if cfg.QPS == 0 {
 		cfg.QPS, cfg.Burst = 50, 100
 	}

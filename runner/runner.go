@@ -134,7 +134,10 @@ func (r *run) execute(ctx context.Context) (err error) {
 			return fmt.Errorf("platform not healthy before the run: %w", err)
 		}
 	}
-	r.c, err = kube.NewClients(r.opts.Cluster.RESTConfig())
+	r.c, err = kube.NewClients(r.opts.Cluster.RESTConfig(), func(msg string) {
+		r.rec.Mark(timeline.MarkerAPIWarning, msg)
+		r.progressf("API warning: %s", msg)
+	})
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,10 @@ func Default(s *Scenario) {
 			a.CPUUtilization = ptr.To[int32](50)
 		}
 	}
+	// KEDA's polling and cooldown matter only to scale to and from zero:
+	// defaulted for keda-sqs, left to KEDA (and reported unset) otherwise.
 	switch a.Type {
-	case KEDACPU, KEDASQS:
+	case KEDASQS:
 		if a.PollingInterval == nil {
 			a.PollingInterval = ptr.To[int32](30)
 		}

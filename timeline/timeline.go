@@ -40,6 +40,9 @@ const (
 	MarkerLoadStop     = "load-stop"
 	MarkerQueueDrained = "queue-drained"
 	MarkerFault        = "fault"
+	// MarkerAPIWarning is a warning the API server returned (deprecations,
+	// knobs an operator's webhook calls irrelevant).
+	MarkerAPIWarning = "api-warning"
 )
 
 // Pod transitions.
