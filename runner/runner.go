@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -84,13 +85,25 @@ func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenar
 	if r.opts.ScaleDownGrace == 0 {
 		r.opts.ScaleDownGrace = 30 * time.Second
 	}
-	err := r.execute(ctx)
+	err := r.executeSafely(ctx)
 	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages})
 	if err != nil {
 		res.Error = err.Error()
 		res.Passed = false
 	}
 	return res
+}
+
+// executeSafely turns a panic in the harness into the scenario's error, so
+// the caller's teardown still runs and the partial report is written.
+func (r *run) executeSafely(ctx context.Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.opts.Logger.Error("scenario panicked", "scenario", r.s.Metadata.Name, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error (a scalebench bug, please report it): panic: %v", p)
+		}
+	}()
+	return r.execute(ctx)
 }
 
 type run struct {

@@ -5,6 +5,7 @@
 package workloads
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -128,12 +129,28 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 		set.Autoscaler = append(set.Autoscaler, triggerAuth(s), scaledObjectSQS(s, opts.SQS))
 		set.AutoscalerHPA = "keda-hpa-" + w.Name
 	}
-	if p := a.Patch; p != nil {
+	if a.Patch != nil {
+		p, err := jsonValue(a.Patch)
+		if err != nil {
+			return nil, fmt.Errorf("autoscaler patch: %w", err)
+		}
 		for _, o := range set.Autoscaler {
 			o.Object = MergePatch(o.Object, p)
 		}
 	}
 	return set, nil
+}
+
+// jsonValue round-trips v through JSON, so it holds only the types
+// unstructured objects can deep-copy (a patch built in Go may hold ints).
+func jsonValue(v map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	err = json.Unmarshal(b, &out)
+	return out, err
 }
 
 // MergePatch applies a JSON merge patch (RFC 7386): maps merge recursively,

@@ -149,9 +149,10 @@ func TestAutoscalerPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	so := set.Autoscaler[0]
-	if v, _, _ := unstructured.NestedInt64(so.Object, "spec", "minReplicaCount"); v != 0 {
-		t.Errorf("minReplicaCount %d", v)
+	if v, found, _ := unstructured.NestedFieldNoCopy(so.Object, "spec", "minReplicaCount"); !found || v != float64(0) {
+		t.Errorf("minReplicaCount %v", v)
 	}
+	_ = so.DeepCopy() // a Go int in the patch must not reach the object (DeepCopy panics on it)
 	if _, found, _ := unstructured.NestedFieldNoCopy(so.Object, "spec", "cooldownPeriod"); found {
 		t.Error("null must delete")
 	}

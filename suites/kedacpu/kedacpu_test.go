@@ -48,6 +48,7 @@ func TestRejectedScaledObjectFailsClearly(t *testing.T) {
 	sc.Spec.Autoscaler.Patch = map[string]any{"spec": map[string]any{"minReplicaCount": 0}}
 	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
 		Assess("KEDA's webhook rejection is the scenario's error", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			defer suite.Recover(t)
 			start := time.Now()
 			res := s.Run(ctx, t, sc, runner.Options{})
 			const keda = "scale to zero doesn't work"
@@ -86,6 +87,7 @@ func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 	}
 	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
 		Assess("the operator's death is the scenario's error", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			defer suite.Recover(t)
 			killed := make(chan error, 1)
 			kctx, cancel := context.WithCancel(ctx)
 			defer cancel()

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -176,6 +177,7 @@ func (s *Suite) Feature(sc *scenario.Scenario, opts runner.Options, assess func(
 		WithLabel("scenario", sc.Metadata.Name).
 		WithLabel("autoscaler", sc.Spec.Autoscaler.Type).
 		Assess("autoscaling meets the scenario's expectations", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			defer Recover(t)
 			res := s.Run(ctx, t, sc, opts)
 			if res.Error != "" {
 				t.Errorf("scenario %s: harness error: %s", sc.Metadata.Name, res.Error)
@@ -240,4 +242,13 @@ func RequireCluster(t *testing.T) *Suite {
 		t.Fatal("the suite's cluster was not created (see the setup error above)")
 	}
 	return current
+}
+
+// Recover turns a panic in a test's assessment into a test failure, so the
+// test binary lives on to tear the cluster down (a crashed binary would
+// leave the control plane running). Defer it first in every assessment.
+func Recover(t *testing.T) {
+	if p := recover(); p != nil {
+		t.Errorf("panic: %v\n%s", p, debug.Stack())
+	}
 }
