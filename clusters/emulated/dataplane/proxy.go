@@ -92,12 +92,20 @@ func (p *serviceProxy) resolveName(host string, port int32) (target, error) {
 
 // resolveRequest maps a plain proxy request: the add-on's host rules first
 // (they decide where the interceptor meant to send it), then cluster names.
+// A catch-all rule (an HTTPScaledObject without hosts) yields to a cluster
+// name or endpoint IP: the add-on's scaler polls interceptors by endpoint
+// IP through this proxy, and such a rule must not capture those requests.
 func (p *serviceProxy) resolveRequest(r *http.Request) (target, error) {
 	host, port := splitHostPort(r.URL.Host, 80)
-	if b, ok := p.routes.routeHost(host, r.URL.Path); ok {
+	b, catchAll, ok := p.routes.routeHostClass(host, r.URL.Path)
+	if ok && !catchAll {
 		return target{backend: &b}, nil
 	}
-	return p.resolveName(host, port)
+	t, err := p.resolveName(host, port)
+	if err != nil && ok {
+		return target{backend: &b}, nil
+	}
+	return t, err
 }
 
 func splitHostPort(hostport string, def int32) (string, int32) {

@@ -384,6 +384,13 @@ func (t *routes) deleteHostRoutes(owner string) { t.setHostRoutes(owner, nil) }
 // exact host first, then wildcards from the most specific, then "*"; among
 // those, the longest path prefix (whole path segments).
 func (t *routes) routeHost(host, path string) (backend, bool) {
+	b, _, ok := t.routeHostClass(host, path)
+	return b, ok
+}
+
+// routeHostClass is routeHost that also tells whether only a catch-all
+// rule (no hosts, or "*") matched.
+func (t *routes) routeHostClass(host, path string) (b backend, catchAll, ok bool) {
 	host = normalizeHost(host)
 	path = strings.Trim(path, "/")
 	t.mu.RLock()
@@ -420,7 +427,7 @@ func (t *routes) routeHost(host, path string) (backend, bool) {
 			}
 		}
 	}
-	return bestB, found
+	return bestB, found && best.hostClass == 1, found
 }
 
 // service is a Service by namespace and name.
