@@ -147,6 +147,15 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 		name = "scalebench"
 	}
 	logger = logger.With("provider", "emulated", "cluster", name)
+	reapOrphans(filepath.Dir(workDir), logger)
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return nil, fmt.Errorf("emulated: create: work dir: %w", err)
+	}
+	if !opts.Keep { // a kept cluster outlives its harness on purpose
+		if err := writeHarnessPID(workDir); err != nil {
+			return nil, fmt.Errorf("emulated: create: %w", err)
+		}
+	}
 
 	builder := p.Builder
 	if builder == nil {

@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -447,5 +450,33 @@ func TestFreePortsDistinct(t *testing.T) {
 			t.Fatalf("ports %v", ports)
 		}
 		seen[p] = true
+	}
+}
+
+func TestReapOrphans(t *testing.T) {
+	parent := t.TempDir()
+	dead := filepath.Join(parent, "scalebench-dead")
+	alive := filepath.Join(parent, "scalebench-alive")
+	kept := filepath.Join(parent, "scalebench-kept")
+	for _, d := range []string{dead, alive, kept} {
+		if err := os.MkdirAll(filepath.Join(d, "kwok", "clusters", "x", "pids"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A child process that has exited stands for a dead harness.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dead, harnessPIDFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
+	os.WriteFile(filepath.Join(alive, harnessPIDFile), []byte(strconv.Itoa(os.Getppid())), 0o644)
+	got := reapOrphans(parent, slog.New(slog.DiscardHandler))
+	if len(got) != 1 || got[0] != dead {
+		t.Fatalf("reaped %v, want only %s", got, dead)
+	}
+	for _, d := range []string{alive, kept} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s must stay: %v", d, err)
+		}
 	}
 }
