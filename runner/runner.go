@@ -137,7 +137,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}()
 	}
 	defer func() {
-		if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) && !strings.Contains(err.Error(), cause.Error()) {
 			err = fmt.Errorf("%w (%v)", cause, err)
 		}
 	}()
