@@ -39,8 +39,12 @@ type MessageTotals struct {
 	Processed int64
 	// Invalid messages sent on purpose.
 	Invalid int64
-	// InvalidLeft are invalid messages still in the queue at the end.
-	InvalidLeft int64
+	// LeftInQueue are messages still in the queue at the end (visible or in
+	// flight): the invalid ones, and valid ones not processed (not lost).
+	LeftInQueue int64
+	// StoreError is set when the store could not be read at the end: then
+	// what was processed (and so what was lost) is unknown.
+	StoreError string
 }
 
 // Events the autoscalers emit.
@@ -66,7 +70,7 @@ func Analyze(in Input) results.Scenario {
 	v := newView(in.Events, s.Spec.Workload.Name)
 	out.Steps = v.steps()
 	out.Metrics = v.metrics(in)
-	out.Checks = checks(s, v, out.Metrics, out.Steps)
+	out.Checks = checks(s, v, out.Metrics, out.Steps, in.Messages)
 	out.Passed = len(out.Checks) > 0
 	for _, c := range out.Checks {
 		if !c.Passed {
@@ -262,10 +266,12 @@ func (v *view) metrics(in Input) results.Metrics {
 	}
 	if q := in.Messages; q != nil {
 		m.MessagesSent = results.I64(q.Sent)
-		m.MessagesProcessed = results.I64(q.Processed)
 		m.MessagesInvalid = results.I64(q.Invalid)
-		lost := q.Sent - q.Processed - q.InvalidLeft
-		m.MessagesLost = results.I64(lost)
+		m.MessagesInQueue = results.I64(q.LeftInQueue)
+		if q.StoreError == "" {
+			m.MessagesProcessed = results.I64(q.Processed)
+			m.MessagesLost = results.I64(q.Sent - q.Processed - q.LeftInQueue)
+		}
 	}
 	var cold []float64
 	for _, e := range v.requests {

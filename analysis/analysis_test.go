@@ -222,6 +222,7 @@ func TestSQSSeedTimeline(t *testing.T) {
 		MessagesProcessed: i64(1000),
 		MessagesInvalid:   i64(0),
 		MessagesLost:      i64(0),
+		MessagesInQueue:   i64(0),
 		Flaps:             in(1),
 	})
 	wantSteps := []results.Step{{AtSeconds: 11.6, From: 0, To: 1}, {AtSeconds: 26.6, From: 1, To: 8}, {AtSeconds: 92.1, From: 8, To: 0}}
@@ -230,11 +231,39 @@ func TestSQSSeedTimeline(t *testing.T) {
 	}
 	assertChecks(t, got.Checks, map[string]bool{CheckScaleUp: true, CheckPeakAtMost: true, CheckScaleDown: true, CheckActivation: true, CheckMessagesLost: true, CheckMessagesStored: true})
 
-	// Redis stopped mid-run: 300 messages never processed, still in the queue
-	// is not "lost", but not stored either.
-	got = Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 700, InvalidLeft: 0}})
-	if *got.Metrics.MessagesLost != 300 || got.Passed {
+	// Redis stopped mid-run: 300 messages never processed but still in the
+	// queue are not lost, and the stored-records check says what is missing.
+	got = Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 700, LeftInQueue: 300}})
+	if *got.Metrics.MessagesLost != 0 || got.Passed {
 		t.Errorf("lost %d passed %v", *got.Metrics.MessagesLost, got.Passed)
+	}
+	for _, c := range got.Checks {
+		if c.Name == CheckMessagesStored && (c.Passed || c.Detail != "expected exactly one correct record per valid message (1000); observed 700") {
+			t.Errorf("stored check: %+v", c)
+		}
+	}
+	// The store down at the end: processed and lost are unknown, the queue
+	// still holds messages, and both checks say why.
+	got = Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Invalid: 50, LeftInQueue: 420, StoreError: "dial tcp 127.0.0.1:6379: connect: connection refused"}})
+	if got.Metrics.MessagesLost != nil || got.Metrics.MessagesProcessed != nil || *got.Metrics.MessagesInQueue != 420 || got.Passed {
+		t.Errorf("store down: %+v", got.Metrics)
+	}
+	for _, c := range got.Checks {
+		switch c.Name {
+		case CheckMessagesLost:
+			if c.Passed || c.Detail != "expected at most 0 messages lost; could not be verified: dial tcp 127.0.0.1:6379: connect: connection refused; observed 420 of 1000 messages still in the queue (not lost)" {
+				t.Errorf("lost check: %+v", c)
+			}
+		case CheckMessagesStored:
+			if c.Passed || !strings.Contains(c.Detail, "store unreachable") {
+				t.Errorf("stored check: %+v", c)
+			}
+		}
+	}
+	// A message neither stored nor in the queue is lost.
+	got = Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 990, LeftInQueue: 5}})
+	if *got.Metrics.MessagesLost != 5 {
+		t.Errorf("lost %d, want 5", *got.Metrics.MessagesLost)
 	}
 }
 

@@ -29,7 +29,11 @@ const (
 	CheckMessagesStored = "every valid message stored"
 )
 
-func checks(s *scenario.Scenario, v *view, m results.Metrics, steps []results.Step) []results.Check {
+func checks(s *scenario.Scenario, v *view, m results.Metrics, steps []results.Step, msgs *MessageTotals) []results.Check {
+	storeErr := ""
+	if msgs != nil {
+		storeErr = msgs.StoreError
+	}
 	var out []results.Check
 	add := func(name string, ok bool, format string, args ...any) {
 		out = append(out, results.Check{Name: name, Passed: ok, Detail: fmt.Sprintf(format, args...)})
@@ -120,15 +124,22 @@ func checks(s *scenario.Scenario, v *view, m results.Metrics, steps []results.St
 		}
 	}
 	if max := e.MaxMessagesLost; max != nil {
-		if m.MessagesLost == nil {
+		switch {
+		case m.MessagesLost == nil && m.MessagesInQueue != nil:
+			add(CheckMessagesLost, false, "expected at most %d messages lost; could not be verified: %s; observed %d of %d messages still in the queue (not lost)", *max, storeErr, *m.MessagesInQueue, deref(m.MessagesSent))
+		case m.MessagesLost == nil:
 			add(CheckMessagesLost, false, "expected at most %d messages lost; message counts were not collected", *max)
-		} else {
+		default:
 			add(CheckMessagesLost, *m.MessagesLost <= *max, "expected at most %d messages lost; observed %d (sent %d, processed %d, invalid %d)", *max, *m.MessagesLost, deref(m.MessagesSent), deref(m.MessagesProcessed), deref(m.MessagesInvalid))
 		}
 	}
 	if q := m.MessagesSent; q != nil {
 		valid := *q - deref(m.MessagesInvalid)
-		add(CheckMessagesStored, deref(m.MessagesProcessed) == valid, "expected exactly one correct record per valid message (%d); observed %d", valid, deref(m.MessagesProcessed))
+		if m.MessagesProcessed == nil {
+			add(CheckMessagesStored, false, "expected exactly one correct record per valid message (%d); observed the store unreachable at the end of the run: %s", valid, storeErr)
+		} else {
+			add(CheckMessagesStored, *m.MessagesProcessed == valid, "expected exactly one correct record per valid message (%d); observed %d", valid, *m.MessagesProcessed)
+		}
 	}
 	if r := e.MaxErrorRate; r != nil {
 		if m.Requests == nil || *m.Requests == 0 {

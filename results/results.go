@@ -110,6 +110,8 @@ type Metrics struct {
 	MessagesProcessed   *int64   `json:"messagesProcessed,omitempty"`
 	MessagesInvalid     *int64   `json:"messagesInvalid,omitempty"`
 	MessagesLost        *int64   `json:"messagesLost,omitempty"`
+	// MessagesInQueue are messages still in the queue at the end.
+	MessagesInQueue *int64 `json:"messagesInQueue,omitempty"`
 	// Flaps counts direction changes of spec.replicas (up after down or down after up).
 	Flaps *int `json:"flaps,omitempty"`
 	// ColdStart is the breakdown of the first cold start, when measured.
