@@ -58,6 +58,7 @@ type Cluster struct {
 	specs  map[string]specEntry
 
 	ingressAddr string
+	proxyAddr   string // the service-network proxy, chosen before KEDA starts
 	models      map[string]dataplane.NewModelFunc
 	dataPlane   *dataplane.Plane
 
@@ -81,6 +82,10 @@ type Timings struct {
 	// KEDA is from starting the KEDA processes until the external metrics
 	// API is available and the admission webhook answers.
 	KEDA time.Duration
+	// HTTPAddOn is from starting the KEDA HTTP add-on's processes until the
+	// scaler reaches the interceptor and the add-on's Services answer
+	// through the data plane's service network (which starts meanwhile).
+	HTTPAddOn time.Duration
 	// Ready is from the end of Binaries until Create returned.
 	Ready time.Duration
 }
@@ -116,7 +121,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	t0 := time.Now()
 	defer func() { c.timings.Ready = time.Since(t0) }()
 
-	dirs, err := moduleDirs(ctx, b, components.Kwok, components.MetricsServer, components.KEDA, components.SpinOperator)
+	dirs, err := moduleDirs(ctx, b, components.Kwok, components.MetricsServer, components.KEDA, components.SpinOperator, components.HTTPAddOn)
 	if err != nil {
 		return fmt.Errorf("module sources: %w", err)
 	}
@@ -133,7 +138,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	}
 	c.sup = sup
 
-	ports, err := freePorts(7 + 8 + 2)
+	ports, err := freePorts(7 + 8 + 2 + 7 + 1)
 	if err != nil {
 		return err
 	}
@@ -147,6 +152,15 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 		Webhooks: ports[12], WebhooksMetrics: ports[13], WebhooksProbe: ports[14],
 	}
 	spinProbe, spinMetrics := ports[15], ports[16]
+	addOnPorts := httpAddOnPorts{
+		OperatorProbe: ports[17], OperatorMetrics: ports[18],
+		ScalerGRPC: ports[19], ScalerMetrics: ports[20],
+		InterceptorProxy: ports[21], InterceptorAdmin: ports[22], InterceptorMetrics: ports[23],
+	}
+	// The KEDA operator and the add-on get the service-network proxy's URL
+	// when they start; the data plane listens there from step 3 on.
+	c.proxyAddr = loopback(ports[24])
+	proxyURL := "http://" + c.proxyAddr
 
 	stages, err := kwokStages(dirs[components.Kwok], c.timing)
 	if err != nil {
@@ -218,6 +232,16 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 		Certs:      cr.certs,
 		Ports:      kedaPorts,
 		Home:       c.home,
+		ProxyURL:   proxyURL,
+	}
+	addOn := httpAddOnSetup{
+		Operator:    c.bins[components.HTTPAddOnOperator],
+		Scaler:      c.bins[components.HTTPAddOnScaler],
+		Interceptor: c.bins[components.HTTPAddOnInterceptor],
+		Kubeconfig:  c.kubeconfig,
+		Home:        c.home,
+		ProxyURL:    proxyURL,
+		Ports:       addOnPorts,
 	}
 	ap, err := newApplier(c.restConfig, c.runID)
 	if err != nil {
@@ -225,7 +249,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	}
 
 	// 2. Nodes, platform objects and processes, concurrently.
-	var kedaStarted time.Time
+	var kedaStarted, addOnStarted time.Time
 	err = parallel(
 		func() error {
 			if err := createNodes(ctx, c.clientset, c.shape, c.runID); err != nil {
@@ -236,7 +260,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 			})
 		},
 		func() error {
-			crds, err := platformCRDs(dirs[components.KEDA], dirs[components.SpinOperator])
+			crds, err := platformCRDs(dirs[components.KEDA], dirs[components.SpinOperator], dirs[components.HTTPAddOn])
 			if err != nil {
 				return err
 			}
@@ -267,6 +291,16 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 							return err
 						}
 					}
+					// The add-on's Services live in KEDA's namespace.
+					return ap.apply(ctx, addOn.objects()...)
+				},
+				func() error {
+					addOnStarted = time.Now()
+					for _, s := range addOn.specs() {
+						if err := c.startComponent(s); err != nil {
+							return err
+						}
+					}
 					return nil
 				},
 			)
@@ -275,37 +309,54 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	if err != nil {
 		return err
 	}
-	c.progressf("nodes ready, KEDA and spin-operator started (%s)", roundDur(time.Since(t0)))
+	c.progressf("nodes ready, KEDA, the HTTP add-on and spin-operator started (%s)", roundDur(time.Since(t0)))
 
-	// 3. Wait until everything answers.
+	// 3. Wait until everything answers; meanwhile start the data plane and
+	// connect the add-on's Services to its processes through it.
 	err = parallel(
 		func() error {
-			return c.pollComponents(ctx, "external metrics API (KEDA adapter) available", func(ctx context.Context) (bool, string, error) {
-				return c.apiServiceAvailable(ctx, kedaExternalMetricsAPISvc)
-			})
-		},
-		func() error {
-			return c.pollComponents(ctx, "KEDA operator gRPC metrics service listening", func(ctx context.Context) (bool, string, error) {
-				return tcpListening(loopback(kedaPorts.OperatorGRPC))
-			})
-		},
-		func() error {
-			return c.pollComponents(ctx, "KEDA admission webhook answering", c.webhookAnswers)
+			err := parallel(
+				func() error {
+					return c.pollComponents(ctx, "external metrics API (KEDA adapter) available", func(ctx context.Context) (bool, string, error) {
+						return c.apiServiceAvailable(ctx, kedaExternalMetricsAPISvc)
+					})
+				},
+				func() error {
+					return c.pollComponents(ctx, "KEDA operator gRPC metrics service listening", func(ctx context.Context) (bool, string, error) {
+						return tcpListening(loopback(kedaPorts.OperatorGRPC))
+					})
+				},
+				func() error {
+					return c.pollComponents(ctx, "KEDA admission webhook answering", c.webhookAnswers)
+				},
+			)
+			if err == nil {
+				c.timings.KEDA = time.Since(kedaStarted)
+				c.progressf("KEDA ready in %s", roundDur(c.timings.KEDA))
+			}
+			return err
 		},
 		func() error {
 			return c.pollComponents(ctx, "spin-operator ready", func(ctx context.Context) (bool, string, error) {
 				return httpOK(ctx, "http://"+loopback(spinProbe)+"/readyz")
 			})
 		},
+		func() error {
+			if err := c.startDataPlane(ctx); err != nil {
+				return err
+			}
+			err := parallel(
+				func() error { return c.waitHTTPAddOnProcesses(ctx, addOnPorts) },
+				func() error { return c.connectHTTPAddOn(ctx, addOn) },
+			)
+			if err == nil {
+				c.timings.HTTPAddOn = time.Since(addOnStarted)
+				c.progressf("HTTP add-on ready in %s", roundDur(c.timings.HTTPAddOn))
+			}
+			return err
+		},
 	)
 	if err != nil {
-		return err
-	}
-	c.timings.KEDA = time.Since(kedaStarted)
-	c.progressf("KEDA ready in %s", roundDur(c.timings.KEDA))
-
-	// 4. Data plane.
-	if err := c.startDataPlane(ctx); err != nil {
 		return err
 	}
 	c.progressf("emulated cluster %q ready in %s (kubeconfig %s)", c.name, roundDur(time.Since(t0)), c.kubeconfig)
@@ -370,12 +421,14 @@ var (
 	apiServiceGVR = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
 )
 
-// platformCRDs are KEDA's and spin-operator's CRDs from their modules.
-func platformCRDs(kedaDir, spinDir string) ([]*unstructured.Unstructured, error) {
+// platformCRDs are KEDA's, spin-operator's and the KEDA HTTP add-on's CRDs
+// from their modules.
+func platformCRDs(kedaDir, spinDir, httpAddOnDir string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, d := range []string{
 		filepath.Join(kedaDir, "config", "crd", "bases"),
 		filepath.Join(spinDir, "config", "crd", "bases"),
+		filepath.Join(httpAddOnDir, filepath.FromSlash(components.HTTPAddOnCRDDir)),
 	} {
 		objs, err := readManifestDir(d)
 		if err != nil {
@@ -500,7 +553,8 @@ func (c *Cluster) Components() []string {
 
 // StopComponent stops a supervised component gracefully (SIGTERM, then
 // SIGKILL after 10 s): ComponentKEDAOperator, ComponentKEDAAdapter,
-// ComponentKEDAWebhooks or ComponentSpinOperator. The control-plane
+// ComponentKEDAWebhooks, ComponentSpinOperator, ComponentHTTPAddOnOperator,
+// ComponentHTTPAddOnScaler or ComponentHTTPAddOnInterceptor. The control-plane
 // processes belong to kwokctl and cannot be stopped this way.
 func (c *Cluster) StopComponent(ctx context.Context, name string) error {
 	if err := c.knownComponent(name); err != nil {

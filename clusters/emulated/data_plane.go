@@ -10,14 +10,15 @@ import (
 
 // startDataPlane starts the emulated data plane (package dataplane): app
 // instances for the Ready pods, their CPU usage annotations, the HTTP ingress
-// on the provider's IngressAddr and the service-network proxy on a free
-// loopback port.
+// on the provider's IngressAddr and the service-network proxy on the
+// loopback port chosen before KEDA and the HTTP add-on started (their
+// HTTP_PROXY).
 func (c *Cluster) startDataPlane(ctx context.Context) error {
 	t0 := time.Now()
 	plane, err := dataplane.Start(ctx, dataplane.Config{
 		RESTConfig:  c.RESTConfig(),
 		IngressAddr: c.ingressAddr,
-		ProxyAddr:   "127.0.0.1:0",
+		ProxyAddr:   c.proxyAddr,
 		Logger:      c.logger,
 		Models:      c.models,
 	})
@@ -25,7 +26,7 @@ func (c *Cluster) startDataPlane(ctx context.Context) error {
 		return fmt.Errorf("start data plane: %w", err)
 	}
 	c.dataPlane = plane
-	c.progressf("data plane ready in %s: ingress %s", roundDur(time.Since(t0)), plane.IngressURL())
+	c.progressf("data plane ready in %s: ingress %s, service-network proxy %s", roundDur(time.Since(t0)), plane.IngressURL(), plane.ProxyURL())
 	return nil
 }
 

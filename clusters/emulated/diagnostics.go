@@ -29,6 +29,7 @@ var diagnosticResources = []struct {
 	{"horizontalpodautoscalers", schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}},
 	{"scaledobjects", schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}},
 	{"triggerauthentications", schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "triggerauthentications"}},
+	{"httpscaledobjects", schema.GroupVersionResource{Group: "http.keda.sh", Version: "v1alpha1", Resource: "httpscaledobjects"}},
 	{"spinapps", SpinAppGVR},
 	{"spinappexecutors", SpinAppExecutorGVR},
 	{"apiservices", apiServiceGVR},

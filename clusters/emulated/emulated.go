@@ -1,9 +1,10 @@
 // Package emulated is the emulated cluster provider: a real Kubernetes
 // control plane (kube-apiserver, controller-manager with the HPA, scheduler,
 // etcd) started by kwokctl from locally built binaries, KWOK nodes, the real
-// metrics-server, KEDA (operator, metrics adapter, admission webhooks) and
-// spin-operator as local processes, and an emulated data plane for the Spin
-// app pods. No container runtime, no images, no internet.
+// metrics-server, KEDA (operator, metrics adapter, admission webhooks), the
+// KEDA HTTP add-on (operator, external scaler, interceptor) and spin-operator
+// as local processes, and an emulated data plane for the Spin app pods. No
+// container runtime, no images, no internet.
 //
 // What is emulated: kubelets and nodes (KWOK: pods become Running/Ready after
 // configurable stage delays, CPU usage comes from pod annotations), and the
@@ -126,6 +127,7 @@ var requiredBinaries = []string{
 	components.MetricsServerBinary,
 	components.KEDAOperator, components.KEDAAdapter, components.KEDAWebhooks,
 	components.SpinOperatorBinary,
+	components.HTTPAddOnOperator, components.HTTPAddOnScaler, components.HTTPAddOnInterceptor,
 }
 
 // CreateCluster is Create with the concrete type, for callers that use

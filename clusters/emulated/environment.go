@@ -26,7 +26,10 @@ func (c *Cluster) Environment() results.Environment {
 			"Spin app pods (scalebench data plane: request handling and CPU usage)",
 			"pod CPU/memory usage (kwok usage-from-annotation, reported through the real metrics-server)",
 			"container runtime and images (RuntimeClass " + RuntimeClassName + " has no runtime behind it)",
-			"service networking (ExternalName services to loopback processes)",
+			"service networking (ExternalName Services to loopback processes; a service-network proxy, " +
+				"the HTTP_PROXY/HTTPS_PROXY of the KEDA operator and the HTTP add-on's scaler and interceptor, " +
+				"resolves <service>.<namespace> names, the add-on's hosts and endpoint IPs to emulated instances " +
+				"or, for the add-on's Services, to its local processes)",
 		},
 		Knobs: knobs(c.hpa, c.timing, c.shape),
 		Host: results.Host{
@@ -49,6 +52,7 @@ func componentVersions(v interface{ Of(string) string }, kubeVersion string) map
 		"metrics-server":          v.Of("metrics-server"),
 		"keda":                    v.Of("keda"),
 		"spin-operator":           v.Of("spin-operator"),
+		"keda-http-add-on":        v.Of("http-add-on"),
 	}
 }
 

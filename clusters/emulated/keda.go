@@ -48,6 +48,9 @@ type kedaSetup struct {
 	Certs                       *kedaCerts
 	Ports                       kedaPorts
 	Home                        string
+	// ProxyURL is the data plane's service-network proxy; the operator
+	// dials external scalers (the HTTP add-on's, by Service name) through it.
+	ProxyURL string
 }
 
 func kedaCertDNSNames() []string {
@@ -91,7 +94,7 @@ func (k kedaSetup) specs() []proc.Spec {
 	operator := proc.Spec{
 		Name: ComponentKEDAOperator,
 		Path: k.Operator,
-		Env:  k.env("keda-operator"),
+		Env:  append(k.env("keda-operator"), serviceNetworkEnv(k.ProxyURL)...),
 		Args: []string{
 			"--kubeconfig=" + k.Kubeconfig,
 			"--leader-elect=false",
