@@ -1,0 +1,184 @@
+// Package sqsbackend provides what the keda-sqs scenario needs outside the
+// app itself on a real (k3d, kind, existing) cluster: the SQS queue's
+// endpoints and credentials, and the Valkey store the customer-transformer
+// app writes into.
+//
+// The queue is either LocalStack in a container on the cluster's Docker
+// network ([LocalStack]) or a real AWS queue ([AWS]). Either way a [Backend]
+// answers four questions: where the harness on the host sends SQS calls
+// ([Backend.HostEndpoint]), where pods and KEDA send them
+// ([Backend.ClusterEndpoint]), in which region, and with which credentials
+// ([Backend.CredentialsSecret], [Backend.PodEnv]). [Valkey] renders the
+// in-cluster Valkey Deployment and Service.
+//
+// The emulated cluster needs none of this: its data plane emulates the app.
+package sqsbackend
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Kind names where a backend's queue lives.
+type Kind string
+
+// Backend kinds.
+const (
+	KindLocalStack Kind = "localstack"
+	KindAWS        Kind = "aws"
+)
+
+// Environment variable and Secret key names the AWS SDKs (the trigger-sqs
+// plugin's Rust SDK among them) read.
+const (
+	EnvRegion          = "AWS_REGION"
+	EnvDefaultRegion   = "AWS_DEFAULT_REGION"
+	EnvAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	EnvSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+	EnvSessionToken    = "AWS_SESSION_TOKEN"
+	// EnvEndpointSQS overrides the SQS endpoint (service-specific endpoint
+	// variable of the AWS SDKs); only set for LocalStack.
+	EnvEndpointSQS = "AWS_ENDPOINT_URL_SQS"
+)
+
+// Credentials are static AWS credentials.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	// SessionToken is set for temporary credentials.
+	SessionToken string
+}
+
+// Backend is where the scenario's queue lives and how each party reaches it.
+// Close releases what it started.
+type Backend struct {
+	// Kind is localstack or aws.
+	Kind Kind
+	// Region of the queue: KEDA's awsRegion and the app's AWS_REGION.
+	Region string
+	// HostEndpoint is the SQS endpoint for the harness on the host (the
+	// LocalStack container's mapped port, e.g. http://localhost:32771).
+	// Empty for AWS: the SDK's default endpoint for Region applies.
+	HostEndpoint string
+	// ClusterEndpoint is the SQS endpoint for pods and KEDA
+	// (http://localstack:4566): KEDA's awsEndpoint and the app's
+	// AWS_ENDPOINT_URL_SQS. Empty for AWS.
+	ClusterEndpoint string
+	// Credentials are the static credentials for all parties; nil when the
+	// default credential chain applies (AWS without keys in the
+	// environment): the harness's SDK then finds its own (profile, SSO,
+	// instance role) and pods and KEDA need workload identity (IRSA or EKS
+	// Pod Identity; KEDA podIdentity.provider aws).
+	Credentials *Credentials
+
+	// queueURL is the one queue an AWS backend serves.
+	queueURL string
+	// stop terminates what the backend started (nil when nothing).
+	stop func(context.Context) error
+}
+
+// QueueURL is the URL of the queue named name, as every party names it
+// (the app's spin.toml queue_url, KEDA's queueURL, the harness's QueueUrl).
+//
+// LocalStack: http://localstack:4566/000000000000/<name>, the URL its
+// CreateQueue returns (SQS_ENDPOINT_STRATEGY off, LOCALSTACK_HOST at the
+// network alias). The host cannot resolve localstack, but it need not:
+// with HostEndpoint as the endpoint LocalStack finds the queue by the URL's
+// path. AWS: the backend's queue URL; an error when name is not its queue.
+func (b *Backend) QueueURL(name string) (string, error) {
+	switch b.Kind {
+	case KindLocalStack:
+		if name == "" || strings.Contains(name, "/") {
+			return "", fmt.Errorf("sqsbackend: queue name %q: must be a plain name", name)
+		}
+		return strings.TrimSuffix(b.ClusterEndpoint, "/") + "/" + LocalStackAccount + "/" + name, nil
+	case KindAWS:
+		if got := QueueName(b.queueURL); name != "" && name != got {
+			return "", fmt.Errorf("sqsbackend: the AWS backend serves queue %q (%s), not %q", got, b.queueURL, name)
+		}
+		return b.queueURL, nil
+	}
+	return "", fmt.Errorf("sqsbackend: unknown backend kind %q", b.Kind)
+}
+
+// QueueName is the last path segment of a queue URL.
+func QueueName(queueURL string) string {
+	u, err := url.Parse(queueURL)
+	if err != nil {
+		return ""
+	}
+	return path.Base(strings.TrimSuffix(u.Path, "/"))
+}
+
+// Close terminates what the backend started (the LocalStack container);
+// nothing for AWS. Skip it to keep the container for debugging, and see
+// [LocalStack] for the reaper that removes it when the process exits.
+func (b *Backend) Close(ctx context.Context) error {
+	if b == nil || b.stop == nil {
+		return nil
+	}
+	err := b.stop(ctx)
+	b.stop = nil
+	return err
+}
+
+// CredentialsSecret renders the Secret holding the backend's credentials
+// under the AWS environment variable names (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and, when set, AWS_SESSION_TOKEN), for [Backend.PodEnv]
+// and for a KEDA TriggerAuthentication's secretTargetRef (parameters
+// awsAccessKeyID, awsSecretAccessKey, awsSessionToken). Nil when the
+// backend has no static credentials.
+func (b *Backend) CredentialsSecret(namespace, name string) *unstructured.Unstructured {
+	c := b.Credentials
+	if c == nil {
+		return nil
+	}
+	data := map[string]any{
+		EnvAccessKeyID:     c.AccessKeyID,
+		EnvSecretAccessKey: c.SecretAccessKey,
+	}
+	if c.SessionToken != "" {
+		data[EnvSessionToken] = c.SessionToken
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Secret",
+		"metadata":   map[string]any{"name": name, "namespace": namespace},
+		"type":       "Opaque",
+		"stringData": data,
+	}}
+}
+
+// PodEnv is the environment of the app's container: the region (both
+// AWS_REGION and AWS_DEFAULT_REGION, the trigger reads either), the
+// endpoint override for LocalStack, and the credentials from the Secret
+// secretName rendered by [Backend.CredentialsSecret] (omitted without
+// static credentials).
+func (b *Backend) PodEnv(secretName string) []corev1.EnvVar {
+	env := []corev1.EnvVar{
+		{Name: EnvRegion, Value: b.Region},
+		{Name: EnvDefaultRegion, Value: b.Region},
+	}
+	if b.ClusterEndpoint != "" {
+		env = append(env, corev1.EnvVar{Name: EnvEndpointSQS, Value: b.ClusterEndpoint})
+	}
+	if b.Credentials == nil {
+		return env
+	}
+	keys := []string{EnvAccessKeyID, EnvSecretAccessKey}
+	if b.Credentials.SessionToken != "" {
+		keys = append(keys, EnvSessionToken)
+	}
+	for _, k := range keys {
+		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: k},
+		}})
+	}
+	return env
+}
