@@ -39,8 +39,9 @@ type MessageTotals struct {
 	Processed int64
 	// Invalid messages sent on purpose.
 	Invalid int64
-	// LeftInQueue are messages still in the queue at the end (visible or in
-	// flight): the invalid ones, and valid ones not processed (not lost).
+	// LeftInQueue are messages still in the queue or its dead-letter queue at
+	// the end (visible or in flight): the invalid ones, and valid ones not
+	// processed (not lost).
 	LeftInQueue int64
 	// StoreError is set when the store could not be read at the end: then
 	// what was processed (and so what was lost) is unknown.

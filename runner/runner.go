@@ -54,6 +54,9 @@ type Options struct {
 	// ReadyTimeout bounds waiting for the workload and the autoscaler
 	// (default 3 minutes).
 	ReadyTimeout time.Duration
+	// DrainTimeout bounds waiting for the SQS queue to drain after the last
+	// message was sent (default 5 minutes).
+	DrainTimeout time.Duration
 	// ScaleDownGrace is added to the scale-down budget before giving up
 	// waiting for it (default 30 s).
 	ScaleDownGrace time.Duration
@@ -113,6 +116,7 @@ type run struct {
 	c          *kube.Clients
 	set        *workloads.Set
 	sqsWiring  *workloads.SQSWiring
+	sqs        *sqsRun
 	loadTotals *analysis.LoadTotals
 	messages   *analysis.MessageTotals
 }
@@ -153,6 +157,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 	})
 	if err != nil {
 		return err
+	}
+	if r.s.Spec.Autoscaler.Type == scenario.KEDASQS {
+		if err := r.prepareSQS(ctx); err != nil {
+			return err
+		}
 	}
 	r.set, err = workloads.Render(r.s, workloads.Options{SQS: r.sqsWiring})
 	if err != nil {
@@ -213,6 +222,15 @@ func (r *run) execute(ctx context.Context) (err error) {
 	switch r.s.Spec.Load.Type {
 	case scenario.LoadHTTP:
 		if err := r.httpLoad(ctx); err != nil {
+			return err
+		}
+	case scenario.LoadSQS:
+		defer func() {
+			if ferr := r.finishSQS(ctx); ferr != nil && err == nil {
+				err = ferr
+			}
+		}()
+		if err := r.sqsLoad(ctx); err != nil {
 			return err
 		}
 	default:

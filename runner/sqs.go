@@ -1,0 +1,184 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/sqs"
+	"github.com/scalebench/scalebench/timeline"
+	"github.com/scalebench/scalebench/workloads"
+)
+
+// SQSProvider is implemented by clusters that provide an SQS endpoint and a
+// Redis-protocol store for the keda-sqs scenario.
+type SQSProvider interface {
+	SQSEnv(ctx context.Context) (sqs.Env, error)
+}
+
+// VisibilityTimeout of the scenario's queue: a message a pod took but did not
+// delete (it died, or the store was down) is visible again after it.
+const VisibilityTimeout = 10 * time.Second
+
+// MaxReceiveCount is how often a message may be received and left before it
+// moves to the dead-letter queue. The app leaves invalid messages; without a
+// dead-letter queue they would keep KEDA active and the workload off zero.
+const MaxReceiveCount = 2
+
+type sqsRun struct {
+	client   *sqs.Client
+	queueURL string
+	dlqURL   string
+	sent     *sqs.SendResult
+	stopSamp context.CancelFunc
+	sampled  chan struct{}
+}
+
+// prepareSQS creates the queue and the wiring the workload and scaler need.
+func (r *run) prepareSQS(ctx context.Context) error {
+	sp, ok := r.opts.Cluster.(SQSProvider)
+	if !ok {
+		return fmt.Errorf("keda-sqs: this cluster kind provides no SQS backend yet")
+	}
+	env, err := sp.SQSEnv(ctx)
+	if err != nil {
+		return fmt.Errorf("keda-sqs: %w", err)
+	}
+	c, err := sqs.NewClient(ctx, env, sqs.WithLogger(r.opts.Logger))
+	if err != nil {
+		return fmt.Errorf("keda-sqs: %w", err)
+	}
+	q := r.s.Spec.Load.SQS
+	url, err := c.CreateQueue(ctx, q.Queue, VisibilityTimeout)
+	if err != nil {
+		return fmt.Errorf("keda-sqs: %w", err)
+	}
+	dlq, err := c.CreateQueue(ctx, q.Queue+"-dlq", VisibilityTimeout)
+	if err != nil {
+		return fmt.Errorf("keda-sqs: dead-letter queue: %w", err)
+	}
+	if err := c.SetDeadLetterQueue(ctx, url, dlq, MaxReceiveCount); err != nil {
+		return fmt.Errorf("keda-sqs: %w", err)
+	}
+	r.sqs = &sqsRun{client: c, queueURL: url, dlqURL: dlq}
+	r.sqsWiring = &workloads.SQSWiring{
+		QueueURL: url, Endpoint: env.ClusterEndpoint, Region: env.Region,
+		AccessKeyID: env.AccessKeyID, SecretAccessKey: env.SecretAccessKey, RedisAddr: env.ClusterRedisAddr,
+	}
+	r.progressf("queue %s ready (endpoint %s, store %s)", url, env.Endpoint, env.RedisAddr)
+	return nil
+}
+
+// sampleQueue records the queue depth every second until stopped.
+func (r *run) sampleQueue(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	r.sqs.stopSamp = cancel
+	r.sqs.sampled = make(chan struct{})
+	go func() {
+		defer close(r.sqs.sampled)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			if v, f, err := r.sqs.client.Depth(ctx, r.sqs.queueURL); err == nil {
+				r.rec.Record(timeline.Event{Kind: timeline.KindQueue, Object: "Queue/" + r.s.Spec.Load.SQS.Queue, Queue: &timeline.QueueSample{Visible: v, InFlight: f}})
+			}
+			if v, f, err := r.sqs.client.Depth(ctx, r.sqs.dlqURL); err == nil && v+f > 0 {
+				r.rec.Record(timeline.Event{Kind: timeline.KindQueue, Object: "Queue/" + r.s.Spec.Load.SQS.Queue + "-dlq", Queue: &timeline.QueueSample{Visible: v, InFlight: f}})
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+func (r *run) stopSampling() {
+	if r.sqs != nil && r.sqs.stopSamp != nil {
+		r.sqs.stopSamp()
+		<-r.sqs.sampled
+	}
+}
+
+// sqsLoad sends the messages, then waits until the queue holds only the
+// invalid ones and every valid message has its record (the queue drained).
+// Not draining within the budget is not a harness error: the checks say it.
+func (r *run) sqsLoad(ctx context.Context) error {
+	q := r.s.Spec.Load.SQS
+	r.sampleQueue(context.WithoutCancel(ctx))
+	r.rec.Mark(timeline.MarkerLoadStart, fmt.Sprintf("%d messages in batches of %d to %s", q.Messages, q.BatchSize, r.sqs.queueURL))
+	r.progressf("sending %d messages in batches of %d (%.0f%% invalid)", q.Messages, q.BatchSize, q.InvalidShare*100)
+	res, err := r.sqs.client.Send(ctx, sqs.SendOptions{QueueURL: r.sqs.queueURL, Messages: q.Messages, BatchSize: q.BatchSize, Rate: q.Rate, InvalidShare: q.InvalidShare, Seed: 1}, r.opts.Progress)
+	r.sqs.sent = &res
+	r.rec.Mark(timeline.MarkerLoadStop, fmt.Sprintf("%d messages sent (%d invalid)", res.Sent, res.Invalid))
+	if err != nil {
+		return fmt.Errorf("keda-sqs: send: %w", err)
+	}
+	r.progressf("sent %d messages (%d invalid) in %.1f s; waiting for the queue to drain", res.Sent, res.Invalid, res.Finished.Sub(res.Started).Seconds())
+	budget := r.opts.DrainTimeout
+	if budget == 0 {
+		budget = 5 * time.Minute
+	}
+	dctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	valid := int64(len(res.Valid))
+	var v, f int64
+	for {
+		// Drained: every valid message has its record and the queue holds
+		// nothing but the invalid ones (which move to the dead-letter queue).
+		var err error
+		v, f, err = r.sqs.client.Depth(dctx, r.sqs.queueURL)
+		if err == nil && v+f <= res.Invalid {
+			ver, verr := sqs.Verify(dctx, r.sqs.client.Env().RedisAddr, res)
+			if verr == nil && ver.Processed+ver.Wrong >= valid {
+				r.rec.Mark(timeline.MarkerQueueDrained, fmt.Sprintf("%d valid messages processed, %d invalid ones still in the queue", ver.Processed, v+f))
+				r.progressf("queue drained: %d valid messages stored, %d invalid ones still in the queue", ver.Processed, v+f)
+				return nil
+			}
+		}
+		select {
+		case <-dctx.Done():
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			r.progressf("queue not drained within %s (visible %d, in flight %d)", budget, v, f)
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// finishSQS counts what happened to every message sent.
+func (r *run) finishSQS(ctx context.Context) error {
+	r.stopSampling()
+	if r.sqs == nil || r.sqs.sent == nil {
+		return nil
+	}
+	res := r.sqs.sent
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	v, f, derr := r.sqs.client.Depth(ctx, r.sqs.queueURL)
+	if derr != nil {
+		return fmt.Errorf("keda-sqs: queue depth at the end: %w", derr)
+	}
+	dv, df, derr := r.sqs.client.Depth(ctx, r.sqs.dlqURL)
+	if derr != nil {
+		return fmt.Errorf("keda-sqs: dead-letter queue depth at the end: %w", derr)
+	}
+	r.progressf("at the end: %d messages in the queue, %d in the dead-letter queue", v+f, dv+df)
+	r.messages = &analysis.MessageTotals{Sent: res.Sent, Invalid: res.Invalid, LeftInQueue: v + f + dv + df}
+	ver, err := sqs.Verify(ctx, r.sqs.client.Env().RedisAddr, *res)
+	if err != nil {
+		// What was processed cannot be known: say so rather than count it lost.
+		r.messages.StoreError = err.Error()
+		r.progressf("store unreachable: %v", err)
+		return nil
+	}
+	r.messages.Processed = ver.Processed
+	for _, p := range ver.Problems {
+		r.progressf("store: %s", p)
+	}
+	return nil
+}
