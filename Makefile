@@ -2,12 +2,19 @@
 GO ?= go
 SUITE_TIMEOUT ?= 80m
 
-.PHONY: help test vet test-unit components test-suites build run scenarios bench clean
+.PHONY: help test deps vet test-unit components test-suites build run scenarios bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-test: vet test-unit components test-suites ## what CI runs: vet, unit tests, then the end-to-end suites on the emulated cluster
+test: deps vet test-unit components test-suites ## what CI runs: vet, unit tests, then the end-to-end suites on the emulated cluster
+
+deps: ## install what the suites need from the distribution when missing (redis-server, via apt-get)
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (the keda-sqs scenario's store on the emulated cluster)"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+	@redis-server --version
 
 vet: ## go vet ./...
 	$(GO) vet ./...
