@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -35,49 +36,54 @@ const AdultAge = 18
 // ErrInvalidCustomer is wrapped by every Validate error.
 var ErrInvalidCustomer = errors.New("invalid customer")
 
-// Validate parses a message body as the sample does: a JSON object with a
-// non-empty string firstName and lastName and an integer age in 0..MaxAge.
-// Unknown fields are ignored; anything else is an error wrapping
-// ErrInvalidCustomer that says what is wrong.
+// Validate parses a message body as the sample does: one JSON object with a
+// non-empty (after trimming white space) string firstName and lastName and
+// an integer age in 0..MaxAge. Field names are case-sensitive, unknown
+// fields are ignored, of duplicate keys the last wins; names are kept as
+// sent. Anything else is an error wrapping ErrInvalidCustomer that says what
+// is wrong. The rules are shared with the Spin app as cases
+// (fixtures/customer-transformer/testdata/cases.json).
 func Validate(raw []byte) (Customer, error) {
-	var in struct {
-		FirstName *string          `json:"firstName"`
-		LastName  *string          `json:"lastName"`
-		Age       *json.RawMessage `json:"age"`
-	}
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return Customer{}, invalid("not a JSON object")
 	}
+	// A map keeps the keys exactly (struct decoding would match them
+	// case-insensitively).
+	var fields map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(&in); err != nil {
+	if err := dec.Decode(&fields); err != nil {
 		return Customer{}, invalid("not valid JSON: %v", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Customer{}, invalid("data after the JSON object")
 	}
 	var c Customer
-	switch {
-	case in.FirstName == nil:
-		return Customer{}, invalid("missing firstName")
-	case strings.TrimSpace(*in.FirstName) == "":
-		return Customer{}, invalid("empty firstName")
-	case in.LastName == nil:
-		return Customer{}, invalid("missing lastName")
-	case strings.TrimSpace(*in.LastName) == "":
-		return Customer{}, invalid("empty lastName")
-	case in.Age == nil || string(*in.Age) == "null":
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"firstName", &c.FirstName}, {"lastName", &c.LastName}} {
+		v, ok := fields[f.name]
+		if !ok || string(v) == "null" {
+			return Customer{}, invalid("missing %s", f.name)
+		}
+		if v[0] != '"' || json.Unmarshal(v, f.dst) != nil {
+			return Customer{}, invalid("%s %s is not a string", f.name, v)
+		}
+		if strings.TrimSpace(*f.dst) == "" {
+			return Customer{}, invalid("empty %s", f.name)
+		}
+	}
+	age, ok := fields["age"]
+	if !ok || string(age) == "null" {
 		return Customer{}, invalid("missing age")
 	}
-	c.FirstName, c.LastName = *in.FirstName, *in.LastName
-	// A JSON number (json.Number alone would also take the string "40").
-	var age json.Number
-	if b := (*in.Age)[0]; (b != '-' && (b < '0' || b > '9')) || json.Unmarshal(*in.Age, &age) != nil {
-		return Customer{}, invalid("age %s is not a number", *in.Age)
+	if b := age[0]; b != '-' && (b < '0' || b > '9') {
+		return Customer{}, invalid("age %s is not a number", age)
 	}
-	n, err := age.Int64()
+	n, err := strconv.ParseInt(string(age), 10, 64)
 	if err != nil {
-		return Customer{}, invalid("age %s is not an integer", age)
+		return Customer{}, invalid("age %s is not an integer in range", age)
 	}
 	if n < 0 || n > MaxAge {
 		return Customer{}, invalid("age %d is outside 0..%d", n, MaxAge)

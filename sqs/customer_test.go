@@ -41,7 +41,8 @@ func TestValidateRejects(t *testing.T) {
 		`{"firstName":"A","lastName":"B","age":4e1}`:  "not an integer",
 		`{"firstName":"A","lastName":"B","age":-1}`:   "outside",
 		`{"firstName":"A","lastName":"B","age":151}`:  "outside",
-		`{"firstName":1,"lastName":"B","age":1}`:      "not valid JSON",
+		`{"firstName":1,"lastName":"B","age":1}`:      "not a string",
+		`{"FirstName":"A","LastName":"B","Age":1}`:    "missing firstName",
 	} {
 		_, err := Validate([]byte(body))
 		if err == nil || !errors.Is(err, ErrInvalidCustomer) || !strings.Contains(err.Error(), why) {
