@@ -62,6 +62,9 @@ type Cluster struct {
 	models      map[string]dataplane.NewModelFunc
 	dataPlane   *dataplane.Plane
 
+	builder *components.Builder // finds binaries started later (goaws)
+	sqsSide sqsSide             // goaws and Redis, started by SQSEnv
+
 	timings Timings
 
 	deleteOnce sync.Once
@@ -681,6 +684,7 @@ func (c *Cluster) teardown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop data plane: %w", err))
 		}
 	}
+	c.closeSQSForwarder()
 	if c.sup != nil {
 		if err := c.sup.StopAll(ctx); err != nil {
 			errs = append(errs, err)
@@ -698,7 +702,7 @@ func (c *Cluster) teardown(ctx context.Context) error {
 		}
 	}
 	// Remove only what Create made inside WorkDir.
-	for _, p := range []string{"kwok", "home", "keda", "logs", "kwokctl.yaml"} {
+	for _, p := range []string{"kwok", "home", "keda", "sqs", "logs", "kwokctl.yaml"} {
 		if err := os.RemoveAll(filepath.Join(c.workDir, p)); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
 		}

@@ -20,7 +20,7 @@ func (c *Cluster) startDataPlane(ctx context.Context) error {
 		IngressAddr: c.ingressAddr,
 		ProxyAddr:   c.proxyAddr,
 		Logger:      c.logger,
-		Models:      c.models,
+		Models:      c.dataPlaneModels(),
 	})
 	if err != nil {
 		return fmt.Errorf("start data plane: %w", err)

@@ -184,6 +184,7 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 		c.timing = *p.PodTiming
 	}
 	c.models = p.DataPlaneModels
+	c.builder = builder
 	c.ingressAddr = p.IngressAddr
 	if c.ingressAddr == "" {
 		c.ingressAddr = "127.0.0.1:8081"
