@@ -83,6 +83,11 @@ func RunPlan(ctx context.Context, opts Options, plan Plan) results.Report {
 			}
 		}
 	}
+	// Taken at the end: components a scenario starts on demand (the SQS
+	// emulator and the store) are part of the fingerprint.
+	host := rep.Environment.Host
+	rep.Environment = opts.Cluster.Environment()
+	rep.Environment.Host = host
 	rep.FinishedAt = time.Now().UTC()
 	return rep
 }

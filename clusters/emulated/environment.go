@@ -3,6 +3,7 @@ package emulated
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 
@@ -17,7 +18,7 @@ func (c *Cluster) Environment() results.Environment {
 		kv = c.versions.Kubernetes
 	}
 	host, _ := os.Hostname()
-	return results.Environment{
+	env := results.Environment{
 		Provider:          "emulated",
 		KubernetesVersion: kv,
 		Components:        componentVersions(c.versions, kv),
@@ -40,6 +41,29 @@ func (c *Cluster) Environment() results.Environment {
 			Hostname:  host,
 		},
 	}
+	c.sqsSide.mu.Lock()
+	sqsStarted := c.sqsSide.env != nil
+	c.sqsSide.mu.Unlock()
+	if sqsStarted {
+		env.Components["goaws"] = c.versions.Goaws
+		env.Components["redis-server"] = redisVersion()
+		env.Emulated = append(env.Emulated, "AWS SQS (goaws "+c.versions.Goaws+", an SQS emulator speaking the JSON protocol; the store is a real redis-server)")
+	}
+	return env
+}
+
+// redisVersion asks the redis-server on PATH for its version.
+func redisVersion() string {
+	out, err := exec.Command("redis-server", "--version").Output()
+	if err != nil {
+		return "unknown"
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if v, ok := strings.CutPrefix(f, "v="); ok {
+			return v
+		}
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func componentVersions(v interface{ Of(string) string }, kubeVersion string) map[string]string {
