@@ -1,0 +1,111 @@
+// Package sqs is the KEDA SQS suite: the customer-transformer scaled 0 → N → 0
+// by KEDA's aws-sqs-queue scaler while 1000 messages arrive in batches of 10,
+// every valid message transformed into the store and none lost; and the store
+// failing mid-run, which must leave messages in the queue, not lose them.
+package sqs
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/suites/internal/suite"
+)
+
+func TestMain(m *testing.M) { os.Exit(suite.Main(m, "sqs")) }
+
+func TestSQSScalesFromZeroAndLosesNothing(t *testing.T) {
+	s := suite.RequireCluster(t)
+	sc := suite.Scenario(t, "keda-sqs")
+	sc.Spec.Load.SQS.InvalidShare = 0.05
+	s.Env.Test(t, s.Feature(sc, runner.Options{}, func(t *testing.T, res results.Scenario) {
+		m := res.Metrics
+		if m.MessagesSent == nil || *m.MessagesSent != int64(sc.Spec.Load.SQS.Messages) {
+			t.Errorf("messagesSent %v, want %d", m.MessagesSent, sc.Spec.Load.SQS.Messages)
+		}
+		if m.MessagesSent != nil && m.MessagesProcessed != nil && m.MessagesInvalid != nil && *m.MessagesSent != *m.MessagesProcessed+*m.MessagesInvalid {
+			t.Errorf("sent %d != processed %d + invalid %d", *m.MessagesSent, *m.MessagesProcessed, *m.MessagesInvalid)
+		}
+		if m.MessagesLost == nil || *m.MessagesLost != 0 {
+			t.Errorf("messagesLost %v, want 0", m.MessagesLost)
+		}
+		if m.PeakReplicas == nil || *m.PeakReplicas < 2 || *m.PeakReplicas > sc.Spec.Autoscaler.MaxReplicas {
+			t.Errorf("peak replicas %v, want 2..%d", m.PeakReplicas, sc.Spec.Autoscaler.MaxReplicas)
+		}
+		if m.ScaleDownSeconds == nil {
+			t.Error("scaleDownSeconds absent: the workload did not return to zero")
+		}
+		if len(res.Steps) == 0 || res.Steps[0].From != 0 || res.Steps[len(res.Steps)-1].To != 0 {
+			t.Errorf("want steps from 0 and back to 0, got %v", res.Steps)
+		}
+	}))
+}
+
+// stopper is what the emulated cluster offers to stop and restart a
+// component it runs (here the Redis store).
+type stopper interface {
+	StopComponent(ctx context.Context, name string) error
+	RestartComponent(ctx context.Context, name string) error
+}
+
+func TestStoreDownLeavesMessagesInTheQueue(t *testing.T) {
+	s := suite.RequireCluster(t)
+	st, ok := s.Cluster.(stopper)
+	if !ok {
+		t.Skip("this cluster kind cannot stop its store")
+	}
+	sc := suite.Scenario(t, "keda-sqs")
+	sc.Metadata.Name = "keda-sqs-store-down"
+	sc.Spec.Load.SQS.Messages = 300
+	// 2 batches per second: 15 s of sending, and the store goes down after
+	// 10 s, so messages keep arriving while it is down.
+	sc.Spec.Load.SQS.Rate = 2
+	sc.Spec.Expectations.ScaleDown = nil
+	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
+		Assess("messages stay in the queue and the report says why", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			defer suite.Recover(t)
+			go func() {
+				time.Sleep(10 * time.Second) // the workload is up and consuming by then
+				if err := st.StopComponent(ctx, "redis"); err != nil {
+					t.Errorf("stop redis: %v", err)
+				}
+			}()
+			res := s.Run(ctx, t, sc, runner.Options{DrainTimeout: 45 * time.Second})
+			defer func() {
+				if err := st.RestartComponent(context.WithoutCancel(ctx), "redis"); err != nil {
+					t.Errorf("restart redis: %v", err)
+				}
+			}()
+			m := res.Metrics
+			if res.Passed {
+				t.Fatalf("want a failed scenario, got passed")
+			}
+			if m.MessagesInQueue == nil || *m.MessagesInQueue <= *m.MessagesInvalid {
+				t.Errorf("messagesInQueue %v, want more than the %d invalid ones: unprocessed messages must stay in the queue", m.MessagesInQueue, *m.MessagesInvalid)
+			}
+			if m.MessagesLost != nil && *m.MessagesLost != 0 {
+				t.Errorf("messagesLost %d, want 0 (or unknown while the store is down)", *m.MessagesLost)
+			}
+			var stored *results.Check
+			for i, c := range res.Checks {
+				if c.Name == analysis.CheckMessagesStored {
+					stored = &res.Checks[i]
+				}
+			}
+			if stored == nil || stored.Passed || !strings.Contains(stored.Detail, "observed") {
+				t.Errorf("want the failed check %q saying what was observed, got %+v", analysis.CheckMessagesStored, stored)
+			} else {
+				t.Logf("reported: %s: %s", stored.Name, stored.Detail)
+			}
+			return ctx
+		}).Feature()
+	s.Env.Test(t, f)
+}
