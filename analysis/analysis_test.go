@@ -321,3 +321,37 @@ func TestAggregateOverTrials(t *testing.T) {
 		t.Error("a metric absent from every trial must be absent")
 	}
 }
+
+func TestColdStartSeriesCheck(t *testing.T) {
+	s := builtin(t, "keda-http")
+	b := &tl{workload: "hello"}
+	b.deploy(0, 0, 0)
+	for i, lat := range []float64{0.5, 2.5, 12.5} {
+		sent := float64(10 + 60*i)
+		st := 200
+		if i == 2 {
+			st = 504
+		}
+		b.evs = append(b.evs, timeline.Event{At: at(sent + lat), Kind: timeline.KindRequest, Request: &timeline.Request{Purpose: PurposeColdStart, SentAtSeconds: sent, LatencySeconds: lat, Status: st}})
+	}
+	b.mark(200, timeline.MarkerLoadStart)
+	got := Analyze(Input{Scenario: s, Events: b.evs})
+	want := map[string]string{
+		CheckColdStart:   "expected every first response at zero replicas within 10s; observed 3 cold starts: mean 5.167 s, p50 2.500 s, max 12.500 s",
+		CheckColdStartOK: "expected a 2xx response to every cold-start request; observed 1 of 3 failed (at 130.0 s: status 504)",
+	}
+	for _, c := range got.Checks {
+		if w, ok := want[c.Name]; ok {
+			if c.Passed || c.Detail != w {
+				t.Errorf("%s: passed=%v\n got %q\nwant %q", c.Name, c.Passed, c.Detail, w)
+			}
+			delete(want, c.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing checks %v", want)
+	}
+	if cs := got.Metrics.ColdStartSeries; cs == nil || len(cs.Samples) != 3 {
+		t.Errorf("series %+v", cs)
+	}
+}

@@ -116,11 +116,15 @@ func checks(s *scenario.Scenario, v *view, m results.Metrics, steps []results.St
 		switch {
 		case m.ColdStartSeconds == nil:
 			add(CheckColdStart, false, "expected the first response at zero replicas within %s; no cold-start request was recorded", c.Max)
+		case m.ColdStartSeries != nil:
+			cs := m.ColdStartSeries
+			add(CheckColdStart, cs.MaxSeconds <= c.Max.Seconds(), "expected every first response at zero replicas within %s; observed %d cold starts: mean %.3f s, p50 %.3f s, max %.3f s", c.Max, len(cs.Samples), cs.MeanSeconds, cs.P50Seconds, cs.MaxSeconds)
 		default:
 			add(CheckColdStart, *m.ColdStartSeconds <= c.Max.Seconds(), "expected the first response at zero replicas within %s; observed %.3f s", c.Max, *m.ColdStartSeconds)
-			if cs := m.ColdStart; cs != nil {
-				add(CheckColdStartOK, cs.Status >= 200 && cs.Status < 300, "expected a 2xx response to the cold-start request; observed status %d", cs.Status)
-			}
+		}
+		if m.ColdStart != nil {
+			failed := v.failedColdStarts()
+			add(CheckColdStartOK, len(failed) == 0, "expected a 2xx response to every cold-start request; observed %s", describeFailed(failed, v.coldStartCount()))
 		}
 	}
 	if max := e.MaxMessagesLost; max != nil {
@@ -175,4 +179,38 @@ func (v *view) activation(from time.Duration) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+func (v *view) coldStartCount() int {
+	n := 0
+	for _, e := range v.requests {
+		if e.Request.Purpose == PurposeColdStart {
+			n++
+		}
+	}
+	return n
+}
+
+// failedColdStarts describes the cold-start requests that did not get a 2xx.
+func (v *view) failedColdStarts() []string {
+	var out []string
+	for _, e := range v.requests {
+		r := e.Request
+		if r.Purpose != PurposeColdStart || (r.Status >= 200 && r.Status < 300) {
+			continue
+		}
+		if r.Error != "" {
+			out = append(out, fmt.Sprintf("at %.1f s: %s", r.SentAtSeconds, r.Error))
+		} else {
+			out = append(out, fmt.Sprintf("at %.1f s: status %d", r.SentAtSeconds, r.Status))
+		}
+	}
+	return out
+}
+
+func describeFailed(failed []string, total int) string {
+	if len(failed) == 0 {
+		return fmt.Sprintf("all %d succeeded", total)
+	}
+	return fmt.Sprintf("%d of %d failed (%s)", len(failed), total, strings.Join(failed, "; "))
 }

@@ -218,6 +218,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 		if err := r.coldStarts(ctx, max(r.s.Spec.Load.HTTP.ColdStarts, 1)); err != nil {
 			return err
 		}
+		// The load starts at zero too: its first seconds show what users
+		// see while the app scales from zero under load.
+		if err := r.waitZero(ctx, time.Duration(*r.s.Spec.Autoscaler.ScaledownPeriod)*time.Second+2*time.Minute); err != nil {
+			return err
+		}
 	}
 	switch r.s.Spec.Load.Type {
 	case scenario.LoadHTTP:
