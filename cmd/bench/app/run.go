@@ -14,6 +14,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/all"
+	"github.com/scalebench/scalebench/clusters/emulated"
 	"github.com/scalebench/scalebench/reports"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
@@ -24,14 +25,15 @@ import (
 var DefaultScenarios = []string{"hpa-cpu", "keda-cpu"}
 
 type runFlags struct {
-	cluster    string
-	scenarios  stringList
-	repeat     int
-	out        string
-	keep       bool
-	ingressURL string
-	progress   string
-	verbose    bool
+	cluster     string
+	scenarios   stringList
+	repeat      int
+	out         string
+	keep        bool
+	ingressURL  string
+	ingressAddr string
+	progress    string
+	verbose     bool
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,6 +45,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.out, "out", "", "report folder (default scalebench-results/<run id>)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the cluster and the scenarios' objects afterwards, for debugging")
 	fs.StringVar(&f.ingressURL, "ingress-url", "", "where HTTP load is sent (default: the cluster's ingress, http://localhost:8081)")
+	fs.StringVar(&f.ingressAddr, "ingress-addr", "127.0.0.1:8081", "emulated cluster: where its ingress listens (the docs' load balancer port); 127.0.0.1:0 picks a free port")
 	fs.StringVar(&f.progress, "progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs on stderr")
 	if err := parse(fs, args); err != nil {
@@ -83,6 +86,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	provider, err := all.Provider(f.cluster)
 	if err != nil {
 		return usageErr("run: %v", err)
+	}
+	if ep, ok := provider.(*emulated.Provider); ok {
+		ep.IngressAddr = f.ingressAddr
 	}
 	if ni, ok := provider.(clusters.NotImplemented); ok {
 		_, err := ni.Create(ctx, clusters.Options{})
@@ -125,7 +131,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if !f.keep {
 			os.RemoveAll(workDir)
 		}
-		return harnessErr(fmt.Errorf("create %s cluster: %w (partial report in %s)", f.cluster, err, out))
+		hint := ""
+		if strings.Contains(err.Error(), "address already in use") {
+			hint = "; another run may hold the port: pass --ingress-addr 127.0.0.1:0"
+		}
+		return harnessErr(fmt.Errorf("create %s cluster: %w (partial report in %s)%s", f.cluster, err, out, hint))
 	}
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
