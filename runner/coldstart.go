@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -68,9 +69,14 @@ func (r *run) probe(ctx context.Context, host string, timeout time.Duration) (*t
 	resp, err := client.Do(hreq)
 	rq := &timeline.Request{Purpose: analysis.PurposeColdStart, SentAtSeconds: r.rec.Since(sent).Seconds()}
 	if err == nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		rq.Status = resp.StatusCode
+		if resp.StatusCode >= 400 {
+			// What answered, and why, is usually in the body.
+			rq.Error = fmt.Sprintf("HTTP %d: %.200s", resp.StatusCode, strings.TrimSpace(string(body)))
+		}
 		if v := resp.Header.Get(ColdStartHeader); v != "" {
 			rq.Headers = map[string]string{ColdStartHeader: v}
 		}
