@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -52,7 +54,9 @@ func Verify(ctx context.Context, redisAddr string, sent SendResult) (Verificatio
 // redisOptions sets the timeouts and retries the harness and the app use:
 // fail within seconds when Redis is down rather than hang.
 func redisOptions(o *redis.Options) *redis.Options {
+	quietRedisOnce.Do(func() { redis.SetLogger(redisDebugLogger{}) })
 	o.DialTimeout = 2 * time.Second
+	o.DialerRetries = 1 // a store that is down fails the SET at once; the message is retried by SQS
 	o.ReadTimeout = 2 * time.Second
 	o.WriteTimeout = 2 * time.Second
 	o.MaxRetries = 1
@@ -151,4 +155,16 @@ func parseRecord(val any) (Record, error) {
 func recordJSON(r Record) string {
 	b, _ := json.Marshal(r)
 	return string(b)
+}
+
+// go-redis logs through a package-global logger, to stderr by default: a
+// line per failed dial while Redis is down. Callers here get those errors
+// returned, so the lines go to slog.Default at debug level instead (set
+// once, for the whole process, by the first client this package makes).
+var quietRedisOnce sync.Once
+
+type redisDebugLogger struct{}
+
+func (redisDebugLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().DebugContext(ctx, fmt.Sprintf(format, v...), "source", "go-redis")
 }
