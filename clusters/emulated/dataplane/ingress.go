@@ -113,6 +113,29 @@ var (
 // already have dropped them. When no endpoint took the request it returns
 // errDrainingEndpoints or errUnknownEndpoints, having written nothing.
 func (d *dispatcher) dispatch(w http.ResponseWriter, r *http.Request, eps []endpoint, start int) error {
+	// A Ready endpoint is a serving container: but the EndpointSlice (which
+	// the caller routed by, or which the add-on's interceptor watched) can
+	// be seen before this plane's own pod watch has started the instance.
+	// Wait for it a moment, as a client's connect would, instead of failing.
+	deadline := time.Now().Add(instanceWait)
+	for {
+		err := d.dispatchOnce(w, r, eps, start)
+		if err == nil || time.Now().After(deadline) || r.Context().Err() != nil {
+			return err
+		}
+		select {
+		case <-r.Context().Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// instanceWait bounds how long a request waits for the instance of a Ready
+// endpoint to start.
+const instanceWait = 3 * time.Second
+
+func (d *dispatcher) dispatchOnce(w http.ResponseWriter, r *http.Request, eps []endpoint, start int) error {
 	unknown := false
 	for k := range eps {
 		ep := eps[(start+k)%len(eps)]

@@ -40,8 +40,9 @@ const AnnotationUsageCPU = "kwok.x-k8s.io/usage-cpu"
 const (
 	ModelCPULoadGen = "cpu-load-gen"
 	ModelHello      = "hello"
-	// ModelSQSTransformer is reserved for the SQS-polling sample; register it
-	// through Config.Models.
+	// ModelSQSTransformer is the SQS customer-transformer sample; it needs a
+	// Kubernetes client to resolve its pod's env, so the emulated cluster
+	// registers it (NewSQSTransformerFunc) rather than DefaultModels.
 	ModelSQSTransformer = "sqs-transformer"
 )
 
