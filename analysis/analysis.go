@@ -359,8 +359,12 @@ func Summarize(samples []float64) *results.Series {
 	for _, x := range s {
 		sum += x
 	}
+	rounded := make([]float64, len(samples))
+	for i, x := range samples {
+		rounded[i] = round(x)
+	}
 	return &results.Series{
-		Samples:     samples,
+		Samples:     rounded,
 		MeanSeconds: round(sum / float64(len(s))),
 		P50Seconds:  round(Median(s)),
 		MinSeconds:  round(s[0]),
