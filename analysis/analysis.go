@@ -473,6 +473,10 @@ func Aggregate(name string, trials []results.Scenario) results.Aggregate {
 				vals[name] = append(vals[name], *p)
 			}
 		}
+		// Every cold start of every trial is a sample, not just each trial's first.
+		if cs := m.ColdStartSeries; cs != nil {
+			vals["coldStartSeconds"] = append(vals["coldStartSeconds"][:len(vals["coldStartSeconds"])-1], cs.Samples...)
+		}
 	}
 	for name, v := range vals {
 		a.Metrics[name] = Summarize(v)

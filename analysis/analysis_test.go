@@ -320,6 +320,12 @@ func TestAggregateOverTrials(t *testing.T) {
 	if _, ok := a.Metrics["scaleDownSeconds"]; ok {
 		t.Error("a metric absent from every trial must be absent")
 	}
+	// Trials with a series contribute every sample.
+	trials[1].Metrics.ColdStartSeries = Summarize([]float64{1.5, 2.5})
+	a = Aggregate("keda-http", trials)
+	if cs := a.Metrics["coldStartSeconds"]; len(cs.Samples) != 4 || cs.MaxSeconds != 2.5 {
+		t.Errorf("pooled series %+v", cs)
+	}
 }
 
 func TestColdStartSeriesCheck(t *testing.T) {
