@@ -475,7 +475,11 @@ func Aggregate(name string, trials []results.Scenario) results.Aggregate {
 		}
 		// Every cold start of every trial is a sample, not just each trial's first.
 		if cs := m.ColdStartSeries; cs != nil {
-			vals["coldStartSeconds"] = append(vals["coldStartSeconds"][:len(vals["coldStartSeconds"])-1], cs.Samples...)
+			v := vals["coldStartSeconds"]
+			if m.ColdStartSeconds != nil && len(v) > 0 {
+				v = v[:len(v)-1] // the first sample is in the series too
+			}
+			vals["coldStartSeconds"] = append(v, cs.Samples...)
 		}
 	}
 	for name, v := range vals {
