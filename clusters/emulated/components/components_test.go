@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/scalebench/scalebench/clusters/emulated/proc"
 )
 
 func TestStagingModulesFromKubernetesGoMod(t *testing.T) {
@@ -432,10 +434,10 @@ func TestLockFileWaitsForHolder(t *testing.T) {
 }
 
 func TestTail(t *testing.T) {
-	if got := tail("a\nb\nc\n", 2, 100); got != "…\nb\nc" {
+	if got := proc.Tail("a\nb\nc\n", 2, 100); got != "…\nb\nc" {
 		t.Errorf("tail lines = %q", got)
 	}
-	if got := tail("aaaa\nbbbb\ncccc", 10, 6); got != "…\ncccc" {
+	if got := proc.Tail("aaaa\nbbbb\ncccc", 10, 6); got != "…\ncccc" {
 		t.Errorf("tail bytes = %q", got)
 	}
 }

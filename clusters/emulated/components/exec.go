@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/scalebench/scalebench/clusters/emulated/proc"
 )
 
 // command is one external program run: an argv slice (never a shell string), a working directory and the
@@ -34,7 +34,7 @@ type ExecError struct {
 
 func (e *ExecError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "run %s", quoteArgv(e.Argv))
+	fmt.Fprintf(&b, "run %s", proc.QuoteArgv(e.Argv))
 	if e.Dir != "" {
 		fmt.Fprintf(&b, " (in %s)", e.Dir)
 	}
@@ -68,7 +68,7 @@ func run(ctx context.Context, log *slog.Logger, c command) ([]byte, error) {
 	cmd.WaitDelay = 10 * time.Second
 
 	var stdout bytes.Buffer
-	combined := &lockedBuffer{}
+	combined := &proc.LockedBuffer{}
 	if c.stdout {
 		cmd.Stdout = io.MultiWriter(&stdout, combined)
 	} else {
@@ -84,53 +84,7 @@ func run(ctx context.Context, log *slog.Logger, c command) ([]byte, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = fmt.Errorf("%w (%w)", ctxErr, err)
 		}
-		return stdout.Bytes(), &ExecError{Argv: c.argv, Dir: c.dir, Err: err, Output: tail(combined.String(), tailLines, tailBytes)}
+		return stdout.Bytes(), &ExecError{Argv: c.argv, Dir: c.dir, Err: err, Output: proc.Tail(combined.String(), tailLines, tailBytes)}
 	}
 	return stdout.Bytes(), nil
-}
-
-// tail returns at most the last n lines and max bytes of s.
-func tail(s string, n, max int) string {
-	s = strings.TrimRight(s, "\n")
-	if len(s) > max {
-		s = s[len(s)-max:]
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			s = s[i+1:]
-		}
-		s = "…\n" + s
-	}
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = append([]string{"…"}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
-}
-
-func quoteArgv(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`*?[]{}();&|<>#~") {
-			q[i] = strconv.Quote(a)
-		} else {
-			q[i] = a
-		}
-	}
-	return strings.Join(q, " ")
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

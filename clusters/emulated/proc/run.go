@@ -64,7 +64,7 @@ func Run(ctx context.Context, c Cmd) ([]byte, error) {
 	cmd.WaitDelay = 5 * time.Second
 
 	var stdout bytes.Buffer
-	combined := &lockedBuffer{}
+	combined := &LockedBuffer{}
 	cmd.Stdout = io.MultiWriter(&stdout, combined)
 	cmd.Stderr = combined
 
@@ -110,18 +110,20 @@ func QuoteArgv(argv []string) string {
 	return strings.Join(q, " ")
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for the concurrent writes of a
+// command's stdout and stderr.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
