@@ -85,7 +85,11 @@ func (c *Clients) Resource(o *unstructured.Unstructured) (dynamic.ResourceInterf
 		return nil, fmt.Errorf("%s: %w (is its CRD installed?)", gvk.Kind, err)
 	}
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		return c.Dynamic.Resource(m.Resource).Namespace(o.GetNamespace()), nil
+		ns := o.GetNamespace()
+		if ns == "" {
+			ns = metav1.NamespaceDefault // as kubectl does for a manifest without one
+		}
+		return c.Dynamic.Resource(m.Resource).Namespace(ns), nil
 	}
 	return c.Dynamic.Resource(m.Resource), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scalebench/scalebench/kube"
 	"io"
 	"log/slog"
 	"net"
@@ -246,7 +247,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 		ProxyURL:    proxyURL,
 		Ports:       addOnPorts,
 	}
-	ap, err := newApplier(c.restConfig, c.runID)
+	ap, err := kube.NewClients(c.restConfig)
 	if err != nil {
 		return err
 	}
@@ -267,7 +268,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 			if err != nil {
 				return err
 			}
-			if err := ap.apply(ctx, append(crds, runtimeClass())...); err != nil {
+			if err := ap.Apply(ctx, c.runID, append(crds, runtimeClass())...); err != nil {
 				return err
 			}
 			if err := c.waitCRDsEstablished(ctx, crds); err != nil {
@@ -282,7 +283,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 					if err != nil {
 						return err
 					}
-					if err := ap.apply(ctx, objs...); err != nil {
+					if err := ap.Apply(ctx, c.runID, objs...); err != nil {
 						return err
 					}
 					if err := keda.writeCertDir(); err != nil {
@@ -295,7 +296,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 						}
 					}
 					// The add-on's Services live in KEDA's namespace.
-					return ap.apply(ctx, addOn.objects()...)
+					return ap.Apply(ctx, c.runID, addOn.objects()...)
 				},
 				func() error {
 					addOnStarted = time.Now()
