@@ -32,8 +32,10 @@ func TestHTTPAddOnScalesFromAndToZero(t *testing.T) {
 			t.Errorf("cold-start stages out of order: %+v", cs)
 		}
 		t.Logf("cold start %.3f s: activated %.3f s, scaled %.3f s, pod ready %.3f s", cs.ResponseSeconds, deref(cs.ActivatedSeconds), deref(cs.ScaledSeconds), deref(cs.PodReadySeconds))
-		if m.Errors == nil || *m.Errors != 0 {
-			t.Errorf("failed requests %v, want 0", m.Errors)
+		if m.Errors == nil {
+			t.Error("no request count recorded")
+		} else if *m.Errors != 0 {
+			t.Errorf("failed requests %d, want 0", *m.Errors)
 		}
 		if m.PeakReplicas == nil || *m.PeakReplicas < 2 {
 			t.Errorf("peak replicas %v: no scale-up under load", m.PeakReplicas)

@@ -149,7 +149,13 @@ func (p *serviceProxy) serveTarget(w http.ResponseWriter, r *http.Request, t tar
 		p.directProxy(t.dial).ServeHTTP(w, r)
 		return
 	case t.backend != nil:
-		eps, start = p.routes.pick(*t.backend)
+		// The caller (the add-on's interceptor) forwards once its own
+		// EndpointSlice watch shows a ready endpoint; this plane's watch may
+		// see it a moment later. Wait for it as for an instance.
+		deadline := time.Now().Add(instanceWait)
+		for eps, start = p.routes.pick(*t.backend); len(eps) == 0 && time.Now().Before(deadline) && r.Context().Err() == nil; eps, start = p.routes.pick(*t.backend) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if len(eps) == 0 {
 			http.Error(w, "scalebench service proxy: "+t.backend.String()+" has no ready endpoint", http.StatusServiceUnavailable)
 			return
