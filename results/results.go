@@ -92,32 +92,106 @@ type Scenario struct {
 	Timeline []timeline.Event `json:"timeline"`
 }
 
-// Metrics are computed from a timeline. Nil means "does not apply".
+// Metrics are computed from a timeline. Nil means "does not apply"; where
+// the analysis knows why a metric is absent, Absent says so by JSON key.
 type Metrics struct {
-	DecisionSeconds     *float64 `json:"decisionSeconds,omitempty"`
+	DecisionSeconds *float64 `json:"decisionSeconds,omitempty"`
+	// FirstScaleUpSeconds is the first raise of spec.replicas above the
+	// baseline observed before the load start.
 	FirstScaleUpSeconds *float64 `json:"firstScaleUpSeconds,omitempty"`
 	FirstReadySeconds   *float64 `json:"firstReadySeconds,omitempty"`
 	TimeToPeakSeconds   *float64 `json:"timeToPeakSeconds,omitempty"`
-	ScaleDownSeconds    *float64 `json:"scaleDownSeconds,omitempty"`
-	ColdStartSeconds    *float64 `json:"coldStartSeconds,omitempty"`
-	ReplicaSeconds      *float64 `json:"replicaSeconds,omitempty"`
-	PeakReplicas        *int32   `json:"peakReplicas,omitempty"`
-	Requests            *int64   `json:"requests,omitempty"`
-	Errors              *int64   `json:"errors,omitempty"`
-	P50LatencySeconds   *float64 `json:"p50LatencySeconds,omitempty"`
-	P99LatencySeconds   *float64 `json:"p99LatencySeconds,omitempty"`
-	MessagesSent        *int64   `json:"messagesSent,omitempty"`
-	MessagesProcessed   *int64   `json:"messagesProcessed,omitempty"`
-	MessagesInvalid     *int64   `json:"messagesInvalid,omitempty"`
-	MessagesLost        *int64   `json:"messagesLost,omitempty"`
-	// MessagesInQueue are messages still in the queue at the end.
+	// ScaleDownSeconds is from the load end to back at the target; absent
+	// when the workload never scaled up (nothing to scale down).
+	ScaleDownSeconds *float64 `json:"scaleDownSeconds,omitempty"`
+	ColdStartSeconds *float64 `json:"coldStartSeconds,omitempty"`
+	// ReplicaSeconds integrates ready replicas over ReplicaSecondsWindow.
+	ReplicaSeconds       *float64 `json:"replicaSeconds,omitempty"`
+	ReplicaSecondsWindow *Window  `json:"replicaSecondsWindow,omitempty"`
+	PeakReplicas         *int32   `json:"peakReplicas,omitempty"`
+	// LoadMode is how the HTTP load was generated: "closed-loop" (each
+	// connection sends its next request when the previous one ends, so a
+	// slow server is sent less: latency hides coordinated omission) or
+	// "open-loop" (requests at a constant arrival rate).
+	LoadMode string `json:"loadMode,omitempty"`
+	// Requests counts every request sent; Errors those that failed
+	// (transport error, timeout or non-2xx status).
+	Requests *int64 `json:"requests,omitempty"`
+	Errors   *int64 `json:"errors,omitempty"`
+	// SuccessfulRequests counts the requests answered with a 2xx in time.
+	SuccessfulRequests *int64 `json:"successfulRequests,omitempty"`
+	// ErrorRate is Errors / Requests (0..1).
+	ErrorRate *float64 `json:"errorRate,omitempty"`
+	// GoodputPerSecond is successful requests per second of load.
+	GoodputPerSecond *float64 `json:"goodputPerSecond,omitempty"`
+	// Goodput splits the load into scaling phases; a phase that did not
+	// occur is absent.
+	Goodput *GoodputPhases `json:"goodput,omitempty"`
+	// P50LatencySeconds and P99LatencySeconds are over all requests,
+	// failed ones included (a timeout counts at the timeout).
+	P50LatencySeconds *float64 `json:"p50LatencySeconds,omitempty"`
+	P99LatencySeconds *float64 `json:"p99LatencySeconds,omitempty"`
+	// SuccessP50LatencySeconds and SuccessP99LatencySeconds are over the
+	// successful requests only; absent when none succeeded.
+	SuccessP50LatencySeconds *float64 `json:"successP50LatencySeconds,omitempty"`
+	SuccessP99LatencySeconds *float64 `json:"successP99LatencySeconds,omitempty"`
+	// MissedRequests are requests a rate-limited (or open-loop) generator
+	// was due to send but could not; DroppedResults are results the
+	// generator could not record. Present only when a rate was set.
+	MissedRequests *int64 `json:"missedRequests,omitempty"`
+	DroppedResults *int64 `json:"droppedResults,omitempty"`
+	MessagesSent   *int64 `json:"messagesSent,omitempty"`
+	// MessagesProcessed are valid messages with a correct record in the store.
+	MessagesProcessed *int64 `json:"messagesProcessed,omitempty"`
+	MessagesInvalid   *int64 `json:"messagesInvalid,omitempty"`
+	// MessagesLost are valid messages sent, neither stored correctly nor
+	// still waiting in the queue (a valid message in the dead-letter queue
+	// is lost).
+	MessagesLost *int64 `json:"messagesLost,omitempty"`
+	// MessagesInQueue are messages still in the queue or its dead-letter
+	// queue at the end, valid or not.
 	MessagesInQueue *int64 `json:"messagesInQueue,omitempty"`
-	// Flaps counts direction changes of spec.replicas (up after down or down after up).
+	// Flaps counts reversals of spec.replicas that are not the intended
+	// up-then-down of one load cycle: a scale-down during the load, or a
+	// scale-up after the load ended.
 	Flaps *int `json:"flaps,omitempty"`
 	// ColdStart is the breakdown of the first cold start, when measured.
 	ColdStart *ColdStart `json:"coldStart,omitempty"`
 	// ColdStartSeries summarises repeated cold starts.
 	ColdStartSeries *Series `json:"coldStartSeries,omitempty"`
+	// Absent says, by JSON key, why a metric that could apply is absent.
+	Absent map[string]string `json:"absent,omitempty"`
+}
+
+// Window is a stated interval of the run, in seconds from its start.
+type Window struct {
+	FromSeconds float64 `json:"fromSeconds"`
+	ToSeconds   float64 `json:"toSeconds"`
+	// From and To name the events that bound the window (e.g. "load start",
+	// "back at minReplicas", "end of observation").
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// GoodputPhases is the goodput of the phases of one load cycle. Each phase
+// is bounded by whole seconds of load samples.
+type GoodputPhases struct {
+	// BeforeScaleUp: load start → first scale-up (spec.replicas raised).
+	BeforeScaleUp *Phase `json:"beforeScaleUp,omitempty"`
+	// DuringScaleUp: first scale-up → peak ready replicas reached.
+	DuringScaleUp *Phase `json:"duringScaleUp,omitempty"`
+	// AtPeak: peak reached → load stop.
+	AtPeak *Phase `json:"atPeak,omitempty"`
+}
+
+// Phase is the load served during one phase.
+type Phase struct {
+	FromSeconds        float64 `json:"fromSeconds"`
+	ToSeconds          float64 `json:"toSeconds"`
+	Requests           int64   `json:"requests"`
+	SuccessfulRequests int64   `json:"successfulRequests"`
+	// GoodputPerSecond is successful requests per second of the phase.
+	GoodputPerSecond float64 `json:"goodputPerSecond"`
 }
 
 // ColdStart breaks one cold start into stages, each in seconds from the
@@ -133,6 +207,10 @@ type ColdStart struct {
 
 // Series summarises repeated samples of one quantity, in seconds.
 type Series struct {
+	// Statistic says what each sample is when it is not a plain duration,
+	// e.g. that a latency series holds one p99 per trial (so its mean is a
+	// mean of p99s, not a pooled p99).
+	Statistic   string    `json:"statistic,omitempty"`
 	Samples     []float64 `json:"samplesSeconds"`
 	MeanSeconds float64   `json:"meanSeconds"`
 	P50Seconds  float64   `json:"p50Seconds"`
@@ -149,10 +227,35 @@ type Step struct {
 
 // Check is one evaluated expectation.
 type Check struct {
-	Name   string `json:"name"`
-	Passed bool   `json:"passed"`
+	Name string `json:"name"`
+	// Passed is true only for a check that was tested and held.
+	Passed bool `json:"passed"`
+	// Skipped marks a check that was not tested (it could not fail in this
+	// run, e.g. step spacing with fewer than two steps); Detail says why.
+	// A skipped check is neither passed nor failed and does not decide the
+	// scenario's verdict.
+	Skipped bool `json:"skipped,omitempty"`
 	// Detail says what was expected and what was observed.
 	Detail string `json:"detail"`
+}
+
+// Check states.
+const (
+	CheckPassed  = "passed"
+	CheckFailed  = "failed"
+	CheckSkipped = "not tested"
+)
+
+// State is CheckPassed, CheckFailed or CheckSkipped.
+func (c Check) State() string {
+	switch {
+	case c.Skipped:
+		return CheckSkipped
+	case c.Passed:
+		return CheckPassed
+	default:
+		return CheckFailed
+	}
 }
 
 // F64 returns a pointer to v.
