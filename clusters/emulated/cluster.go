@@ -215,7 +215,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	if err := c.connect(); err != nil {
 		return err
 	}
-	if err := poll(ctx, 100*time.Millisecond, "API server ready", c.apiServerReady); err != nil {
+	if err := kube.Poll(ctx, 100*time.Millisecond, "API server ready", c.apiServerReady); err != nil {
 		return err
 	}
 	c.timings.ControlPlane = time.Since(tcp)
@@ -259,7 +259,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 			if err := createNodes(ctx, c.clientset, c.shape, c.runID); err != nil {
 				return err
 			}
-			return poll(ctx, 100*time.Millisecond, "nodes Ready", func(ctx context.Context) (bool, string, error) {
+			return kube.Poll(ctx, 100*time.Millisecond, "nodes Ready", func(ctx context.Context) (bool, string, error) {
 				return nodesReady(ctx, c.clientset)
 			})
 		},
@@ -412,7 +412,7 @@ func (c *Cluster) apiServerReady(ctx context.Context) (bool, string, error) {
 // pollComponents polls check and fails early when a supervised component
 // died meanwhile.
 func (c *Cluster) pollComponents(ctx context.Context, what string, check func(context.Context) (bool, string, error)) error {
-	return poll(ctx, 200*time.Millisecond, what, func(ctx context.Context) (bool, string, error) {
+	return kube.Poll(ctx, 200*time.Millisecond, what, func(ctx context.Context) (bool, string, error) {
 		if exits := c.sup.Exits(); len(exits) > 0 {
 			return false, "", exits[0]
 		}
@@ -449,7 +449,7 @@ func platformCRDs(kedaDir, spinDir, httpAddOnDir string) ([]*unstructured.Unstru
 }
 
 func (c *Cluster) waitCRDsEstablished(ctx context.Context, crds []*unstructured.Unstructured) error {
-	return poll(ctx, 100*time.Millisecond, "CRDs established", func(ctx context.Context) (bool, string, error) {
+	return kube.Poll(ctx, 100*time.Millisecond, "CRDs established", func(ctx context.Context) (bool, string, error) {
 		var pending []string
 		for _, crd := range crds {
 			u, err := c.dynamic.Resource(crdGVR).Get(ctx, crd.GetName(), metav1.GetOptions{})

@@ -24,6 +24,7 @@ import (
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+	"github.com/scalebench/scalebench/kube"
 )
 
 var (
@@ -137,7 +138,7 @@ func TestHTTPAddOnEndToEnd(t *testing.T) {
 	// Hop: add-on operator → ScaledObject naming the external scaler.
 	t.Run("operator generates a ScaledObject with the scaler's address", func(t *testing.T) {
 		var addr string
-		err := poll(ctx, 200*time.Millisecond, "ScaledObject "+ns+"/"+app, func(ctx context.Context) (bool, string, error) {
+		err := kube.Poll(ctx, 200*time.Millisecond, "ScaledObject "+ns+"/"+app, func(ctx context.Context) (bool, string, error) {
 			so, err := c.dynamic.Resource(scaledObjectGVR).Namespace(ns).Get(ctx, app, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error(), nil
@@ -160,7 +161,7 @@ func TestHTTPAddOnEndToEnd(t *testing.T) {
 	// Hop: KEDA operator → external scaler (gRPC through CONNECT): KEDA
 	// marks the ScaledObject Ready only once the scaler answered.
 	t.Run("KEDA reaches the external scaler", func(t *testing.T) {
-		err := poll(ctx, 200*time.Millisecond, "ScaledObject Ready", func(ctx context.Context) (bool, string, error) {
+		err := kube.Poll(ctx, 200*time.Millisecond, "ScaledObject Ready", func(ctx context.Context) (bool, string, error) {
 			so, err := c.dynamic.Resource(scaledObjectGVR).Namespace(ns).Get(ctx, app, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error(), nil
@@ -315,7 +316,7 @@ func waitReplicas(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns
 	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err := poll(wctx, 200*time.Millisecond, fmt.Sprintf("deployment %s/%s at %d replicas", ns, name, n), func(ctx context.Context) (bool, string, error) {
+	err := kube.Poll(wctx, 200*time.Millisecond, fmt.Sprintf("deployment %s/%s at %d replicas", ns, name, n), func(ctx context.Context) (bool, string, error) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error(), nil
@@ -334,7 +335,7 @@ func waitReplicas(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns
 
 func hasEvent(ctx context.Context, cs kubernetes.Interface, ns, scaledObject, reason string) bool {
 	found := false
-	_ = poll(ctx, 200*time.Millisecond, "event "+reason, func(ctx context.Context) (bool, string, error) {
+	_ = kube.Poll(ctx, 200*time.Millisecond, "event "+reason, func(ctx context.Context) (bool, string, error) {
 		evs, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "reason=" + reason})
 		if err != nil {
 			return false, err.Error(), nil

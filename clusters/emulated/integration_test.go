@@ -28,6 +28,7 @@ import (
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+	"github.com/scalebench/scalebench/kube"
 )
 
 // testWriter sends progress lines to the test log.
@@ -176,7 +177,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		var body string
-		err := poll(ctx, 200*time.Millisecond, "GET "+c.IngressURL(), func(ctx context.Context) (bool, string, error) {
+		err := kube.Poll(ctx, 200*time.Millisecond, "GET "+c.IngressURL(), func(ctx context.Context) (bool, string, error) {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.IngressURL()+"/", nil)
 			resp, err := directHTTP.Do(req)
 			if err != nil {
@@ -278,7 +279,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 		t0 := time.Now()
 		var timeline []string
 		last := int32(-1)
-		err := poll(ctx, time.Second, "HPA to scale busy to >= 4", func(ctx context.Context) (bool, string, error) {
+		err := kube.Poll(ctx, time.Second, "HPA to scale busy to >= 4", func(ctx context.Context) (bool, string, error) {
 			d, err := cs.AppsV1().Deployments(ns).Get(ctx, "busy", metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error(), nil
@@ -310,7 +311,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 		wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer wcancel()
 		t0 := time.Now()
-		err := poll(wctx, time.Second, "node metrics", func(ctx context.Context) (bool, string, error) {
+		err := kube.Poll(wctx, time.Second, "node metrics", func(ctx context.Context) (bool, string, error) {
 			raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/nodes").DoRaw(ctx)
 			if err != nil {
 				return false, err.Error(), nil
@@ -408,7 +409,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 
 func waitSA(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns string) {
 	t.Helper()
-	err := poll(ctx, 100*time.Millisecond, "default service account in "+ns, func(ctx context.Context) (bool, string, error) {
+	err := kube.Poll(ctx, 100*time.Millisecond, "default service account in "+ns, func(ctx context.Context) (bool, string, error) {
 		_, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, fmt.Sprint(err), nil
 	})
@@ -458,7 +459,7 @@ func waitReadyReplicas(t *testing.T, ctx context.Context, cs kubernetes.Interfac
 	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err := poll(wctx, 200*time.Millisecond, fmt.Sprintf("deployment %s/%s to have %d ready replicas", ns, name, n), func(ctx context.Context) (bool, string, error) {
+	err := kube.Poll(wctx, 200*time.Millisecond, fmt.Sprintf("deployment %s/%s to have %d ready replicas", ns, name, n), func(ctx context.Context) (bool, string, error) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error(), nil

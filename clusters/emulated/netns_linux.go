@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 // Keeping a process that listens on all interfaces (goaws: "0.0.0.0:<port>",
@@ -109,7 +111,7 @@ func waitOwnNetns(ctx context.Context, pid int, binary string, alive func() bool
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", binary, err)
 	}
-	return poll(ctx, 10*time.Millisecond, fmt.Sprintf("process %d running %s in its own network namespace", pid, filepath.Base(binary)), func(context.Context) (bool, string, error) {
+	return kube.Poll(ctx, 10*time.Millisecond, fmt.Sprintf("process %d running %s in its own network namespace", pid, filepath.Base(binary)), func(context.Context) (bool, string, error) {
 		if !alive() {
 			return false, "", fmt.Errorf("process %d exited", pid)
 		}

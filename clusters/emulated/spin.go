@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -62,7 +63,8 @@ func EnsureSpinAppExecutor(ctx context.Context, dyn dynamic.Interface, namespace
 	if err != nil {
 		return fmt.Errorf("spin app executor %s/%s: %w", namespace, SpinAppExecutorName, err)
 	}
-	_, err = dyn.Resource(SpinAppExecutorGVR).Namespace(namespace).Patch(ctx, SpinAppExecutorName, types.ApplyPatchType, data, metav1PatchOptions(true))
+	force := true
+	_, err = dyn.Resource(SpinAppExecutorGVR).Namespace(namespace).Patch(ctx, SpinAppExecutorName, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: fieldManager, Force: &force})
 	if err != nil {
 		return fmt.Errorf("spin app executor %s/%s: %w", namespace, SpinAppExecutorName, err)
 	}

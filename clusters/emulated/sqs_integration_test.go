@@ -22,6 +22,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/sqs"
 )
 
@@ -244,7 +245,7 @@ func sqsWaitFor(t *testing.T, ctx context.Context, timeout time.Duration, what s
 	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err := poll(wctx, 250*time.Millisecond, what, func(context.Context) (bool, string, error) {
+	err := kube.Poll(wctx, 250*time.Millisecond, what, func(context.Context) (bool, string, error) {
 		ok, state := check()
 		return ok, state, nil
 	})

@@ -22,6 +22,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/proc"
+	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/sqs"
 )
 
@@ -400,7 +401,7 @@ func TestSQSSide(t *testing.T) {
 		if err := c.RestartComponent(ctx, ComponentRedis); err != nil {
 			t.Fatal(err)
 		}
-		if err := poll(ctx, 50*time.Millisecond, "redis back", func(ctx context.Context) (bool, string, error) { return redisPing(ctx, env.RedisAddr) }); err != nil {
+		if err := kube.Poll(ctx, 50*time.Millisecond, "redis back", func(ctx context.Context) (bool, string, error) { return redisPing(ctx, env.RedisAddr) }); err != nil {
 			t.Fatal(err)
 		}
 	})

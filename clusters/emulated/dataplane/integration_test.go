@@ -28,6 +28,7 @@ import (
 	"github.com/scalebench/scalebench/clusters/emulated"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+	"github.com/scalebench/scalebench/kube"
 )
 
 type logWriter struct{ t *testing.T }
@@ -63,24 +64,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// poll calls cond every interval until it is true, returning the last state
-// it reported when ctx ends first.
-func poll(ctx context.Context, interval time.Duration, what string, cond func(context.Context) (bool, string)) error {
-	state := ""
-	for {
-		ok, s := cond(ctx)
-		if ok {
-			return nil
-		}
-		state = s
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last: %s)", what, ctx.Err(), state)
-		case <-time.After(interval):
-		}
-	}
 }
 
 // TestDataPlaneOnEmulatedCluster runs the data plane against a real API
@@ -121,9 +104,9 @@ func TestDataPlaneOnEmulatedCluster(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := poll(ctx, 200*time.Millisecond, "default service account", func(ctx context.Context) (bool, string) {
+	if err := kube.Poll(ctx, 200*time.Millisecond, "default service account", func(ctx context.Context) (bool, string, error) {
 		_, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil, fmt.Sprint(err)
+		return err == nil, fmt.Sprint(err), nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -132,22 +115,22 @@ func TestDataPlaneOnEmulatedCluster(t *testing.T) {
 
 	t.Run("ingress serves a cpu-load-gen pod within its CPU limit", func(t *testing.T) {
 		var resp *http.Response
-		if err := poll(ctx, 200*time.Millisecond, "a 200 from the ingress", func(context.Context) (bool, string) {
+		if err := kube.Poll(ctx, 200*time.Millisecond, "a 200 from the ingress", func(context.Context) (bool, string, error) {
 			start := time.Now()
 			r, err := http.Get(ingressURL + "/")
 			if err != nil {
-				return false, err.Error()
+				return false, err.Error(), nil
 			}
 			if r.StatusCode != http.StatusOK {
 				r.Body.Close()
-				return false, r.Status
+				return false, r.Status, nil
 			}
 			resp = r
 			t.Logf("one request (1s of CPU at 500m) took %s", time.Since(start).Round(10*time.Millisecond))
 			if el := time.Since(start); el < 2*time.Second {
 				t.Errorf("request took %s, want >= 2s (1s CPU at 0.5 cores)", el)
 			}
-			return true, ""
+			return true, "", nil
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -221,37 +204,37 @@ func TestDataPlaneOnEmulatedCluster(t *testing.T) {
 		defer func() { stopLoad(); wg.Wait() }()
 
 		t0 := time.Now()
-		if err := poll(ctx, time.Second, "usage annotation at the CPU limit", func(ctx context.Context) (bool, string) {
+		if err := kube.Poll(ctx, time.Second, "usage annotation at the CPU limit", func(ctx context.Context) (bool, string, error) {
 			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=fib"})
 			if err != nil || len(pods.Items) == 0 {
-				return false, fmt.Sprint(err)
+				return false, fmt.Sprint(err), nil
 			}
 			v := pods.Items[0].Annotations[dataplane.AnnotationUsageCPU]
-			return v == "500m", v
+			return v == "500m", v, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("usage annotation reached 500m after %s", time.Since(t0).Round(time.Second))
-		if err := poll(ctx, time.Second, "HPA to scale past 1", func(ctx context.Context) (bool, string) {
+		if err := kube.Poll(ctx, time.Second, "HPA to scale past 1", func(ctx context.Context) (bool, string, error) {
 			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, "fib", metav1.GetOptions{})
 			if err != nil {
-				return false, err.Error()
+				return false, err.Error(), nil
 			}
-			return h.Status.DesiredReplicas > 1, fmt.Sprintf("current %d desired %d metrics %+v", h.Status.CurrentReplicas, h.Status.DesiredReplicas, h.Status.CurrentMetrics)
+			return h.Status.DesiredReplicas > 1, fmt.Sprintf("current %d desired %d metrics %+v", h.Status.CurrentReplicas, h.Status.DesiredReplicas, h.Status.CurrentMetrics), nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("HPA scaled up %s after load start", time.Since(t0).Round(time.Second))
 		waitReady(t, ctx, cs, ns, "fib", 2)
 		{
-			if err := poll(ctx, 500*time.Millisecond, "a new pod to take traffic", func(context.Context) (bool, string) {
+			if err := kube.Poll(ctx, 500*time.Millisecond, "a new pod to take traffic", func(context.Context) (bool, string, error) {
 				busy := 0
 				for _, in := range plane.Instances() {
 					if in.Namespace == ns && !in.Draining && in.CPUUsedSeconds > 0.1 {
 						busy++
 					}
 				}
-				return busy >= 2, fmt.Sprintf("%+v", plane.Instances())
+				return busy >= 2, fmt.Sprintf("%+v", plane.Instances()), nil
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -264,14 +247,14 @@ func TestDataPlaneOnEmulatedCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		scaleTo(t, ctx, cs, ns, "fib", 1)
-		if err := poll(ctx, 200*time.Millisecond, "one instance left", func(context.Context) (bool, string) {
+		if err := kube.Poll(ctx, 200*time.Millisecond, "one instance left", func(context.Context) (bool, string, error) {
 			n := 0
 			for _, in := range plane.Instances() {
 				if in.Namespace == ns {
 					n++
 				}
 			}
-			return n == 1, fmt.Sprintf("%+v", plane.Instances())
+			return n == 1, fmt.Sprintf("%+v", plane.Instances()), nil
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -336,13 +319,13 @@ func waitReady(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, n
 	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := poll(wctx, 200*time.Millisecond, fmt.Sprintf("%s/%s to have %d ready replicas", ns, name, n), func(ctx context.Context) (bool, string) {
+	if err := kube.Poll(wctx, 200*time.Millisecond, fmt.Sprintf("%s/%s to have %d ready replicas", ns, name, n), func(ctx context.Context) (bool, string, error) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return false, err.Error()
+			return false, err.Error(), nil
 		}
 		return d.Status.ObservedGeneration >= d.Generation && d.Status.ReadyReplicas >= n,
-			fmt.Sprintf("ready %d updated %d", d.Status.ReadyReplicas, d.Status.UpdatedReplicas)
+			fmt.Sprintf("ready %d updated %d", d.Status.ReadyReplicas, d.Status.UpdatedReplicas), nil
 	}); err != nil {
 		t.Fatal(err)
 	}
