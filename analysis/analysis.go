@@ -26,10 +26,41 @@ type Input struct {
 
 // LoadTotals summarise the HTTP load of a run.
 type LoadTotals struct {
+	// Mode is how requests were sent: load.ClosedLoop ("closed-loop": each
+	// connection sends its next request when the previous response arrived,
+	// latency from the actual send) or load.OpenLoop ("open-loop": requests
+	// at a constant arrival rate whatever the responses, latency from the
+	// scheduled send time, so it is free of coordinated omission).
+	Mode string
+	// Description says the same in a sentence with the load's parameters,
+	// for the report.
+	Description string
+	// Rate is the target arrival rate (open loop) or the rate cap (closed
+	// loop), requests/s; nil when there is no single rate (an uncapped closed
+	// loop, or steps).
+	Rate *float64
+	// MaxInFlight is the open loop's cap on requests in flight; 0 for a
+	// closed loop, whose connections are its cap.
+	MaxInFlight int
+
 	Requests          int64
 	Errors            int64
 	P50LatencySeconds float64
 	P99LatencySeconds float64
+	// Successes = Requests - Errors.
+	Successes int64
+	// SuccessP50LatencySeconds and SuccessP99LatencySeconds are over the
+	// successful requests only; nil when none succeeded.
+	SuccessP50LatencySeconds *float64
+	SuccessP99LatencySeconds *float64
+	// Missed counts paced requests that were due but never sent (not in
+	// Requests); nil when the load was not paced (an uncapped closed loop
+	// cannot miss) or the generator cannot tell (bombardier).
+	Missed *int64
+	// Dropped counts results in these totals that are missing from the
+	// timeline's per-second load samples; nil when there are no per-second
+	// samples at all (bombardier).
+	Dropped *int64
 }
 
 // MessageTotals count the SQS messages of a run.

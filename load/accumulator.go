@@ -10,15 +10,22 @@ import (
 // Index i covers requests that started in [i s, i+1 s). Latency percentiles
 // are exact (nearest rank over every latency of the second) and include
 // failed requests, as bombardier's do; they are zero when Requests is 0.
+// The Success percentiles are over the successful requests only (a timeout
+// counts at its timeout in P99, not at all in SuccessP99); they are zero and
+// meaningless when Successes is 0.
 type Second struct {
 	Index     int
 	Requests  int
 	Successes int
 	Errors    int
 	// ErrorsByKind counts failures by kind; nil when there were none.
-	ErrorsByKind       map[ErrorKind]int
-	Bytes              int64
-	P50, P90, P99, Max time.Duration
+	ErrorsByKind                       map[ErrorKind]int
+	Bytes                              int64
+	P50, P90, P99, Max                 time.Duration
+	SuccessP50, SuccessP90, SuccessP99 time.Duration
+	// Missed counts paced requests that were due in this second (or, in a
+	// closed loop, given up in it) but never sent; see Summary.Missed.
+	Missed int
 }
 
 // Summary is the whole-run result of an attack.
@@ -37,12 +44,21 @@ type Summary struct {
 	// RPS is Requests / Duration.
 	RPS                      float64
 	Mean, P50, P90, P99, Max time.Duration
-	// Missed counts paced requests skipped because every worker was busy
-	// (see Options.Rate). Always zero without a rate.
+	// SuccessP50, SuccessP90 and SuccessP99 are over the successful requests
+	// only; zero and meaningless when Successes is 0.
+	SuccessP50, SuccessP90, SuccessP99 time.Duration
+	// Missed counts paced requests that were due but never sent: in a closed
+	// loop because every worker was busy (see Options.Rate), in an open loop
+	// because MaxInFlight requests were in flight or the generator could not
+	// send them on time (see OpenLoop). Always zero without a rate.
 	Missed int64
 	// Dropped counts results not passed to the result callback because it
-	// fell too far behind; they are still in this summary.
+	// fell too far behind; they are still in this summary and in Seconds.
 	Dropped int64
+	// Seconds are the per-second buckets of every request, complete whatever
+	// the callback dropped; nil when the generator has no per-request results
+	// (bombardier) or from Accumulator.Summary.
+	Seconds []Second
 }
 
 // ErrorRate is Errors / Requests (0 without requests).
@@ -55,11 +71,12 @@ func (s Summary) ErrorRate() float64 {
 
 // bucket is the mutable state of one second.
 type bucket struct {
-	requests, successes int
-	kinds               [numKinds]int
-	bytes               int64
-	lat                 []time.Duration
-	sorted              bool
+	requests, missed int
+	kinds            [numKinds]int
+	bytes            int64
+	// lat holds every latency, ok those of the successful requests.
+	lat, ok []time.Duration
+	sorted  bool
 }
 
 func (b *bucket) add(r *Result) {
@@ -67,7 +84,7 @@ func (b *bucket) add(r *Result) {
 	k := r.Err.index()
 	b.kinds[k]++
 	if k == 0 {
-		b.successes++
+		b.ok = append(b.ok, r.Latency)
 	}
 	b.bytes += r.Bytes
 	b.lat = append(b.lat, r.Latency)
@@ -76,13 +93,22 @@ func (b *bucket) add(r *Result) {
 
 func (b *bucket) merge(o *bucket) {
 	b.requests += o.requests
-	b.successes += o.successes
+	b.missed += o.missed
 	for i := range b.kinds {
 		b.kinds[i] += o.kinds[i]
 	}
 	b.bytes += o.bytes
 	b.lat = append(b.lat, o.lat...)
+	b.ok = append(b.ok, o.ok...)
 	b.sorted = false
+}
+
+func (b *bucket) sort() {
+	if !b.sorted {
+		slices.Sort(b.lat)
+		slices.Sort(b.ok)
+		b.sorted = true
+	}
 }
 
 // Accumulator folds results into per-second buckets and a whole-run summary.
@@ -99,17 +125,29 @@ type Accumulator struct {
 func (a *Accumulator) Add(r Result) { a.add(&r) }
 
 func (a *Accumulator) add(r *Result) {
+	a.bucket(r.Start).add(r)
+	if e := r.Start + r.Latency; e > a.end {
+		a.end = e
+	}
+}
+
+// AddMissed counts n paced requests that were due at offset at but never
+// sent. They are in Second.Missed, not in Requests.
+func (a *Accumulator) AddMissed(at time.Duration, n int) {
+	if n > 0 {
+		a.bucket(at).missed += n
+	}
+}
+
+func (a *Accumulator) bucket(at time.Duration) *bucket {
 	i := 0
-	if r.Start > 0 {
-		i = int(r.Start / time.Second)
+	if at > 0 {
+		i = int(at / time.Second)
 	}
 	if i >= len(a.secs) {
 		a.secs = append(a.secs, make([]bucket, i+1-len(a.secs))...)
 	}
-	a.secs[i].add(r)
-	if e := r.Start + r.Latency; e > a.end {
-		a.end = e
-	}
+	return &a.secs[i]
 }
 
 // merge folds another accumulator in.
@@ -124,7 +162,8 @@ func (a *Accumulator) merge(o *Accumulator) {
 }
 
 // Seconds returns one Second per second from 0 to the last second with a
-// request, empty seconds included, so a timeline has no gaps.
+// request (or a missed one), empty seconds included, so a timeline has no
+// gaps.
 func (a *Accumulator) Seconds() []Second {
 	out := make([]Second, len(a.secs))
 	for i := range a.secs {
@@ -132,9 +171,10 @@ func (a *Accumulator) Seconds() []Second {
 		s := Second{
 			Index:     i,
 			Requests:  b.requests,
-			Successes: b.successes,
-			Errors:    b.requests - b.successes,
+			Successes: len(b.ok),
+			Errors:    b.requests - len(b.ok),
 			Bytes:     b.bytes,
+			Missed:    b.missed,
 		}
 		for k := 1; k < numKinds; k++ {
 			if b.kinds[k] > 0 {
@@ -144,11 +184,9 @@ func (a *Accumulator) Seconds() []Second {
 				s.ErrorsByKind[kindAt(k)] = b.kinds[k]
 			}
 		}
-		if !b.sorted {
-			slices.Sort(b.lat)
-			b.sorted = true
-		}
+		b.sort()
 		s.P50, s.P90, s.P99 = percentile(b.lat, 0.50), percentile(b.lat, 0.90), percentile(b.lat, 0.99)
+		s.SuccessP50, s.SuccessP90, s.SuccessP99 = percentile(b.ok, 0.50), percentile(b.ok, 0.90), percentile(b.ok, 0.99)
 		if n := len(b.lat); n > 0 {
 			s.Max = b.lat[n-1]
 		}
@@ -157,21 +195,24 @@ func (a *Accumulator) Seconds() []Second {
 	return out
 }
 
-// Summary returns the whole-run summary of what was added. Started, Missed
-// and Dropped are zero: only the generator knows them.
+// Summary returns the whole-run summary of what was added, Missed included.
+// Started, Dropped and Seconds are zero: only the generator knows them.
 func (a *Accumulator) Summary() Summary {
 	var s Summary
 	var kinds [numKinds]int64
-	n := 0
+	n, nok := 0, 0
 	for i := range a.secs {
 		n += len(a.secs[i].lat)
+		nok += len(a.secs[i].ok)
 	}
 	all := make([]time.Duration, 0, n)
+	ok := make([]time.Duration, 0, nok)
 	var sum time.Duration
 	for i := range a.secs {
 		b := &a.secs[i]
 		s.Requests += int64(b.requests)
-		s.Successes += int64(b.successes)
+		s.Successes += int64(len(b.ok))
+		s.Missed += int64(b.missed)
 		s.Bytes += b.bytes
 		for k := range b.kinds {
 			kinds[k] += int64(b.kinds[k])
@@ -180,6 +221,7 @@ func (a *Accumulator) Summary() Summary {
 			sum += l
 		}
 		all = append(all, b.lat...)
+		ok = append(ok, b.ok...)
 	}
 	s.Errors = s.Requests - s.Successes
 	for k := 1; k < numKinds; k++ {
@@ -191,7 +233,9 @@ func (a *Accumulator) Summary() Summary {
 		}
 	}
 	slices.Sort(all)
+	slices.Sort(ok)
 	s.P50, s.P90, s.P99 = percentile(all, 0.50), percentile(all, 0.90), percentile(all, 0.99)
+	s.SuccessP50, s.SuccessP90, s.SuccessP99 = percentile(ok, 0.50), percentile(ok, 0.90), percentile(ok, 0.99)
 	if len(all) > 0 {
 		s.Max = all[len(all)-1]
 		s.Mean = sum / time.Duration(len(all))

@@ -30,7 +30,9 @@ func TestAccumulatorSeconds(t *testing.T) {
 	want := []Second{
 		{Index: 0, Requests: 100, Successes: 97, Errors: 3,
 			ErrorsByKind: map[ErrorKind]int{KindHTTP5xx: 2, KindTimeout: 1}, Bytes: 300,
-			P50: ms(50), P90: ms(90), P99: ms(99), Max: ms(100)},
+			P50: ms(50), P90: ms(90), P99: ms(99), Max: ms(100),
+			// Over 1..99 ms without 10 and 20.
+			SuccessP50: ms(51), SuccessP90: ms(90), SuccessP99: ms(99)},
 		{Index: 1},
 		{Index: 2, Requests: 1, Errors: 1, ErrorsByKind: map[ErrorKind]int{KindRefused: 1},
 			P50: ms(0.2), P90: ms(0.2), P99: ms(0.2), Max: ms(0.2)},
@@ -47,6 +49,7 @@ func TestAccumulatorSeconds(t *testing.T) {
 		// The last request to end is the refused one: 2.5s + 0.2ms.
 		Duration: ms(2500.2),
 		P50:      ms(50), P90: ms(90), P99: ms(99), Max: ms(100),
+		SuccessP50: ms(51), SuccessP90: ms(90), SuccessP99: ms(99),
 	}
 	wantS.RPS = 101 / wantS.Duration.Seconds()
 	var sum time.Duration
@@ -59,6 +62,49 @@ func TestAccumulatorSeconds(t *testing.T) {
 	}
 	if r := s.ErrorRate(); r != 4.0/101 {
 		t.Errorf("ErrorRate = %v", r)
+	}
+}
+
+// TestAccumulatorSuccessPercentiles: when most requests time out, the
+// percentiles of all requests are the timeout's, those of the successful
+// ones say how fast the app answered when it did; a second without a
+// success has none.
+func TestAccumulatorSuccessPercentiles(t *testing.T) {
+	var a Accumulator
+	for i := range 100 {
+		r := Result{Start: ms(float64(i) * 5), Latency: 5 * time.Second, Err: KindTimeout}
+		if i%10 == 0 {
+			r.Latency, r.Status, r.Err = ms(float64(10+i/10)), 200, KindNone
+		}
+		a.Add(r)
+	}
+	for i := range 10 { // second 1: all fail
+		a.Add(Result{Start: time.Second + ms(float64(i)), Latency: 5 * time.Second, Err: KindTimeout})
+	}
+	a.AddMissed(ms(1500), 3)
+	a.AddMissed(ms(2500), 0) // nothing: no new second
+
+	secs := a.Seconds()
+	if len(secs) != 2 {
+		t.Fatalf("%d seconds, want 2", len(secs))
+	}
+	s0, s1 := secs[0], secs[1]
+	if s0.Successes != 10 || s0.P50 != 5*time.Second || s0.P99 != 5*time.Second {
+		t.Errorf("second 0: %d successes, p50 %v p99 %v; want 10, 5s, 5s", s0.Successes, s0.P50, s0.P99)
+	}
+	// Successes took 10..19 ms: nearest rank 5 of 10 is 14 ms, rank 10 is 19 ms.
+	if s0.SuccessP50 != ms(14) || s0.SuccessP90 != ms(18) || s0.SuccessP99 != ms(19) {
+		t.Errorf("second 0 success p50/p90/p99 %v %v %v; want 14ms 18ms 19ms", s0.SuccessP50, s0.SuccessP90, s0.SuccessP99)
+	}
+	if s1.Successes != 0 || s1.SuccessP50 != 0 || s1.SuccessP99 != 0 || s1.Missed != 3 || s1.Requests != 10 {
+		t.Errorf("second 1: %+v; want 10 requests, no success (zero success percentiles), 3 missed", s1)
+	}
+	sum := a.Summary()
+	if sum.Requests != 110 || sum.Successes != 10 || sum.Missed != 3 {
+		t.Errorf("summary: %d requests %d successes %d missed; want 110, 10, 3", sum.Requests, sum.Successes, sum.Missed)
+	}
+	if sum.P50 != 5*time.Second || sum.SuccessP50 != ms(14) || sum.SuccessP99 != ms(19) {
+		t.Errorf("summary p50 %v success p50 %v p99 %v; want 5s, 14ms, 19ms", sum.P50, sum.SuccessP50, sum.SuccessP99)
 	}
 }
 

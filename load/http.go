@@ -129,14 +129,14 @@ func (g *HTTP) Run(ctx context.Context, opts Options, out func(Result)) (Summary
 		<-delivered
 	}
 
-	var acc Accumulator
+	acc := &r.misses // no worker touches it any more
 	for i := range workers {
 		acc.merge(&workers[i].acc)
 	}
 	s := acc.Summary()
 	s.Started = r.start
-	s.Missed = r.missed
 	s.Dropped = r.dropped.Load()
+	s.Seconds = acc.Seconds()
 	g.cfg.log.DebugContext(ctx, "load: attack done", "url", o.URL, "requests", s.Requests,
 		"errors", s.Errors, "rps", s.RPS, "p99", s.P99, "missed", s.Missed, "dropped", s.Dropped)
 	if err := ctx.Err(); err != nil {
@@ -152,9 +152,10 @@ type run struct {
 	target  *target
 	timeout time.Duration
 
-	mu     sync.Mutex
-	hits   []uint64 // per phase, under mu
-	missed int64    // under mu
+	mu   sync.Mutex
+	hits []uint64 // per phase, under mu
+	// misses counts missed requests (only), under mu.
+	misses Accumulator
 
 	out     func(Result)
 	batches chan []Result
@@ -180,7 +181,7 @@ func (r *run) claim(i int, el time.Duration) (wait time.Duration, ok bool) {
 		burst := uint64(max(ph.conns, 1))
 		if m := firstNotDue(ph.pacer, local, h+burst); m > h+burst {
 			skip := m - burst - h
-			r.missed += int64(skip)
+			r.misses.AddMissed(el, int(skip))
 			h += skip
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,6 +104,10 @@ func TestHTTPLoopback(t *testing.T) {
 		t.Errorf("%d seconds, the last request started at %v", len(secs), last)
 	}
 	checkSecondsSum(t, secs, s)
+	// The generator's own buckets are the callback's.
+	if !reflect.DeepEqual(s.Seconds, secs) {
+		t.Errorf("summary seconds\n%+v\ncallback seconds\n%+v", s.Seconds, secs)
+	}
 	// The callback saw everything, so its summary matches the generator's.
 	cs := c.acc.Summary()
 	if cs.Requests != s.Requests || cs.P50 != s.P50 || cs.P99 != s.P99 || cs.Max != s.Max || cs.Duration != s.Duration {
@@ -217,7 +222,44 @@ func TestHTTPRate(t *testing.T) {
 		if s.Requests > 21 || s.Missed < 50 || s.Requests+s.Missed > 100 {
 			t.Errorf("%d requests, %d missed at 100/s with one 50ms worker", s.Requests, s.Missed)
 		}
+		var missed int
+		for _, sec := range s.Seconds {
+			missed += sec.Missed
+		}
+		if int64(missed) != s.Missed {
+			t.Errorf("seconds count %d missed, summary %d", missed, s.Missed)
+		}
+		checkSecondsSum(t, s.Seconds, s)
 	})
+}
+
+// TestHTTPSuccessPercentiles: failures that are slow do not hide how fast
+// the successful requests were, and vice versa.
+func TestHTTPSuccessPercentiles(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1)%2 == 0 {
+			time.Sleep(60 * time.Millisecond)
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	s, err := NewHTTP().Run(context.Background(), Options{URL: srv.URL, Connections: 1, Duration: 600 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d requests, %d successes, p50 %v p99 %v, success p50 %v p99 %v", s.Requests, s.Successes, s.P50, s.P99, s.SuccessP50, s.SuccessP99)
+	if s.Successes == 0 || s.Errors == 0 || s.ErrorsByKind[KindHTTP5xx] != s.Errors {
+		t.Fatalf("%d successes, errors %v; want both", s.Successes, s.ErrorsByKind)
+	}
+	if s.P99 < 60*time.Millisecond || s.SuccessP99 >= 30*time.Millisecond || s.SuccessP50 > s.SuccessP99 {
+		t.Errorf("p99 %v (want >= 60ms, the failures'), success p50 %v p99 %v (want < 30ms)", s.P99, s.SuccessP50, s.SuccessP99)
+	}
+	for _, sec := range s.Seconds {
+		if sec.Successes > 0 && sec.SuccessP99 >= 30*time.Millisecond {
+			t.Errorf("second %d: success p99 %v", sec.Index, sec.SuccessP99)
+		}
+	}
 }
 
 func TestHTTPSteps(t *testing.T) {

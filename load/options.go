@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,6 +15,37 @@ const (
 	DefaultDuration    = 3 * time.Minute
 	DefaultTimeout     = 5 * time.Second
 )
+
+// Mode says how requests are sent.
+type Mode string
+
+const (
+	// ClosedLoop (the default): Connections workers, each sending its next
+	// request only when the previous response arrived (or, with a rate, when
+	// the pacer says and it is free). A slow target therefore receives fewer
+	// requests, and latency is measured from the actual send: the time a
+	// request waited for a free worker is not in it (coordinated omission).
+	ClosedLoop Mode = "closed-loop"
+)
+
+// Describe says in a sentence how the attack sends requests, for reports
+// and timeline markers: the mode, its parameters, and what latency is
+// measured from.
+func (o Options) Describe() string {
+	o = o.withDefaults()
+	var b strings.Builder
+	b.WriteString("closed-loop: ")
+	if len(o.Steps) > 0 {
+		fmt.Fprintf(&b, "%d steps over %s (up to %d connections)", len(o.Steps), newPlan(o).end(), newPlan(o).maxConns())
+	} else {
+		fmt.Fprintf(&b, "%d connections for %s", o.Connections, o.Duration)
+		if o.Rate > 0 {
+			fmt.Fprintf(&b, " at most %s requests/s", strconv.FormatFloat(o.Rate, 'f', -1, 64))
+		}
+	}
+	fmt.Fprintf(&b, ", each sending its next request when its response arrived; latency from the actual send; timeout %s", o.Timeout)
+	return b.String()
+}
 
 // Options describe one attack. The zero values of Connections, Duration and
 // Timeout mean the defaults.

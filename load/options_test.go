@@ -115,8 +115,12 @@ func TestClaim(t *testing.T) {
 	if w, ok := r.claim(0, at(1000)); !ok || w != 0 {
 		t.Fatalf("overdue claim: %v %v", w, ok)
 	}
-	if r.missed != 5 || r.hits[0] != 8 {
-		t.Fatalf("missed %d hits %d; want 5 and 8", r.missed, r.hits[0])
+	if m := r.misses.Summary().Missed; m != 5 || r.hits[0] != 8 {
+		t.Fatalf("missed %d hits %d; want 5 and 8", m, r.hits[0])
+	}
+	// They count in the second they were given up: 2 s into the attack.
+	if secs := r.misses.Seconds(); len(secs) != 3 || secs[2].Missed != 5 {
+		t.Fatalf("missed per second %+v; want 5 in second 2", secs)
 	}
 	for range 3 { // the rest of the burst goes at once
 		if w, _ := r.claim(0, at(1000)); w != 0 {

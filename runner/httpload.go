@@ -36,28 +36,81 @@ func (r *run) httpLoad(ctx context.Context) error {
 	for _, st := range h.Steps {
 		lo.Steps = append(lo.Steps, load.Step{Duration: st.Duration.Duration, Connections: st.Connections, Rate: st.Rate})
 	}
-	var acc load.Accumulator
+	paced := lo.Rate > 0
+	for _, st := range lo.Steps {
+		paced = paced || st.Rate > 0
+	}
+	desc := lo.Describe()
+	if h.Generator == scenario.GeneratorBombardier {
+		desc = "bombardier " + desc
+	}
 	start := time.Now()
-	r.rec.Mark(timeline.MarkerLoadStart, fmt.Sprintf("%d connections for %s to %s", h.Connections, h.TotalDuration(), lo.URL))
-	r.progressf("load: %d connections for %s, timeout %s", h.Connections, h.TotalDuration(), h.Timeout)
-	sum, lerr := gen.Run(ctx, lo, func(res load.Result) { acc.Add(res) })
+	r.rec.Mark(timeline.MarkerLoadStart, fmt.Sprintf("%s; to %s", desc, lo.URL))
+	r.progressf("load: %s", desc)
+	// No result callback: the per-second samples come from the generator's
+	// own complete buckets (Summary.Seconds), so none can be dropped.
+	sum, lerr := gen.Run(ctx, lo, nil)
 	r.rec.Mark(timeline.MarkerLoadStop, fmt.Sprintf("%d requests, %d errors", sum.Requests, sum.Errors))
 	base := r.rec.Since(start)
-	for _, sec := range acc.Seconds() {
-		ls := &timeline.LoadSample{Second: sec.Index, Requests: sec.Requests, Errors: sec.Errors,
-			P50LatencySeconds: sec.P50.Seconds(), P90LatencySeconds: sec.P90.Seconds(), P99LatencySeconds: sec.P99.Seconds(), MaxLatencySeconds: sec.Max.Seconds()}
-		if len(sec.ErrorsByKind) > 0 {
-			ls.ErrorsByKind = map[string]int{}
-			for k, v := range sec.ErrorsByKind {
-				ls.ErrorsByKind[string(k)] = v
-			}
-		}
-		r.rec.Record(timeline.Event{At: base + time.Duration(sec.Index+1)*time.Second, Kind: timeline.KindLoad, Load: ls})
+	for _, sec := range sum.Seconds {
+		r.rec.Record(timeline.Event{At: base + time.Duration(sec.Index+1)*time.Second, Kind: timeline.KindLoad, Load: loadSample(sec, paced)})
 	}
-	r.loadTotals = &analysis.LoadTotals{Requests: sum.Requests, Errors: sum.Errors, P50LatencySeconds: sum.P50.Seconds(), P99LatencySeconds: sum.P99.Seconds()}
+	r.loadTotals = loadTotals(sum, lo, desc, paced)
 	r.progressf("load done: %d requests (%.0f/s), %d errors, p99 %s", sum.Requests, sum.RPS, sum.Errors, sum.P99.Round(time.Millisecond))
 	if lerr != nil && ctx.Err() == nil {
 		return fmt.Errorf("load: %w", lerr)
 	}
 	return ctx.Err()
 }
+
+// loadSample is one second of load for the timeline. Missed is set only when
+// the load was paced: an unpaced closed loop cannot miss.
+func loadSample(sec load.Second, paced bool) *timeline.LoadSample {
+	ls := &timeline.LoadSample{Second: sec.Index, Requests: sec.Requests, Errors: sec.Errors,
+		P50LatencySeconds: sec.P50.Seconds(), P90LatencySeconds: sec.P90.Seconds(), P99LatencySeconds: sec.P99.Seconds(), MaxLatencySeconds: sec.Max.Seconds()}
+	if len(sec.ErrorsByKind) > 0 {
+		ls.ErrorsByKind = map[string]int{}
+		for k, v := range sec.ErrorsByKind {
+			ls.ErrorsByKind[string(k)] = v
+		}
+	}
+	if sec.Successes > 0 {
+		ls.SuccessP50LatencySeconds = ptr(sec.SuccessP50.Seconds())
+		ls.SuccessP99LatencySeconds = ptr(sec.SuccessP99.Seconds())
+	}
+	if paced {
+		ls.Missed = ptr(sec.Missed)
+	}
+	return ls
+}
+
+// loadTotals are the whole-run figures the analysis reports.
+func loadTotals(sum load.Summary, lo load.Options, desc string, paced bool) *analysis.LoadTotals {
+	t := &analysis.LoadTotals{
+		Mode:              string(load.ClosedLoop),
+		Description:       desc,
+		Requests:          sum.Requests,
+		Errors:            sum.Errors,
+		Successes:         sum.Successes,
+		P50LatencySeconds: sum.P50.Seconds(),
+		P99LatencySeconds: sum.P99.Seconds(),
+	}
+	if lo.Rate > 0 {
+		t.Rate = ptr(lo.Rate)
+	}
+	if sum.Successes > 0 {
+		t.SuccessP50LatencySeconds = ptr(sum.SuccessP50.Seconds())
+		t.SuccessP99LatencySeconds = ptr(sum.SuccessP99.Seconds())
+	}
+	// A generator without per-request results (bombardier) has no
+	// per-second samples and cannot tell what it missed.
+	if sum.Seconds != nil {
+		t.Dropped = ptr(sum.Dropped)
+		if paced {
+			t.Missed = ptr(sum.Missed)
+		}
+	}
+	return t
+}
+
+func ptr[T any](v T) *T { return &v }

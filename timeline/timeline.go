@@ -127,7 +127,9 @@ type Marker struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// LoadSample is one second of load results. Latencies are in seconds.
+// LoadSample is one second of load results, keyed by request start (in an
+// open loop, the scheduled send time). Latencies are in seconds; the plain
+// percentiles are over every request of the second, failed ones included.
 type LoadSample struct {
 	Second            int            `json:"second"`
 	Requests          int            `json:"requests"`
@@ -137,7 +139,18 @@ type LoadSample struct {
 	P90LatencySeconds float64        `json:"p90LatencySeconds"`
 	P99LatencySeconds float64        `json:"p99LatencySeconds"`
 	MaxLatencySeconds float64        `json:"maxLatencySeconds"`
+	// SuccessP50LatencySeconds and SuccessP99LatencySeconds are over the
+	// successful requests of the second only; absent when none succeeded.
+	SuccessP50LatencySeconds *float64 `json:"successP50LatencySeconds,omitempty"`
+	SuccessP99LatencySeconds *float64 `json:"successP99LatencySeconds,omitempty"`
+	// Missed counts paced requests due in this second that were never sent
+	// (see load.Summary.Missed); absent when the load was not paced (a closed
+	// loop without a rate cannot miss).
+	Missed *int `json:"missed,omitempty"`
 }
+
+// Successes is the number of requests of the second that succeeded.
+func (l LoadSample) Successes() int { return l.Requests - l.Errors }
 
 // QueueSample is a queue depth sample.
 type QueueSample struct {
