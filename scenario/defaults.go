@@ -18,6 +18,16 @@ const (
 	DefaultDuration    = 3 * time.Minute
 	DefaultTimeout     = 5 * time.Second
 	DefaultBatchSize   = 10
+	// DefaultMaxErrorRate is the share of failed HTTP requests a scenario
+	// tolerates unless it sets expectations.maxErrorRate: 5 %, i.e. 95 % of
+	// the requests sent during the load, scale-up included, must succeed.
+	// It leaves room for the requests a saturated replica loses before the
+	// autoscaler's first reaction (a few sync periods of a 3-minute load),
+	// and fails any run in which the app was not served most of the time.
+	DefaultMaxErrorRate = 0.05
+	// KEDACPUScaledObjectName is the keda-cpu ScaledObject's name, the
+	// SpinKube KEDA tutorial's.
+	KEDACPUScaledObjectName = "cpu-scaling"
 	// HPASyncPeriod is kube-controller-manager's default
 	// --horizontal-pod-autoscaler-sync-period.
 	HPASyncPeriod = 15 * time.Second
@@ -123,13 +133,11 @@ func Default(s *Scenario) {
 			l.SQS.Queue = w.Name
 		}
 	}
-	if e := sp.Expectations.ScaleUp; e != nil {
-		if e.Replicas == 0 {
-			e.Replicas = a.MaxReplicas
-		}
-		if e.AtMost == 0 {
-			e.AtMost = a.MaxReplicas
-		}
+	if e := sp.Expectations.ScaleUp; e != nil && e.Replicas == 0 {
+		e.Replicas = a.MaxReplicas
+	}
+	if l.Type == LoadHTTP && sp.Expectations.MaxErrorRate == nil {
+		sp.Expectations.MaxErrorRate = ptr.To(DefaultMaxErrorRate)
 	}
 	if e := sp.Expectations.ScaleDown; e != nil && e.Replicas == nil {
 		e.Replicas = ptr.To(*a.MinReplicas)
@@ -152,4 +160,26 @@ func (h *HTTPLoad) TotalDuration() time.Duration {
 		d += s.Duration.Duration
 	}
 	return d
+}
+
+// ScaledObjectName is the KEDA ScaledObject that scales the workload: the
+// one scalebench applies (keda-cpu, keda-sqs) or the one the HTTP add-on
+// makes of the HTTPScaledObject (keda-http). Empty for hpa.
+func (s *Scenario) ScaledObjectName() string {
+	switch s.Spec.Autoscaler.Type {
+	case KEDACPU:
+		return KEDACPUScaledObjectName
+	case KEDASQS, KEDAHTTP:
+		return s.Spec.Workload.Name
+	}
+	return ""
+}
+
+// HPAName is the HorizontalPodAutoscaler that ends up scaling the workload:
+// scalebench's own (hpa) or KEDA's keda-hpa-<ScaledObject>.
+func (s *Scenario) HPAName() string {
+	if so := s.ScaledObjectName(); so != "" {
+		return "keda-hpa-" + so
+	}
+	return s.Spec.Workload.Name
 }

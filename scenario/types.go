@@ -232,14 +232,22 @@ type Expectations struct {
 	// MaxMessagesLost (keda-sqs): messages neither processed nor left in the queue.
 	MaxMessagesLost *int64 `json:"maxMessagesLost,omitempty"`
 	// MaxErrorRate is the highest tolerated share of failed requests (0..1).
+	// Every HTTP scenario checks it; DefaultMaxErrorRate when unset.
 	MaxErrorRate *float64 `json:"maxErrorRate,omitempty"`
+	// MaxReplicas: spec and ready replicas never exceed this from the load
+	// start to the end of the run. Set it to the starting count to say the
+	// workload must not scale. It must be below autoscaler.maxReplicas (the
+	// autoscaler never exceeds its own maximum, so that could not fail).
+	MaxReplicas *int32 `json:"maxReplicas,omitempty"`
 }
 
 // ScaleUpExpectation bounds the scale-up.
 type ScaleUpExpectation struct {
 	// Replicas to reach (ready). MaxReplicas if zero.
 	Replicas int32 `json:"replicas,omitempty"`
-	// AtMost: peak replicas must not exceed this (default MaxReplicas).
+	// AtMost: peak ready replicas must not exceed this. Unset, or at the
+	// autoscaler's maxReplicas, it is not tested: the autoscaler itself
+	// never goes above its maximum.
 	AtMost int32    `json:"atMost,omitempty"`
 	Within Duration `json:"within"`
 }

@@ -266,11 +266,28 @@ func validateExpectations(p *field.Path, sp *Spec) field.ErrorList {
 		if u.Within.Duration <= 0 {
 			errs = append(errs, field.Required(up.Child("within"), "a positive duration"))
 		}
-		if u.Replicas < 1 || (a.MaxReplicas > 0 && u.Replicas > a.MaxReplicas) {
+		switch {
+		case u.Replicas < 1 || (a.MaxReplicas > 0 && u.Replicas > a.MaxReplicas):
 			errs = append(errs, field.Invalid(up.Child("replicas"), u.Replicas, fmt.Sprintf("1..maxReplicas (%d)", a.MaxReplicas)))
+		case a.MinReplicas != nil && u.Replicas <= *a.MinReplicas:
+			errs = append(errs, field.Invalid(up.Child("replicas"), u.Replicas, fmt.Sprintf("must be above minReplicas (%d): reaching the starting count is no scale-up; to say the workload must not scale, set expectations.maxReplicas: %d instead", *a.MinReplicas, *a.MinReplicas)))
 		}
-		if u.AtMost < u.Replicas {
+		if u.AtMost != 0 && u.AtMost < u.Replicas {
 			errs = append(errs, field.Invalid(up.Child("atMost"), u.AtMost, "must be >= replicas"))
+		}
+		if u.AtMost > a.MaxReplicas && a.MaxReplicas > 0 {
+			errs = append(errs, field.Invalid(up.Child("atMost"), u.AtMost, fmt.Sprintf("must be <= autoscaler.maxReplicas (%d)", a.MaxReplicas)))
+		}
+	}
+	if m := e.MaxReplicas; m != nil {
+		mp := p.Child("maxReplicas")
+		switch {
+		case a.MinReplicas != nil && *m < *a.MinReplicas:
+			errs = append(errs, field.Invalid(mp, *m, fmt.Sprintf("must be >= autoscaler.minReplicas (%d)", *a.MinReplicas)))
+		case *m >= a.MaxReplicas && a.MaxReplicas > 0:
+			errs = append(errs, field.Invalid(mp, *m, fmt.Sprintf("must be below autoscaler.maxReplicas (%d): the autoscaler never exceeds its own maximum, so this could not fail", a.MaxReplicas)))
+		case e.ScaleUp != nil && *m < e.ScaleUp.Replicas:
+			errs = append(errs, field.Invalid(mp, *m, fmt.Sprintf("must be >= scaleUp.replicas (%d)", e.ScaleUp.Replicas)))
 		}
 	}
 	if d := e.ScaleDown; d != nil {
@@ -305,8 +322,13 @@ func validateExpectations(p *field.Path, sp *Spec) field.ErrorList {
 			errs = append(errs, field.Invalid(p.Child("maxMessagesLost"), *e.MaxMessagesLost, "must be >= 0"))
 		}
 	}
-	if r := e.MaxErrorRate; r != nil && (*r < 0 || *r > 1) {
-		errs = append(errs, field.Invalid(p.Child("maxErrorRate"), *r, "a fraction in [0, 1]"))
+	if r := e.MaxErrorRate; r != nil {
+		switch {
+		case sp.Load.Type != LoadHTTP:
+			errs = append(errs, field.Forbidden(p.Child("maxErrorRate"), "only for load type http"))
+		case *r < 0 || *r >= 1:
+			errs = append(errs, field.Invalid(p.Child("maxErrorRate"), *r, "a fraction in [0, 1): at 1 every request could fail"))
+		}
 	}
 	if e.MinStepInterval.Duration < 0 {
 		errs = append(errs, field.Invalid(p.Child("minStepInterval"), e.MinStepInterval.String(), "must not be negative"))

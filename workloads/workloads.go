@@ -26,7 +26,7 @@ import (
 const (
 	RuntimeClass     = "wasmtime-spin-v2"
 	SpinAppNameLabel = "core.spinkube.dev/app-name"
-	ScaledObjectName = "cpu-scaling" // the SpinKube KEDA tutorial's name
+	ScaledObjectName = scenario.KEDACPUScaledObjectName // the SpinKube KEDA tutorial's name
 	// InterceptorService is the KEDA HTTP add-on's proxy Service in namespace keda.
 	InterceptorService   = "keda-add-ons-http-interceptor-proxy"
 	InterceptorPort      = 8080
@@ -110,15 +110,15 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 			return nil, err
 		}
 		set.Autoscaler = append(set.Autoscaler, h)
-		set.AutoscalerHPA = w.Name
+		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDACPU:
 		set.Workload = append(set.Workload, ingress(ns, w.Name, "", w.Name, 80))
 		set.Autoscaler = append(set.Autoscaler, scaledObjectCPU(s))
-		set.AutoscalerHPA = "keda-hpa-" + ScaledObjectName
+		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDAHTTP:
 		set.Workload = append(set.Workload, ingress(InterceptorNamespace, w.Name+"-interceptor", a.Hosts[0], InterceptorService, InterceptorPort))
 		set.Autoscaler = append(set.Autoscaler, httpScaledObject(s))
-		set.AutoscalerHPA = "keda-hpa-" + w.Name
+		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDASQS:
 		if opts.SQS == nil {
 			return nil, fmt.Errorf("autoscaler %q: no SQS queue to wire (the cluster provides no SQS backend)", a.Type)
@@ -127,7 +127,7 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 			return nil, fmt.Errorf("autoscaler %q: workload kind must be Deployment (SpinApp has no env for the queue settings)", a.Type)
 		}
 		set.Autoscaler = append(set.Autoscaler, triggerAuth(s), scaledObjectSQS(s, opts.SQS))
-		set.AutoscalerHPA = "keda-hpa-" + w.Name
+		set.AutoscalerHPA = s.HPAName()
 	}
 	if a.Patch != nil {
 		p, err := jsonValue(a.Patch)

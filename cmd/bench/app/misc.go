@@ -33,7 +33,7 @@ func scenariosCmd(args []string, stdout, stderr io.Writer) error {
 		a := s.Spec.Autoscaler
 		knobs := analysis.Knobs(s)
 		var kv []string
-		for _, k := range []string{"cpuUtilizationPercent", "pollingIntervalSeconds", "cooldownPeriodSeconds", "queueLength", "scaledownPeriodSeconds", "scaleDownStabilizationSeconds"} {
+		for _, k := range []string{"cpuUtilizationPercent", "pollingIntervalSeconds", "cooldownPeriodSeconds", "queueLength", "scaledownPeriodSeconds", "scaleDownStabilizationSeconds", "maxErrorRate"} {
 			if v, ok := knobs[k]; ok {
 				kv = append(kv, k+"="+v)
 			}
