@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/scalebench/scalebench/results"
@@ -24,7 +25,13 @@ type Input struct {
 	Messages *MessageTotals
 }
 
-// LoadTotals summarise the HTTP load of a run.
+// Load modes.
+const (
+	LoadClosedLoop = "closed-loop"
+	LoadOpenLoop   = "open-loop"
+)
+
+// LoadTotals summarise the HTTP load of a run. Latencies are in seconds.
 type LoadTotals struct {
 	// Mode is how requests were sent: load.ClosedLoop ("closed-loop": each
 	// connection sends its next request when the previous response arrived,
@@ -70,13 +77,41 @@ type MessageTotals struct {
 	Processed int64
 	// Invalid messages sent on purpose.
 	Invalid int64
-	// LeftInQueue are messages still in the queue or its dead-letter queue at
-	// the end (visible or in flight): the invalid ones, and valid ones not
-	// processed (not lost).
+	// LeftInQueue are all messages still in the queue and its dead-letter
+	// queue at the end (visible or in flight), valid or not.
 	LeftInQueue int64
+	// InMainQueue are the messages still in the main queue (not the
+	// dead-letter queue) at the end, when counted apart; nil if not.
+	InMainQueue *int64
+	// ValidWaiting are the valid messages without a correct record that are
+	// still in the main queue (visible or in flight) at the end: they may
+	// yet be processed, so they are not lost. Nil when the runner did not
+	// tell them apart from invalid or already-stored ones.
+	ValidWaiting *int64
 	// StoreError is set when the store could not be read at the end: then
 	// what was processed (and so what was lost) is unknown.
 	StoreError string
+}
+
+// lost is valid sent − valid correctly stored − valid still waiting in the
+// main queue, never negative. A valid message in the dead-letter queue is
+// lost; one stored but not yet deleted is counted once (as stored). ok is
+// false, with the reason, when the counts cannot tell.
+func (q *MessageTotals) lost() (n int64, ok bool, why string) {
+	if q.StoreError != "" {
+		return 0, false, "the store could not be read: " + q.StoreError
+	}
+	var waiting int64
+	switch {
+	case q.ValidWaiting != nil:
+		waiting = *q.ValidWaiting
+	case q.InMainQueue != nil && *q.InMainQueue == 0, q.LeftInQueue == 0:
+		waiting = 0
+	default:
+		return 0, false, fmt.Sprintf("%d messages are still in the queues and the run did not tell the valid ones waiting in the main queue from invalid, dead-lettered or already-stored ones", q.LeftInQueue)
+	}
+	valid := q.Sent - q.Invalid
+	return max(0, valid-q.Processed-waiting), true, ""
 }
 
 // Events the autoscalers emit.
@@ -99,32 +134,50 @@ func Analyze(in Input) results.Scenario {
 		Knobs:       Knobs(s),
 		Timeline:    in.Events,
 	}
-	v := newView(in.Events, s.Spec.Workload.Name)
+	v := newView(in.Events, s)
 	out.Steps = v.steps()
 	out.Metrics = v.metrics(in)
-	out.Checks = checks(s, v, out.Metrics, out.Steps, in.Messages)
-	out.Passed = len(out.Checks) > 0
-	for _, c := range out.Checks {
+	out.Checks = checks(s, v, out.Metrics, out.Steps, in)
+	out.Passed = verdict(out.Checks)
+	return out
+}
+
+// verdict passes when at least one check was tested and every tested check
+// passed: a check that was not tested decides nothing.
+func verdict(cs []results.Check) bool {
+	tested := 0
+	for _, c := range cs {
+		if c.Skipped {
+			continue
+		}
+		tested++
 		if !c.Passed {
-			out.Passed = false
+			return false
 		}
 	}
-	return out
+	return tested > 0
 }
 
 // view indexes a timeline for the analysis.
 type view struct {
 	deploy     []timeline.Event // workload Deployment replica observations
-	autoscaler []timeline.Event
-	kube       []timeline.Event
+	autoscaler []timeline.Event // the scenario's own HPA's status
+	kube       []timeline.Event // Kubernetes Events about the scenario's own ScaledObject
 	load       []timeline.Event
 	requests   []timeline.Event
 	markers    map[string]time.Duration // first occurrence of each marker
 	end        time.Duration            // last event
+	hpa        string                   // the HPA's timeline object name
+	so         string                   // the ScaledObject's timeline object name ("" for hpa)
 }
 
-func newView(evs []timeline.Event, workload string) *view {
-	v := &view{markers: map[string]time.Duration{}}
+func newView(evs []timeline.Event, s *scenario.Scenario) *view {
+	ns := s.Spec.Namespace
+	v := &view{markers: map[string]time.Duration{}, hpa: "HorizontalPodAutoscaler/" + ns + "/" + s.HPAName()}
+	if so := s.ScaledObjectName(); so != "" {
+		v.so = "ScaledObject/" + ns + "/" + so
+	}
+	workload := s.Spec.Workload.Name
 	sorted := append([]timeline.Event(nil), evs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At < sorted[j].At })
 	for _, e := range sorted {
@@ -137,11 +190,13 @@ func newView(evs []timeline.Event, workload string) *view {
 				v.deploy = append(v.deploy, e)
 			}
 		case timeline.KindAutoscaler:
-			if e.Autoscaler != nil {
+			// Only the scenario's own HPA: another autoscaler in the
+			// namespace decides nothing about this workload.
+			if e.Autoscaler != nil && e.Object == v.hpa {
 				v.autoscaler = append(v.autoscaler, e)
 			}
 		case timeline.KindKubeEvent:
-			if e.KubeEvent != nil {
+			if e.KubeEvent != nil && v.so != "" && e.Object == v.so {
 				v.kube = append(v.kube, e)
 			}
 		case timeline.KindLoad:
@@ -215,86 +270,156 @@ func (v *view) steps() []results.Step {
 	return steps
 }
 
+// cycle is what the metrics of one load cycle are measured from.
+type cycle struct {
+	start, end   time.Duration // load start; load end (or end of observation)
+	hasEnd       bool
+	base         timeline.Replicas // the state observed at or before the load start
+	hasBase      bool
+	firstUp      time.Duration // first raise of spec.replicas above the baseline
+	scaledUp     bool
+	peak         int32 // peak ready replicas from the load start on
+	peakAt       time.Duration
+	hasPeak      bool
+	scaleTarget  int32 // replicas the workload returns to after the load
+	backAt       time.Duration
+	back         bool // back at scaleTarget after the load end
+	upAfterStart bool // some spec raise after the load start (baseline or not)
+}
+
+func (v *view) cycle(s *scenario.Scenario) (cycle, bool) {
+	var c cycle
+	start, ok := v.loadStart()
+	if !ok {
+		return c, false
+	}
+	c.start = start
+	c.end, c.hasEnd = v.loadEnd()
+	if !c.hasEnd {
+		c.end = v.end
+	}
+	c.base, c.hasBase = v.stateAt(start)
+	var prevSpec int32 = -1
+	if c.hasBase {
+		prevSpec = c.base.Spec
+		c.peak, c.peakAt, c.hasPeak = c.base.Ready, start, true
+	}
+	for _, e := range v.deploy {
+		if e.At < start {
+			continue
+		}
+		d := e.Deployment
+		if c.hasBase && !c.scaledUp && d.Spec > c.base.Spec {
+			c.firstUp, c.scaledUp = e.At, true
+		}
+		if prevSpec >= 0 && d.Spec > prevSpec {
+			c.upAfterStart = true
+		}
+		prevSpec = d.Spec
+		if !c.hasPeak || d.Ready > c.peak {
+			c.peak, c.peakAt, c.hasPeak = d.Ready, e.At, true
+		}
+	}
+	c.scaleTarget = *s.Spec.Autoscaler.MinReplicas
+	if d := s.Spec.Expectations.ScaleDown; d != nil {
+		c.scaleTarget = *d.Replicas
+	}
+	if c.hasEnd {
+		c.backAt, c.back = v.scaledDown(c.end, c.scaleTarget)
+	}
+	return c, true
+}
+
 func (v *view) metrics(in Input) results.Metrics {
 	var m results.Metrics
-	start, hasStart := v.loadStart()
+	absent := func(key, format string, args ...any) {
+		if m.Absent == nil {
+			m.Absent = map[string]string{}
+		}
+		m.Absent[key] = fmt.Sprintf(format, args...)
+	}
+	s := in.Scenario
+	c, hasStart := v.cycle(s)
 	if hasStart {
-		base, _ := v.stateAt(start)
-		// Decision: first autoscaler wish above the current count, or KEDA activation.
+		start := c.start
+		// Decision: the scenario's own HPA wishing for more than it has (and
+		// than the baseline), or its own ScaledObject activating.
 		var decision *time.Duration
 		for _, e := range v.autoscaler {
-			if e.At >= start && e.Autoscaler.Desired > e.Autoscaler.Current && e.Autoscaler.Desired > base.Spec {
+			a := e.Autoscaler
+			if e.At >= start && a.Desired > a.Current && (!c.hasBase || a.Desired > c.base.Spec) {
 				d := e.At
 				decision = &d
 				break
 			}
 		}
-		for _, e := range v.kube {
-			if e.At >= start && e.KubeEvent.Reason == ReasonKEDAActivated {
-				if decision == nil || e.At < *decision {
-					d := e.At
-					decision = &d
-				}
-				break
-			}
+		if act, ok := v.activation(start); ok && (decision == nil || act < *decision) {
+			decision = &act
 		}
 		if decision != nil {
 			m.DecisionSeconds = secs(*decision - start)
-		}
-		var firstUp *time.Duration
-		for _, e := range v.deploy {
-			if e.At >= start && e.Deployment.Spec > base.Spec {
-				d := e.At
-				firstUp = &d
-				m.FirstScaleUpSeconds = secs(d - start)
-				break
+		} else {
+			who := "HPA " + objectName(v.hpa)
+			if v.so != "" {
+				who += " or ScaledObject " + objectName(v.so)
 			}
+			absent("decisionSeconds", "no scale-up decision by %s was observed after the load start", who)
 		}
-		if firstUp != nil {
+		switch {
+		case !c.hasBase:
+			why := "no replica count of the workload was observed before the load start, so a scale-up cannot be told from the initial count"
+			absent("firstScaleUpSeconds", "%s", why)
+			absent("firstReadySeconds", "%s", why)
+			absent("timeToPeakSeconds", "%s", why)
+		case !c.scaledUp:
+			why := fmt.Sprintf("spec.replicas never rose above the %d observed at the load start", c.base.Spec)
+			absent("firstScaleUpSeconds", "%s", why)
+			absent("firstReadySeconds", "%s", why)
+			absent("timeToPeakSeconds", "%s", why)
+		default:
+			m.FirstScaleUpSeconds = secs(c.firstUp - start)
 			for _, e := range v.deploy {
-				if e.At >= *firstUp && e.Deployment.Ready > base.Ready {
+				if e.At >= c.firstUp && e.Deployment.Ready > c.base.Ready {
 					m.FirstReadySeconds = secs(e.At - start)
 					break
 				}
 			}
-		}
-		var peak int32 = -1
-		var peakAt time.Duration
-		for _, e := range v.deploy {
-			if e.At >= start && e.Deployment.Ready > peak {
-				peak, peakAt = e.Deployment.Ready, e.At
+			if m.FirstReadySeconds == nil {
+				absent("firstReadySeconds", "no new replica became ready after the first scale-up")
+			}
+			if c.peak > c.base.Ready {
+				m.TimeToPeakSeconds = secs(c.peakAt - start)
+			} else {
+				absent("timeToPeakSeconds", "ready replicas never rose above the %d observed at the load start", c.base.Ready)
 			}
 		}
-		if peak < 0 {
-			peak = base.Ready
-			peakAt = start
+		if c.hasPeak {
+			m.PeakReplicas = results.I32(c.peak)
 		}
 		if len(v.deploy) > 0 {
-			m.PeakReplicas = results.I32(peak)
-			if peak > base.Ready {
-				m.TimeToPeakSeconds = secs(peakAt - start)
+			w := &results.Window{FromSeconds: round(start.Seconds()), From: "load start", ToSeconds: round(v.end.Seconds()), To: "end of observation"}
+			if c.back {
+				w.ToSeconds, w.To = round(c.backAt.Seconds()), fmt.Sprintf("back at %d replicas after the load end", c.scaleTarget)
 			}
-			m.ReplicaSeconds = results.F64(round(v.replicaSeconds(start, v.end)))
+			to := time.Duration(w.ToSeconds * float64(time.Second))
+			m.ReplicaSeconds = results.F64(round(v.replicaSeconds(start, to)))
+			m.ReplicaSecondsWindow = w
 		}
-		m.Flaps = intPtr(flaps(v.steps()))
-	}
-	if end, ok := v.loadEnd(); ok && in.Scenario.Spec.Expectations.ScaleDown != nil {
-		target := *in.Scenario.Spec.Expectations.ScaleDown.Replicas
-		if t, ok := v.scaledDown(end, target); ok {
-			m.ScaleDownSeconds = secs(t - end)
-		}
-	} else if ok {
-		if t, ok := v.scaledDown(end, *in.Scenario.Spec.Autoscaler.MinReplicas); ok {
-			m.ScaleDownSeconds = secs(t - end)
+		m.Flaps = intPtr(v.flaps(c))
+		switch {
+		case !c.hasEnd:
+			absent("scaleDownSeconds", "the load never ended (no load-stop or queue-drained marker)")
+		case !c.scaledUp && !c.upAfterStart:
+			absent("scaleDownSeconds", "the workload never scaled up after the load start, so there was nothing to scale down")
+		case !c.back:
+			last, _ := v.stateAt(v.end)
+			absent("scaleDownSeconds", "not back at %d replicas when observation ended %.1f s after the load end (%d spec / %d ready)", c.scaleTarget, (v.end - c.end).Seconds(), last.Spec, last.Ready)
+		default:
+			m.ScaleDownSeconds = secs(c.backAt - c.end)
 		}
 	}
 	if l := in.Load; l != nil {
-		m.Requests = results.I64(l.Requests)
-		m.Errors = results.I64(l.Errors)
-		if l.Requests > l.Errors {
-			m.P50LatencySeconds = results.F64(round(l.P50LatencySeconds))
-			m.P99LatencySeconds = results.F64(round(l.P99LatencySeconds))
-		}
+		v.loadMetrics(&m, l, s, c, hasStart, absent)
 	}
 	if q := in.Messages; q != nil {
 		m.MessagesSent = results.I64(q.Sent)
@@ -302,7 +427,11 @@ func (v *view) metrics(in Input) results.Metrics {
 		m.MessagesInQueue = results.I64(q.LeftInQueue)
 		if q.StoreError == "" {
 			m.MessagesProcessed = results.I64(q.Processed)
-			m.MessagesLost = results.I64(q.Sent - q.Processed - q.LeftInQueue)
+		}
+		if n, ok, why := q.lost(); ok {
+			m.MessagesLost = results.I64(n)
+		} else {
+			absent("messagesLost", "%s", why)
 		}
 	}
 	var cold []float64
@@ -320,6 +449,114 @@ func (v *view) metrics(in Input) results.Metrics {
 		m.ColdStartSeries = Summarize(cold)
 	}
 	return m
+}
+
+// loadMetrics fills the served-load metrics: counts, error rate, goodput
+// overall and per phase, and latency percentiles.
+func (v *view) loadMetrics(m *results.Metrics, l *LoadTotals, s *scenario.Scenario, c cycle, hasStart bool, absent func(key, format string, args ...any)) {
+	m.LoadMode = l.Mode
+	if m.LoadMode == "" {
+		m.LoadMode = LoadClosedLoop
+	}
+	ok := l.Requests - l.Errors
+	if l.Successes > 0 {
+		ok = l.Successes
+	}
+	m.Requests = results.I64(l.Requests)
+	m.Errors = results.I64(l.Errors)
+	m.SuccessfulRequests = results.I64(ok)
+	if l.Requests > 0 {
+		m.ErrorRate = results.F64(math.Round(float64(l.Errors)/float64(l.Requests)*1e4) / 1e4)
+		m.P50LatencySeconds = results.F64(round(l.P50LatencySeconds))
+		m.P99LatencySeconds = results.F64(round(l.P99LatencySeconds))
+	} else {
+		absent("errorRate", "no request was sent")
+	}
+	switch {
+	case ok == 0:
+		absent("successP50LatencySeconds", "no request succeeded")
+		absent("successP99LatencySeconds", "no request succeeded")
+	case l.SuccessP50LatencySeconds != nil && l.SuccessP99LatencySeconds != nil:
+		m.SuccessP50LatencySeconds = results.F64(round(*l.SuccessP50LatencySeconds))
+		m.SuccessP99LatencySeconds = results.F64(round(*l.SuccessP99LatencySeconds))
+	}
+	if l.Missed != nil {
+		m.MissedRequests = results.I64(*l.Missed)
+	} else if paced(s) {
+		absent("missedRequests", "the load generator cannot tell requests it missed")
+	}
+	if l.Dropped != nil {
+		m.DroppedResults = results.I64(*l.Dropped)
+	}
+	if !hasStart {
+		return
+	}
+	stop, hasStop := v.marker(timeline.MarkerLoadStop)
+	if !hasStop {
+		absent("goodputPerSecond", "the load never stopped (no load-stop marker), so its duration is unknown")
+		return
+	}
+	if d := (stop - c.start).Seconds(); d > 0 {
+		m.GoodputPerSecond = results.F64(round(float64(ok) / d))
+	}
+	if len(v.load) == 0 {
+		absent("goodput", "no per-second load samples were recorded")
+		return
+	}
+	// Phases: before the first scale-up, during it (→ peak ready reached),
+	// at peak (→ load stop). A phase that did not occur is absent.
+	g := &results.GoodputPhases{}
+	upEnd := stop
+	if c.scaledUp && c.firstUp < stop {
+		upEnd = c.firstUp
+	}
+	g.BeforeScaleUp = v.phase(c.start, upEnd)
+	if c.scaledUp && c.firstUp < stop {
+		peakAt := stop
+		if c.peak > c.base.Ready && c.peakAt > c.firstUp && c.peakAt < stop {
+			peakAt = c.peakAt
+		}
+		g.DuringScaleUp = v.phase(c.firstUp, peakAt)
+		if peakAt < stop {
+			g.AtPeak = v.phase(peakAt, stop)
+		}
+	}
+	m.Goodput = g
+}
+
+// phase sums the load samples whose second's midpoint lies in [from, to).
+// A load sample is recorded at the end of its second.
+func (v *view) phase(from, to time.Duration) *results.Phase {
+	if to <= from {
+		return nil
+	}
+	p := &results.Phase{FromSeconds: round(from.Seconds()), ToSeconds: round(to.Seconds())}
+	for _, e := range v.load {
+		mid := e.At - time.Second/2
+		if mid >= from && mid < to {
+			p.Requests += int64(e.Load.Requests)
+			p.SuccessfulRequests += int64(e.Load.Requests - e.Load.Errors)
+		}
+	}
+	p.GoodputPerSecond = round(float64(p.SuccessfulRequests) / (to - from).Seconds())
+	return p
+}
+
+// paced reports whether the scenario's HTTP load sets a rate.
+func paced(s *scenario.Scenario) bool {
+	h := s.Spec.Load.HTTP
+	if h == nil {
+		return false
+	}
+	if h.Rate > 0 {
+		return true
+	}
+	for _, st := range h.Steps {
+		if st.Rate > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // scaledDown is the first time at or after from when spec and ready
@@ -415,15 +652,53 @@ func Median(sorted []float64) float64 {
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
-func flaps(steps []results.Step) int {
+// flaps counts the reversals of spec.replicas that are not the intended
+// up-then-down of a load cycle. A load cycle is the main load (load start →
+// load end) or one cold-start request (sent → answered). Up then down is
+// intended when the down comes while no load is applied; down then up is
+// intended when the down came while idle and the up comes under load (a
+// new cycle). Every other reversal — a scale-down under load, a scale-up
+// while idle — is a flap.
+func (v *view) flaps(c cycle) int {
+	windows := [][2]time.Duration{{c.start, c.end}}
+	for _, e := range v.requests {
+		r := e.Request
+		if r.Purpose != PurposeColdStart {
+			continue
+		}
+		sent := time.Duration(r.SentAtSeconds * float64(time.Second))
+		windows = append(windows, [2]time.Duration{sent, sent + time.Duration(r.LatencySeconds*float64(time.Second))})
+	}
+	loaded := func(t time.Duration) bool {
+		for _, w := range windows {
+			if t >= w[0] && t <= w[1] {
+				return true
+			}
+		}
+		return false
+	}
 	n, dir := 0, 0
-	for _, s := range steps {
-		d := 1
-		if s.To < s.From {
+	lastDownIdle := true
+	for i, e := range v.deploy {
+		if i == 0 {
+			continue
+		}
+		from, to := v.deploy[i-1].Deployment.Spec, e.Deployment.Spec
+		if from == to {
+			continue
+		}
+		d, busy := 1, loaded(e.At)
+		if to < from {
 			d = -1
 		}
-		if dir != 0 && d != dir {
+		switch {
+		case dir == 1 && d == -1 && busy: // scaled down under load
 			n++
+		case dir == -1 && d == 1 && !(lastDownIdle && busy): // back up, not a new cycle
+			n++
+		}
+		if d == -1 {
+			lastDownIdle = !busy
 		}
 		dir = d
 	}
@@ -483,10 +758,29 @@ func Knobs(s *scenario.Scenario) map[string]string {
 	if e.ColdStart != nil {
 		k["budgetColdStart"] = e.ColdStart.Max.String()
 	}
+	if e.MaxErrorRate != nil {
+		k["maxErrorRate"] = strconv.FormatFloat(*e.MaxErrorRate, 'f', -1, 64)
+	}
+	if e.MaxReplicas != nil {
+		k["budgetMaxReplicas"] = fmt.Sprint(*e.MaxReplicas)
+	}
+	if e.ScaleUp != nil && e.ScaleUp.AtMost > 0 {
+		k["budgetPeakAtMost"] = fmt.Sprint(e.ScaleUp.AtMost)
+	}
 	return k
 }
 
-// Aggregate summarises the trials of one scenario.
+// perTrialStatistics label the aggregate series whose samples are one
+// statistic per trial: a series of p99s is not a pooled p99, and its mean
+// is a mean of p99s.
+var perTrialStatistics = map[string]string{
+	"p99LatencySeconds":        "one p99 of all requests per trial: mean and p50 are of the trials' p99s, not a pooled p99",
+	"successP99LatencySeconds": "one p99 of successful requests per trial: mean and p50 are of the trials' p99s, not a pooled p99",
+}
+
+// Aggregate summarises the trials of one scenario. Durations measured once
+// per trial are pooled as samples; cold starts pool every sample of every
+// trial; per-trial percentiles are labelled as such.
 func Aggregate(name string, trials []results.Scenario) results.Aggregate {
 	a := results.Aggregate{Scenario: name, Trials: len(trials), Metrics: map[string]*results.Series{}}
 	vals := map[string][]float64{}
@@ -498,7 +792,7 @@ func Aggregate(name string, trials []results.Scenario) results.Aggregate {
 		for name, p := range map[string]*float64{
 			"decisionSeconds": m.DecisionSeconds, "firstScaleUpSeconds": m.FirstScaleUpSeconds, "firstReadySeconds": m.FirstReadySeconds,
 			"timeToPeakSeconds": m.TimeToPeakSeconds, "scaleDownSeconds": m.ScaleDownSeconds, "coldStartSeconds": m.ColdStartSeconds,
-			"replicaSeconds": m.ReplicaSeconds, "p99LatencySeconds": m.P99LatencySeconds,
+			"replicaSeconds": m.ReplicaSeconds, "p99LatencySeconds": m.P99LatencySeconds, "successP99LatencySeconds": m.SuccessP99LatencySeconds,
 		} {
 			if p != nil {
 				vals[name] = append(vals[name], *p)
@@ -515,6 +809,7 @@ func Aggregate(name string, trials []results.Scenario) results.Aggregate {
 	}
 	for name, v := range vals {
 		a.Metrics[name] = Summarize(v)
+		a.Metrics[name].Statistic = perTrialStatistics[name]
 	}
 	return a
 }

@@ -16,6 +16,8 @@ import (
 type tl struct {
 	evs      []timeline.Event
 	workload string
+	hpaName  string
+	soName   string
 }
 
 func at(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
@@ -33,19 +35,50 @@ func (b *tl) name() string {
 	return b.workload
 }
 
+// hpa records the status of the scenario's own HPA (b.hpaName, by default
+// the hpa scenario's, named after the workload).
 func (b *tl) hpa(t float64, current, desired int32) *tl {
-	b.evs = append(b.evs, timeline.Event{At: at(t), Kind: timeline.KindAutoscaler, Object: "HorizontalPodAutoscaler/default/cpu-load-gen",
+	name := b.hpaName
+	if name == "" {
+		name = b.name()
+	}
+	return b.hpaOf(name, t, current, desired)
+}
+
+func (b *tl) hpaOf(name string, t float64, current, desired int32) *tl {
+	b.evs = append(b.evs, timeline.Event{At: at(t), Kind: timeline.KindAutoscaler, Object: "HorizontalPodAutoscaler/default/" + name,
 		Autoscaler: &timeline.AutoscalerStatus{Current: current, Desired: desired}})
 	return b
 }
+
+// load records per-second load samples from t0 on: requests and errors per
+// second, each sample at the end of its second.
+func (b *tl) load(t0 float64, secs int, requests, errors func(sec int) int) *tl {
+	for i := 0; i < secs; i++ {
+		b.evs = append(b.evs, timeline.Event{At: at(t0 + float64(i+1)), Kind: timeline.KindLoad, Load: &timeline.LoadSample{Second: i, Requests: requests(i), Errors: errors(i)}})
+	}
+	return b
+}
+
+func constant(n int) func(int) int { return func(int) int { return n } }
 
 func (b *tl) mark(t float64, name string) *tl {
 	b.evs = append(b.evs, timeline.Event{At: at(t), Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: name}})
 	return b
 }
 
+// kube records an Event about the scenario's own ScaledObject (b.soName,
+// by default named after the workload as for keda-sqs and keda-http).
 func (b *tl) kube(t float64, reason string) *tl {
-	b.evs = append(b.evs, timeline.Event{At: at(t), Kind: timeline.KindKubeEvent, Object: "ScaledObject/default/so", KubeEvent: &timeline.KubeEvent{Reason: reason}})
+	name := b.soName
+	if name == "" {
+		name = b.name()
+	}
+	return b.kubeOf(name, t, reason)
+}
+
+func (b *tl) kubeOf(so string, t float64, reason string) *tl {
+	b.evs = append(b.evs, timeline.Event{At: at(t), Kind: timeline.KindKubeEvent, Object: "ScaledObject/default/" + so, KubeEvent: &timeline.KubeEvent{Reason: reason}})
 	return b
 }
 
@@ -82,7 +115,14 @@ func assertMetrics(t *testing.T, got, want results.Metrics) {
 	}
 }
 
-func assertChecks(t *testing.T, got []results.Check, want map[string]bool) {
+// Check states, short.
+const (
+	pass = results.CheckPassed
+	fail = results.CheckFailed
+	skip = results.CheckSkipped
+)
+
+func assertChecks(t *testing.T, got []results.Check, want map[string]string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("got %d checks, want %d: %+v", len(got), len(want), got)
@@ -93,13 +133,27 @@ func assertChecks(t *testing.T, got []results.Check, want map[string]bool) {
 			t.Errorf("unexpected check %q", c.Name)
 			continue
 		}
-		if c.Passed != w {
-			t.Errorf("check %q passed=%v, want %v: %s", c.Name, c.Passed, w, c.Detail)
+		if c.State() != w {
+			t.Errorf("check %q is %s, want %s: %s", c.Name, c.State(), w, c.Detail)
 		}
-		if !strings.Contains(c.Detail, "expected") || !strings.Contains(c.Detail, "observed") {
+		if !strings.Contains(c.Detail, "expected") || !(strings.Contains(c.Detail, "observed") || strings.Contains(c.Detail, "never")) {
 			t.Errorf("check %q detail must say what was expected and observed: %q", c.Name, c.Detail)
 		}
+		if c.Skipped && (c.Passed || !strings.Contains(c.Detail, "not tested")) {
+			t.Errorf("check %q not tested must not pass and must say so: %+v", c.Name, c)
+		}
 	}
+}
+
+func check(t *testing.T, got results.Scenario, name string) results.Check {
+	t.Helper()
+	for _, c := range got.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no check %q in %+v", name, got.Checks)
+	return results.Check{}
 }
 
 // The HPA seed: 1 → 4 → 8 → 10, fifteen seconds apart, after ~75 s of
@@ -115,38 +169,76 @@ func hpaSeed() *tl {
 
 func TestHPASeedTimeline(t *testing.T) {
 	s := builtin(t, "hpa-cpu")
-	got := Analyze(Input{Scenario: s, Events: hpaSeed().evs, Load: &LoadTotals{Requests: 1800, Errors: 12, P50LatencySeconds: 2.4, P99LatencySeconds: 4.9}})
+	// 10 requests a second: all fail before the first new replica is ready
+	// (second 76 of the load), 9 of 10 succeed up to the peak, all after.
+	b := hpaSeed().load(5, 180, constant(10), func(i int) int {
+		switch {
+		case i < 76:
+			return 10
+		case i < 106:
+			return 1
+		}
+		return 0
+	})
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 1800, Errors: 790, P50LatencySeconds: 2.4, P99LatencySeconds: 5, SuccessP50LatencySeconds: f(1.2), SuccessP99LatencySeconds: f(3.1)}})
 	assertMetrics(t, got.Metrics, results.Metrics{
 		DecisionSeconds:     f(75),
 		FirstScaleUpSeconds: f(75.2),
 		FirstReadySeconds:   f(76.5),
 		TimeToPeakSeconds:   f(106.5),
 		ScaleDownSeconds:    f(316),
-		// 1×76.5 + 4×15 + 8×15 + 10×389.5 + 1×9
-		ReplicaSeconds:    f(4160.5),
-		PeakReplicas:      i32(10),
-		Requests:          i64(1800),
-		Errors:            i64(12),
-		P50LatencySeconds: f(2.4),
-		P99LatencySeconds: f(4.9),
-		Flaps:             in(1),
+		// 1×76.5 + 4×15 + 8×15 + 10×389.5, load start → back at 1 (501 s).
+		ReplicaSeconds:           f(4151.5),
+		ReplicaSecondsWindow:     &results.Window{FromSeconds: 5, ToSeconds: 501, From: "load start", To: "back at 1 replicas after the load end"},
+		PeakReplicas:             i32(10),
+		LoadMode:                 LoadClosedLoop,
+		Requests:                 i64(1800),
+		Errors:                   i64(790),
+		SuccessfulRequests:       i64(1010),
+		ErrorRate:                f(0.4389),
+		GoodputPerSecond:         f(5.611),
+		P50LatencySeconds:        f(2.4),
+		P99LatencySeconds:        f(5),
+		SuccessP50LatencySeconds: f(1.2),
+		SuccessP99LatencySeconds: f(3.1),
+		Goodput: &results.GoodputPhases{
+			// seconds 0..75 of the load: midpoints 5.5..80.5 < 80.2 → 0..74 (75 s), all failed.
+			BeforeScaleUp: &results.Phase{FromSeconds: 5, ToSeconds: 80.2, Requests: 750, SuccessfulRequests: 0, GoodputPerSecond: 0},
+			// midpoints 80.5..110.5 (seconds 75..105): 0 + 30 × 9 = 270 successes in 31.3 s.
+			DuringScaleUp: &results.Phase{FromSeconds: 80.2, ToSeconds: 111.5, Requests: 310, SuccessfulRequests: 270, GoodputPerSecond: 8.626},
+			// seconds 106..179: 74 × 10 in 73.5 s (a sample belongs to the phase holding its midpoint).
+			AtPeak: &results.Phase{FromSeconds: 111.5, ToSeconds: 185, Requests: 740, SuccessfulRequests: 740, GoodputPerSecond: 10.068},
+		},
+		Flaps: in(0),
 	})
 	wantSteps := []results.Step{{AtSeconds: 80.2, From: 1, To: 4}, {AtSeconds: 95.2, From: 4, To: 8}, {AtSeconds: 110.2, From: 8, To: 10}, {AtSeconds: 500.2, From: 10, To: 1}}
 	if !reflect.DeepEqual(got.Steps, wantSteps) {
 		t.Errorf("steps %+v, want %+v", got.Steps, wantSteps)
 	}
-	assertChecks(t, got.Checks, map[string]bool{CheckScaleUp: true, CheckPeakAtMost: true, CheckStepInterval: true, CheckScaleDown: true})
-	if !got.Passed {
-		t.Error("want passed")
+	// 44 % of the requests failed: over the default 5 % budget.
+	assertChecks(t, got.Checks, map[string]string{CheckServed: pass, CheckErrorRate: fail, CheckScaleUp: pass, CheckHoldsScaleUp: pass, CheckStepInterval: pass, CheckScaleDown: pass})
+	if got.Passed {
+		t.Error("want failed: the error budget was exceeded")
 	}
-	if got.Checks[0].Detail != "expected ≥ 10 ready replicas within 3m0s of load start; observed 10 at 106.5 s" {
-		t.Errorf("scale-up detail %q", got.Checks[0].Detail)
+	if d := check(t, got, CheckScaleUp).Detail; d != "expected ≥ 10 ready replicas within 3m0s of load start; observed 10 at 106.5 s" {
+		t.Errorf("scale-up detail %q", d)
+	}
+	if d := check(t, got, CheckErrorRate).Detail; d != "expected an error rate ≤ 5.00%; observed 43.89% (790 of 1800 requests failed)" {
+		t.Errorf("error-rate detail %q", d)
+	}
+	// Within budget, the same timeline passes.
+	got = Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 1800, Errors: 12, P50LatencySeconds: 2.4, P99LatencySeconds: 4.9}})
+	if !got.Passed {
+		t.Errorf("want passed: %+v", got.Checks)
+	}
+	if got.Metrics.SuccessP50LatencySeconds != nil {
+		t.Errorf("success percentiles not measured must be absent, got %v", *got.Metrics.SuccessP50LatencySeconds)
 	}
 }
 
 // The KEDA CPU seed: 1 → 2 → 4 → 8 → 16 → 20 fifteen seconds apart.
 func kedaCPUSeed() *tl {
-	b := &tl{}
+	b := &tl{hpaName: "keda-hpa-cpu-scaling"}
 	b.deploy(0, 1, 1).mark(10, timeline.MarkerLoadStart)
 	b.upSteps(70, 1, 2, 4, 8, 16, 20)
 	b.mark(190, timeline.MarkerLoadStop)
@@ -156,7 +248,7 @@ func kedaCPUSeed() *tl {
 
 func TestKEDACPUSeedTimeline(t *testing.T) {
 	s := builtin(t, "keda-cpu")
-	got := Analyze(Input{Scenario: s, Events: kedaCPUSeed().evs})
+	got := Analyze(Input{Scenario: s, Events: kedaCPUSeed().evs, Load: &LoadTotals{Requests: 2000, Errors: 20}})
 	assertMetrics(t, got.Metrics, results.Metrics{
 		DecisionSeconds:     f(60),
 		FirstScaleUpSeconds: f(60.2),
@@ -164,30 +256,41 @@ func TestKEDACPUSeedTimeline(t *testing.T) {
 		TimeToPeakSeconds:   f(121.5),
 		ScaleDownSeconds:    f(316),
 		// 1×61.5 + 2×15 + 4×15 + 8×15 + 16×15 + 20×374.5 (131.5 → 506).
-		ReplicaSeconds: f(8001.5),
-		PeakReplicas:   i32(20),
-		Flaps:          in(1),
+		ReplicaSeconds:       f(8001.5),
+		ReplicaSecondsWindow: &results.Window{FromSeconds: 10, ToSeconds: 506, From: "load start", To: "back at 1 replicas after the load end"},
+		PeakReplicas:         i32(20),
+		LoadMode:             LoadClosedLoop,
+		Requests:             i64(2000),
+		Errors:               i64(20),
+		SuccessfulRequests:   i64(1980),
+		ErrorRate:            f(0.01),
+		GoodputPerSecond:     f(11),
+		P50LatencySeconds:    f(0),
+		P99LatencySeconds:    f(0),
+		Flaps:                in(0),
+		Absent:               map[string]string{"goodput": "no per-second load samples were recorded"},
 	})
 	if len(got.Steps) != 6 || got.Steps[4] != (results.Step{AtSeconds: 130.2, From: 16, To: 20}) {
 		t.Errorf("steps %+v", got.Steps)
 	}
-	assertChecks(t, got.Checks, map[string]bool{CheckScaleUp: true, CheckPeakAtMost: true, CheckStepInterval: true, CheckScaleDown: true})
+	assertChecks(t, got.Checks, map[string]string{CheckServed: pass, CheckErrorRate: pass, CheckScaleUp: pass, CheckHoldsScaleUp: pass, CheckStepInterval: pass, CheckScaleDown: pass})
 }
 
 func TestViolationsSayWhatWasExpectedAndObserved(t *testing.T) {
 	s := builtin(t, "keda-cpu")
 	// Too slow (reaches 20 only at 200 s), steps too close, never back to 1.
-	b := &tl{}
+	b := &tl{hpaName: "keda-hpa-cpu-scaling"}
 	b.deploy(0, 1, 1).mark(10, timeline.MarkerLoadStart)
 	b.upSteps(150, 1, 2, 4, 8, 16)
 	b.hpa(205, 16, 20).deploy(205.2, 20, 16).deploy(210, 20, 20)
 	b.mark(190, timeline.MarkerLoadStop).hpa(400, 20, 20)
-	got := Analyze(Input{Scenario: s, Events: b.evs})
-	assertChecks(t, got.Checks, map[string]bool{CheckScaleUp: false, CheckPeakAtMost: true, CheckStepInterval: false, CheckScaleDown: false})
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 100, Errors: 1}})
+	assertChecks(t, got.Checks, map[string]string{CheckServed: pass, CheckErrorRate: pass, CheckScaleUp: fail, CheckHoldsScaleUp: skip, CheckStepInterval: fail, CheckScaleDown: fail})
 	want := map[string]string{
 		CheckScaleUp:      "expected ≥ 20 ready replicas within 3m0s of load start; observed only at 200.0 s (20.0 s late)",
 		CheckStepInterval: "expected scale-up steps ≥ 15s apart (tolerance 1s); observed 16→20 at 205.2 s only 10.0 s after the previous step",
 		CheckScaleDown:    "expected 1 replicas within 7m0s of the load end; observed 20 spec / 20 ready when the run ended 210.0 s after it",
+		CheckHoldsScaleUp: "expected spec.replicas to stay ≥ 20 from reaching it until the load ends; not tested: 20 ready replicas were observed only at 200.0 s, after the load ended",
 	}
 	for _, c := range got.Checks {
 		if w, ok := want[c.Name]; ok && c.Detail != w {
@@ -197,17 +300,25 @@ func TestViolationsSayWhatWasExpectedAndObserved(t *testing.T) {
 	if got.Passed || got.Metrics.ScaleDownSeconds != nil {
 		t.Errorf("want failed and no scaleDownSeconds, got passed=%v %v", got.Passed, got.Metrics.ScaleDownSeconds)
 	}
+	if r := got.Metrics.Absent["scaleDownSeconds"]; r != "not back at 1 replicas when observation ended 210.0 s after the load end (20 spec / 20 ready)" {
+		t.Errorf("absent reason %q", r)
+	}
 }
 
 // The SQS seed: 0 → 8 → 0, 30 s cooldown after the queue drained.
-func TestSQSSeedTimeline(t *testing.T) {
-	s := builtin(t, "keda-sqs")
-	b := &tl{workload: "customer-transformer"}
+func sqsSeed() *tl {
+	b := &tl{workload: "customer-transformer", hpaName: "keda-hpa-customer-transformer"}
 	b.deploy(0, 0, 0).mark(10, timeline.MarkerLoadStart)
 	b.kube(11.5, ReasonKEDAActivated).deploy(11.6, 1, 0).deploy(12.7, 1, 1)
 	b.hpa(26.4, 1, 8).deploy(26.6, 8, 1).deploy(27.8, 8, 8)
 	b.mark(60, timeline.MarkerQueueDrained)
 	b.kube(92, ReasonKEDADeactivated).deploy(92.1, 0, 8).deploy(93, 0, 0).hpa(100, 0, 0)
+	return b
+}
+
+func TestSQSSeedTimeline(t *testing.T) {
+	s := builtin(t, "keda-sqs")
+	b := sqsSeed()
 	got := Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 1000}})
 	assertMetrics(t, got.Metrics, results.Metrics{
 		DecisionSeconds:     f(1.5),
@@ -215,32 +326,35 @@ func TestSQSSeedTimeline(t *testing.T) {
 		FirstReadySeconds:   f(2.7),
 		TimeToPeakSeconds:   f(17.8),
 		ScaleDownSeconds:    f(33),
-		// 1×15.1 + 8×65.2
-		ReplicaSeconds:    f(536.7),
-		PeakReplicas:      i32(8),
-		MessagesSent:      i64(1000),
-		MessagesProcessed: i64(1000),
-		MessagesInvalid:   i64(0),
-		MessagesLost:      i64(0),
-		MessagesInQueue:   i64(0),
-		Flaps:             in(1),
+		// 1×15.1 + 8×65.2, load start → back at 0 (93 s).
+		ReplicaSeconds:       f(536.7),
+		ReplicaSecondsWindow: &results.Window{FromSeconds: 10, ToSeconds: 93, From: "load start", To: "back at 0 replicas after the load end"},
+		PeakReplicas:         i32(8),
+		MessagesSent:         i64(1000),
+		MessagesProcessed:    i64(1000),
+		MessagesInvalid:      i64(0),
+		MessagesLost:         i64(0),
+		MessagesInQueue:      i64(0),
+		Flaps:                in(0),
 	})
 	wantSteps := []results.Step{{AtSeconds: 11.6, From: 0, To: 1}, {AtSeconds: 26.6, From: 1, To: 8}, {AtSeconds: 92.1, From: 8, To: 0}}
 	if !reflect.DeepEqual(got.Steps, wantSteps) {
 		t.Errorf("steps %+v", got.Steps)
 	}
-	assertChecks(t, got.Checks, map[string]bool{CheckScaleUp: true, CheckPeakAtMost: true, CheckScaleDown: true, CheckActivation: true, CheckMessagesLost: true, CheckMessagesStored: true})
+	// atMost 10 = maxReplicas: not tested.
+	assertChecks(t, got.Checks, map[string]string{CheckScaleUp: pass, CheckPeakAtMost: skip, CheckHoldsScaleUp: pass, CheckScaleDown: pass, CheckActivation: pass, CheckMessagesLost: pass, CheckMessagesStored: pass})
+	if !got.Passed {
+		t.Error("want passed")
+	}
 
-	// Redis stopped mid-run: 300 messages never processed but still in the
-	// queue are not lost, and the stored-records check says what is missing.
-	got = Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 700, LeftInQueue: 300}})
+	// Redis stopped mid-run: 300 valid messages never stored wait in the
+	// main queue: not lost, and the stored-records check says what is missing.
+	got = Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 700, LeftInQueue: 300, ValidWaiting: i64(300)}})
 	if *got.Metrics.MessagesLost != 0 || got.Passed {
 		t.Errorf("lost %d passed %v", *got.Metrics.MessagesLost, got.Passed)
 	}
-	for _, c := range got.Checks {
-		if c.Name == CheckMessagesStored && (c.Passed || c.Detail != "expected exactly one correct record per valid message (1000); observed 700") {
-			t.Errorf("stored check: %+v", c)
-		}
+	if c := check(t, got, CheckMessagesStored); c.Passed || c.Detail != "expected exactly one correct record per valid message (1000); observed 700" {
+		t.Errorf("stored check: %+v", c)
 	}
 	// The store down at the end: processed and lost are unknown, the queue
 	// still holds messages, and both checks say why.
@@ -248,22 +362,59 @@ func TestSQSSeedTimeline(t *testing.T) {
 	if got.Metrics.MessagesLost != nil || got.Metrics.MessagesProcessed != nil || *got.Metrics.MessagesInQueue != 420 || got.Passed {
 		t.Errorf("store down: %+v", got.Metrics)
 	}
-	for _, c := range got.Checks {
-		switch c.Name {
-		case CheckMessagesLost:
-			if c.Passed || c.Detail != "expected at most 0 messages lost; could not be verified: dial tcp 127.0.0.1:6379: connect: connection refused; observed 420 of 1000 messages still in the queue (not lost)" {
-				t.Errorf("lost check: %+v", c)
-			}
-		case CheckMessagesStored:
-			if c.Passed || !strings.Contains(c.Detail, "store unreachable") {
-				t.Errorf("stored check: %+v", c)
-			}
-		}
+	if c := check(t, got, CheckMessagesLost); c.Passed || c.Detail != "expected at most 0 messages lost; could not be verified: the store could not be read: dial tcp 127.0.0.1:6379: connect: connection refused; observed 420 of 1000 messages still in the queues" {
+		t.Errorf("lost check: %+v", c)
 	}
-	// A message neither stored nor in the queue is lost.
-	got = Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 990, LeftInQueue: 5}})
-	if *got.Metrics.MessagesLost != 5 {
-		t.Errorf("lost %d, want 5", *got.Metrics.MessagesLost)
+	if c := check(t, got, CheckMessagesStored); c.Passed || !strings.Contains(c.Detail, "store unreachable") {
+		t.Errorf("stored check: %+v", c)
+	}
+}
+
+// messagesLost = valid sent − valid correctly stored − valid still waiting
+// in the main queue.
+func TestMessagesLost(t *testing.T) {
+	s := builtin(t, "keda-sqs")
+	evs := sqsSeed().evs
+	for _, tc := range []struct {
+		name string
+		q    MessageTotals
+		want *int64
+		why  string
+	}{
+		{"all stored, queues empty", MessageTotals{Sent: 1000, Processed: 1000}, i64(0), ""},
+		{"neither stored nor anywhere", MessageTotals{Sent: 1000, Processed: 990}, i64(10), ""},
+		// 5 valid messages stored but not yet deleted are still in the main
+		// queue: not waiting (their record is there), not lost, and not
+		// subtracted twice (the old formula said −5).
+		{"stored but not deleted", MessageTotals{Sent: 1000, Processed: 1000, LeftInQueue: 5, InMainQueue: i64(5), ValidWaiting: i64(0)}, i64(0), ""},
+		// 20 invalid messages expected in the dead-letter queue, 10 valid
+		// ones there too: the valid ones are lost.
+		{"valid message dead-lettered", MessageTotals{Sent: 1000, Invalid: 20, Processed: 970, LeftInQueue: 30, InMainQueue: i64(0)}, i64(10), ""},
+		// Only the invalid ones left, in the dead-letter queue: nothing lost.
+		{"invalid ones dead-lettered", MessageTotals{Sent: 1000, Invalid: 20, Processed: 980, LeftInQueue: 20, InMainQueue: i64(0)}, i64(0), ""},
+		{"waiting in the main queue", MessageTotals{Sent: 1000, Invalid: 20, Processed: 900, LeftInQueue: 100, ValidWaiting: i64(80)}, i64(0), ""},
+		// Inconsistent counts never make a negative loss.
+		{"never negative", MessageTotals{Sent: 100, Processed: 100, ValidWaiting: i64(7)}, i64(0), ""},
+		{"queues not classified", MessageTotals{Sent: 1000, Invalid: 20, Processed: 950, LeftInQueue: 40}, nil,
+			"40 messages are still in the queues and the run did not tell the valid ones waiting in the main queue from invalid, dead-lettered or already-stored ones"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Analyze(Input{Scenario: s, Events: evs, Messages: &tc.q})
+			m := got.Metrics
+			switch {
+			case tc.want == nil && m.MessagesLost != nil:
+				t.Errorf("lost %d, want absent", *m.MessagesLost)
+			case tc.want != nil && (m.MessagesLost == nil || *m.MessagesLost != *tc.want):
+				t.Errorf("lost %v, want %d (absent: %q)", m.MessagesLost, *tc.want, m.Absent["messagesLost"])
+			}
+			if m.Absent["messagesLost"] != tc.why {
+				t.Errorf("absent reason %q, want %q", m.Absent["messagesLost"], tc.why)
+			}
+			c := check(t, got, CheckMessagesLost)
+			if c.Passed != (tc.want != nil && *tc.want == 0) {
+				t.Errorf("check %+v", c)
+			}
+		})
 	}
 }
 
