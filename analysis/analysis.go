@@ -657,8 +657,10 @@ func Median(sorted []float64) float64 {
 // load end) or one cold-start request (sent → answered). Up then down is
 // intended when the down comes while no load is applied; down then up is
 // intended when the down came while idle and the up comes under load (a
-// new cycle). Every other reversal — a scale-down under load, a scale-up
-// while idle — is a flap.
+// new cycle). Scale-ups that continue a run begun under load belong to it
+// even after the load stopped (the autoscaler's metrics lag). Every other
+// reversal — a scale-down under load, a scale-up while idle and the
+// scale-down that undoes it — is a flap.
 func (v *view) flaps(c cycle) int {
 	windows := [][2]time.Duration{{c.start, c.end}}
 	for _, e := range v.requests {
@@ -678,7 +680,10 @@ func (v *view) flaps(c cycle) int {
 		return false
 	}
 	n, dir := 0, 0
-	lastDownIdle := true
+	// upUnderLoad: the current (or last) run of scale-ups began under load,
+	// so the steps that continue it after the load stopped (metric lag)
+	// belong to the cycle. downIdle: the last run of scale-downs began idle.
+	upUnderLoad, downIdle := false, true
 	for i, e := range v.deploy {
 		if i == 0 {
 			continue
@@ -692,13 +697,17 @@ func (v *view) flaps(c cycle) int {
 			d = -1
 		}
 		switch {
-		case dir == 1 && d == -1 && busy: // scaled down under load
+		case dir == 1 && d == -1 && !(upUnderLoad && !busy): // down under load, or after an idle scale-up
 			n++
-		case dir == -1 && d == 1 && !(lastDownIdle && busy): // back up, not a new cycle
+		case dir == -1 && d == 1 && !(downIdle && busy): // back up, not a new cycle
 			n++
 		}
-		if d == -1 {
-			lastDownIdle = !busy
+		if d != dir {
+			if d == 1 {
+				upUnderLoad = busy
+			} else {
+				downIdle = !busy
+			}
 		}
 		dir = d
 	}

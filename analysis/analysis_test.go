@@ -512,3 +512,276 @@ func TestColdStartSeriesCheck(t *testing.T) {
 		t.Errorf("series %+v", cs)
 	}
 }
+
+// The README's main command once passed both CPU scenarios while 1440 of
+// 1440 requests failed: a run that served nothing never passes, whatever
+// error budget the scenario sets.
+func TestNothingServedNeverPasses(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	one := 1.0 - 1e-9
+	s.Spec.Expectations.MaxErrorRate = &one
+	got := Analyze(Input{Scenario: s, Events: hpaSeed().evs, Load: &LoadTotals{Requests: 1440, Errors: 1440, Successes: 0, P50LatencySeconds: 5, P99LatencySeconds: 5}})
+	if got.Passed {
+		t.Fatalf("passed with no request served: %+v", got.Checks)
+	}
+	c := check(t, got, CheckServed)
+	if c.State() != fail || c.Detail != "expected at least one successful request; observed 0 of 1440 requests succeeded" {
+		t.Errorf("served check %+v", c)
+	}
+	m := got.Metrics
+	if *m.SuccessfulRequests != 0 || *m.ErrorRate != 1 || *m.GoodputPerSecond != 0 || *m.P99LatencySeconds != 5 {
+		t.Errorf("metrics %+v", m)
+	}
+	if m.SuccessP99LatencySeconds != nil || m.Absent["successP99LatencySeconds"] != "no request succeeded" {
+		t.Errorf("success p99 %v, reason %q", m.SuccessP99LatencySeconds, m.Absent["successP99LatencySeconds"])
+	}
+	// No load results at all fail the same check, saying so.
+	got = Analyze(Input{Scenario: s, Events: hpaSeed().evs})
+	if c := check(t, got, CheckServed); c.State() != fail || !strings.Contains(c.Detail, "no load results") || got.Passed {
+		t.Errorf("no load: %+v", c)
+	}
+}
+
+func TestErrorRateIsCheckedByDefaultAndOverridable(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	if r := s.Spec.Expectations.MaxErrorRate; r == nil || *r != scenario.DefaultMaxErrorRate {
+		t.Fatalf("hpa-cpu maxErrorRate %v, want the default", r)
+	}
+	load := &LoadTotals{Requests: 100, Errors: 6}
+	if got := Analyze(Input{Scenario: s, Events: hpaSeed().evs, Load: load}); got.Passed || check(t, got, CheckErrorRate).Passed {
+		t.Error("6 % errors passed the default 5 % budget")
+	}
+	r := 0.1
+	s.Spec.Expectations.MaxErrorRate = &r
+	got := Analyze(Input{Scenario: s, Events: hpaSeed().evs, Load: load})
+	if c := check(t, got, CheckErrorRate); !c.Passed || c.Detail != "expected an error rate ≤ 10.00%; observed 6.00% (6 of 100 requests failed)" {
+		t.Errorf("override: %+v", c)
+	}
+	if got.Knobs["maxErrorRate"] != "0.1" {
+		t.Errorf("knob %q", got.Knobs["maxErrorRate"])
+	}
+}
+
+func TestGoodputPhasesThatDidNotOccurAreAbsent(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	// Never scaled: the whole load is before any scale-up.
+	b := &tl{}
+	b.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).load(5, 10, constant(4), constant(1)).mark(15, timeline.MarkerLoadStop)
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 40, Errors: 10}})
+	want := &results.GoodputPhases{BeforeScaleUp: &results.Phase{FromSeconds: 5, ToSeconds: 15, Requests: 40, SuccessfulRequests: 30, GoodputPerSecond: 3}}
+	if !reflect.DeepEqual(got.Metrics.Goodput, want) {
+		t.Errorf("never scaled: %+v", got.Metrics.Goodput)
+	}
+	// Scaled up, but the peak was reached after the load stopped: no at-peak phase.
+	b = &tl{}
+	b.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).load(5, 10, constant(4), constant(0))
+	b.deploy(9, 3, 1).mark(15, timeline.MarkerLoadStop).deploy(16, 3, 3)
+	got = Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 40}})
+	g := got.Metrics.Goodput
+	if g == nil || g.BeforeScaleUp == nil || g.DuringScaleUp == nil || g.AtPeak != nil || g.DuringScaleUp.ToSeconds != 15 || g.BeforeScaleUp.SuccessfulRequests != 16 {
+		t.Errorf("peak after the load: %+v %+v %+v", g, g.BeforeScaleUp, g.DuringScaleUp)
+	}
+}
+
+func TestFlapsCountOnlyUnintendedReversals(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	flaps := func(b *tl) int {
+		t.Helper()
+		got := Analyze(Input{Scenario: s, Events: b.evs})
+		return *got.Metrics.Flaps
+	}
+	// A clean 1 → 10 → 1 cycle.
+	clean := &tl{}
+	clean.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).deploy(30, 10, 10).mark(100, timeline.MarkerLoadStop).deploy(400, 1, 1)
+	if n := flaps(clean); n != 0 {
+		t.Errorf("clean cycle: %d flaps, want 0", n)
+	}
+	// 1 → 4 → 2 → 4 under load, then down after: two reversals under load.
+	osc := &tl{}
+	osc.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).deploy(30, 4, 4).deploy(45, 2, 2).deploy(60, 4, 4).mark(100, timeline.MarkerLoadStop).deploy(400, 1, 1)
+	if n := flaps(osc); n != 2 {
+		t.Errorf("oscillation under load: %d flaps, want 2", n)
+	}
+	// Down after the load, then up again while idle: one flap.
+	idle := &tl{}
+	idle.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).deploy(30, 10, 10).mark(100, timeline.MarkerLoadStop).deploy(200, 5, 5).deploy(220, 8, 8).deploy(400, 1, 1)
+	// The last scale-up step lands after the load stopped (metrics lag):
+	// still the same cycle.
+	lag := &tl{}
+	lag.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).deploy(80, 4, 4).deploy(95, 8, 8).mark(105, timeline.MarkerLoadStop).deploy(110, 10, 10).deploy(400, 1, 1)
+	if n := flaps(lag); n != 0 {
+		t.Errorf("lagging last step: %d flaps, want 0", n)
+	}
+	if n := flaps(idle); n != 2 {
+		// 10→5 idle (intended), 5→8 idle (flap), 8→1 idle after an idle up (flap: up then down again).
+		t.Errorf("scale-up while idle: %d flaps, want 2", n)
+	}
+	// keda-http: ten cold-start cycles 0 → 1 → 0, then the load 0 → 1 → 4 → 0.
+	h := builtin(t, "keda-http")
+	b := &tl{workload: "hello"}
+	b.deploy(0, 0, 0)
+	for i := 0; i < 10; i++ {
+		sent := float64(10 + 60*i)
+		b.evs = append(b.evs, timeline.Event{At: at(sent + 1.2), Kind: timeline.KindRequest, Request: &timeline.Request{Purpose: PurposeColdStart, SentAtSeconds: sent, LatencySeconds: 1.2, Status: 200}})
+		b.deploy(sent+0.2, 1, 0).deploy(sent+1.1, 1, 1).deploy(sent+45, 0, 0)
+	}
+	b.mark(700, timeline.MarkerLoadStart).deploy(700.2, 1, 0).deploy(701, 1, 1).deploy(716, 4, 4).mark(760, timeline.MarkerLoadStop).deploy(800, 0, 0)
+	if got := Analyze(Input{Scenario: h, Events: b.evs}); *got.Metrics.Flaps != 0 {
+		t.Errorf("keda-http cold-start cycles: %d flaps, want 0", *got.Metrics.Flaps)
+	}
+}
+
+func TestScaleDownAbsentWhenNeverScaledUp(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	b := &tl{}
+	b.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).mark(185, timeline.MarkerLoadStop).hpa(300, 1, 1)
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 100}})
+	m := got.Metrics
+	if m.ScaleDownSeconds != nil || m.Absent["scaleDownSeconds"] != "the workload never scaled up after the load start, so there was nothing to scale down" {
+		t.Errorf("scaleDownSeconds %v, reason %q", m.ScaleDownSeconds, m.Absent["scaleDownSeconds"])
+	}
+	if m.FirstScaleUpSeconds != nil || m.Absent["firstScaleUpSeconds"] != "spec.replicas never rose above the 1 observed at the load start" {
+		t.Errorf("firstScaleUpSeconds %v, reason %q", m.FirstScaleUpSeconds, m.Absent["firstScaleUpSeconds"])
+	}
+	c := check(t, got, CheckScaleDown)
+	if c.State() != skip || c.Detail != "expected 1 replicas within 7m0s of the load end; not tested: the workload never scaled up after the load start (observed 1 spec / 1 ready at the load start, peak 1 ready), so there was nothing to scale down" {
+		t.Errorf("scale-down check %+v", c)
+	}
+	if got.Passed {
+		t.Error("passed without scaling up")
+	}
+}
+
+func TestFirstScaleUpNeedsABaseline(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	// The first replica count arrives after the load start: it must not be
+	// read as a scale-up from nothing.
+	b := &tl{}
+	b.mark(5, timeline.MarkerLoadStart).deploy(6, 1, 1).deploy(80, 4, 4).mark(185, timeline.MarkerLoadStop)
+	m := Analyze(Input{Scenario: s, Events: b.evs}).Metrics
+	want := "no replica count of the workload was observed before the load start, so a scale-up cannot be told from the initial count"
+	if m.FirstScaleUpSeconds != nil || m.TimeToPeakSeconds != nil || m.Absent["firstScaleUpSeconds"] != want || m.Absent["timeToPeakSeconds"] != want {
+		t.Errorf("metrics %+v", m)
+	}
+	if m.PeakReplicas == nil || *m.PeakReplicas != 4 {
+		t.Errorf("peak %v", m.PeakReplicas)
+	}
+}
+
+func TestReplicaSecondsWindowEndsAtTheEndOfObservation(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	b := &tl{}
+	b.deploy(0, 1, 1).mark(10, timeline.MarkerLoadStart).deploy(20, 4, 4).mark(50, timeline.MarkerLoadStop).hpa(70, 4, 4)
+	m := Analyze(Input{Scenario: s, Events: b.evs}).Metrics
+	// 1×10 + 4×50, load start (10) → end of observation (70); nothing before the load counts.
+	if *m.ReplicaSeconds != 210 || *m.ReplicaSecondsWindow != (results.Window{FromSeconds: 10, ToSeconds: 70, From: "load start", To: "end of observation"}) {
+		t.Errorf("replicaSeconds %v over %+v", *m.ReplicaSeconds, *m.ReplicaSecondsWindow)
+	}
+	// Events after the workload is back at min do not stretch the window.
+	b.deploy(90, 1, 1).hpa(500, 1, 1)
+	m = Analyze(Input{Scenario: s, Events: b.evs}).Metrics
+	if *m.ReplicaSeconds != 290 || m.ReplicaSecondsWindow.ToSeconds != 90 || m.ReplicaSecondsWindow.To != "back at 1 replicas after the load end" {
+		t.Errorf("replicaSeconds %v over %+v", *m.ReplicaSeconds, *m.ReplicaSecondsWindow)
+	}
+}
+
+func TestDecisionAndActivationCountOnlyTheScenariosOwnAutoscaler(t *testing.T) {
+	s := builtin(t, "keda-sqs")
+	b := sqsSeed()
+	// Another ScaledObject activates and another HPA wants more, earlier.
+	b.kubeOf("other", 10.5, ReasonKEDAActivated).hpaOf("keda-hpa-other", 10.7, 1, 5)
+	got := Analyze(Input{Scenario: s, Events: b.evs, Messages: &MessageTotals{Sent: 1000, Processed: 1000}})
+	if *got.Metrics.DecisionSeconds != 1.5 {
+		t.Errorf("decision %v, want 1.5 (the scenario's own activation)", *got.Metrics.DecisionSeconds)
+	}
+	if c := check(t, got, CheckActivation); c.Detail != "expected KEDA to activate the workload (0→1) within 15s of the load start; observed KEDAScaleTargetActivated at 1.5 s" {
+		t.Errorf("activation %+v", c)
+	}
+	// Only the other objects: no decision, no activation.
+	o := &tl{workload: "customer-transformer"}
+	o.deploy(0, 0, 0).mark(10, timeline.MarkerLoadStart).kubeOf("other", 10.5, ReasonKEDAActivated).hpaOf("keda-hpa-other", 10.7, 1, 5).mark(60, timeline.MarkerQueueDrained)
+	got = Analyze(Input{Scenario: s, Events: o.evs, Messages: &MessageTotals{Sent: 1000, Processed: 1000}})
+	if got.Metrics.DecisionSeconds != nil || check(t, got, CheckActivation).Passed {
+		t.Errorf("another object's decision counted: %v %+v", got.Metrics.DecisionSeconds, check(t, got, CheckActivation))
+	}
+	if r := got.Metrics.Absent["decisionSeconds"]; r != "no scale-up decision by HPA keda-hpa-customer-transformer or ScaledObject customer-transformer was observed after the load start" {
+		t.Errorf("reason %q", r)
+	}
+}
+
+func TestChecksThatCannotFailAreNotTested(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	// One scale-up step 1 → 10: no spacing to check.
+	b := &tl{}
+	b.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).deploy(80, 10, 10).mark(185, timeline.MarkerLoadStop).deploy(500, 1, 1)
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 100}})
+	c := check(t, got, CheckStepInterval)
+	if c.State() != skip || c.Detail != "expected scale-up steps ≥ 15s apart; not tested: observed 1 scale-up step(s) from a running replica, and spacing needs two" {
+		t.Errorf("step check %+v", c)
+	}
+	if !got.Passed {
+		t.Errorf("a check not tested must not fail the scenario: %+v", got.Checks)
+	}
+	// A scenario whose every check is not tested has no verdict to pass.
+	if verdict([]results.Check{{Name: "x", Skipped: true}}) {
+		t.Error("only untested checks passed")
+	}
+}
+
+func TestHoldingTheScaleUpCanFail(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	b := &tl{}
+	b.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).upSteps(80, 1, 4, 8, 10).deploy(150, 6, 6).mark(185, timeline.MarkerLoadStop).deploy(500, 1, 1)
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 100}})
+	c := check(t, got, CheckHoldsScaleUp)
+	if c.State() != fail || c.Detail != "expected spec.replicas to stay ≥ 10 from reaching it until the load ends; observed a drop to 6 at 145.0 s, 35.0 s before the load ended" {
+		t.Errorf("hold check %+v", c)
+	}
+	// Up then down under load: one flap.
+	if *got.Metrics.Flaps != 1 {
+		t.Errorf("flaps %d, want 1", *got.Metrics.Flaps)
+	}
+}
+
+func TestMustNotScale(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	s.Spec.Expectations = scenario.Expectations{MaxReplicas: i32(1), MaxErrorRate: s.Spec.Expectations.MaxErrorRate}
+	if errs := scenario.Validate(s); len(errs) > 0 {
+		t.Fatalf("must-not-scale scenario invalid: %v", errs)
+	}
+	stay := &tl{}
+	stay.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).mark(185, timeline.MarkerLoadStop).hpa(200, 1, 1)
+	got := Analyze(Input{Scenario: s, Events: stay.evs, Load: &LoadTotals{Requests: 100}})
+	assertChecks(t, got.Checks, map[string]string{CheckServed: pass, CheckErrorRate: pass, CheckMaxReplicas: pass})
+	if !got.Passed {
+		t.Error("want passed")
+	}
+	up := &tl{}
+	up.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).deploy(80, 3, 1).deploy(81, 3, 3).mark(185, timeline.MarkerLoadStop)
+	got = Analyze(Input{Scenario: s, Events: up.evs, Load: &LoadTotals{Requests: 100}})
+	if c := check(t, got, CheckMaxReplicas); c.Passed || c.Detail != "expected at most 1 replicas from the load start on; observed 3 spec / 3 ready at 75.0 s" {
+		t.Errorf("scaled: %+v", c)
+	}
+}
+
+func TestScaleUpAlreadyReachedAtTheLoadStart(t *testing.T) {
+	s := builtin(t, "keda-http")
+	// Two replicas were still up from the cold starts when the load began.
+	b := &tl{workload: "hello"}
+	b.deploy(0, 2, 2).mark(5, timeline.MarkerLoadStart).mark(65, timeline.MarkerLoadStop).deploy(100, 0, 0)
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 100}})
+	if c := check(t, got, CheckScaleUp); !c.Passed || c.Detail != "expected ≥ 2 ready replicas within 1m0s of load start; observed 2 ready already at the load start" {
+		t.Errorf("scale-up %+v", c)
+	}
+}
+
+func TestAggregateLabelsPerTrialPercentiles(t *testing.T) {
+	a := Aggregate("hpa-cpu", []results.Scenario{{Metrics: results.Metrics{P99LatencySeconds: f(4)}}, {Metrics: results.Metrics{P99LatencySeconds: f(2)}}})
+	p := a.Metrics["p99LatencySeconds"]
+	if p == nil || p.MeanSeconds != 3 || !strings.Contains(p.Statistic, "not a pooled p99") {
+		t.Errorf("%+v", p)
+	}
+	if a.Metrics["decisionSeconds"] != nil {
+		t.Error("absent metric aggregated")
+	}
+}

@@ -150,6 +150,32 @@ spec:
 			`spec.expectations.scaleUp.replicas: Invalid value: 5: 1..maxReplicas (3)`,
 			`spec.expectations.maxMessagesLost: Invalid value: -1: must be >= 0`,
 		}},
+		{"bounds that could not fail, and no-scale-up as scale-up", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, minReplicas: 2, maxReplicas: 5}
+  expectations: {scaleUp: {replicas: 2, atMost: 6, within: 1m}, maxReplicas: 5, maxErrorRate: 1}
+`, []string{
+			`spec.expectations.scaleUp.replicas: Invalid value: 2: must be above minReplicas (2): reaching the starting count is no scale-up; to say the workload must not scale, set expectations.maxReplicas: 2 instead`,
+			`spec.expectations.scaleUp.atMost: Invalid value: 6: must be <= autoscaler.maxReplicas (5)`,
+			`spec.expectations.maxReplicas: Invalid value: 5: must be below autoscaler.maxReplicas (5): the autoscaler never exceeds its own maximum, so this could not fail`,
+			`spec.expectations.maxErrorRate: Invalid value: 1: a fraction in [0, 1): at 1 every request could fail`,
+		}},
+		{"error budget without HTTP load", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: keda-sqs, maxReplicas: 3}
+  load: {sqs: {messages: 10}}
+  expectations: {maxErrorRate: 0.1, maxReplicas: 0}
+`, []string{
+			`spec.expectations.maxErrorRate: Forbidden: only for load type http`,
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), "test.yaml")
@@ -164,6 +190,46 @@ spec:
 				}
 			}
 		})
+	}
+}
+
+func TestErrorBudgetAndMustNotScale(t *testing.T) {
+	bs, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		r := b.Spec.Expectations.MaxErrorRate
+		switch {
+		case b.Spec.Load.Type == LoadHTTP && r == nil:
+			t.Errorf("%s: an HTTP scenario without an error budget", b.Metadata.Name)
+		case b.Spec.Load.Type != LoadHTTP && r != nil:
+			t.Errorf("%s: an error budget without HTTP load", b.Metadata.Name)
+		}
+	}
+	s, err := Parse([]byte(`
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: idle}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 5}
+  load: {http: {connections: 1, duration: 10s}}
+  expectations: {maxReplicas: 1}
+`), "test")
+	if err != nil {
+		t.Fatalf("must-not-scale scenario: %v", err)
+	}
+	e := s.Spec.Expectations
+	if *e.MaxReplicas != 1 || *e.MaxErrorRate != DefaultMaxErrorRate || e.ScaleUp != nil {
+		t.Errorf("expectations %+v", e)
+	}
+	if s.HPAName() != "app" || s.ScaledObjectName() != "" {
+		t.Errorf("names %q %q", s.HPAName(), s.ScaledObjectName())
+	}
+	k, _ := Resolve("keda-cpu")
+	if k.HPAName() != "keda-hpa-cpu-scaling" || k.ScaledObjectName() != "cpu-scaling" {
+		t.Errorf("keda-cpu names %q %q", k.HPAName(), k.ScaledObjectName())
 	}
 }
 
