@@ -106,7 +106,7 @@ spec:
 		"kustomize/stage/pod/general/pod-ready.yaml":                               stage("pod-ready"),
 		"kustomize/stage/pod/general/pod-delete.yaml":                              stage("pod-delete"),
 		"kustomize/metrics/usage/usage-from-annotation.yaml":                       "kind: ClusterResourceUsage\nmetadata:\n  name: usage-from-annotation\n",
-		"kustomize/metrics/resource/metrics-resource.yaml":                         "kind: Metric\nmetadata:\n  name: metrics-resource\n",
+		"kustomize/metrics/resource/metrics-resource.yaml":                         "kind: Metric\nmetadata:\n  name: metrics-resource\nspec:\n  metrics:\n  - name: container_cpu_usage_seconds_total\n    value: x\n  - name: pod_cpu_usage_seconds_total\n    value: y\n",
 	}
 	for name, body := range files {
 		if err := writeFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -185,6 +185,42 @@ func TestKwokGeneralStagesUseDocumentedAnnotations(t *testing.T) {
 		if !strings.Contains(all, `["`+a+`"]`) {
 			t.Errorf("no kwok stage reads annotation %q", a)
 		}
+	}
+}
+
+// kwok's real resource-metrics document serves the data plane's counter as
+// the container and pod CPU counters metrics-server reads.
+func TestKwokMetricsServeTheCPUCounter(t *testing.T) {
+	docs, err := kwokStages(kwokModuleDir(t), DefaultPodTiming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics []any
+	for _, d := range docs {
+		var m map[string]any
+		if err := yaml.Unmarshal(d, &m); err != nil {
+			t.Fatal(err)
+		}
+		if (&unstructured.Unstructured{Object: m}).GetName() == "metrics-resource" {
+			metrics, _, _ = unstructured.NestedSlice(m, "spec", "metrics")
+		}
+	}
+	got := map[string]string{}
+	for _, m := range metrics {
+		mm := m.(map[string]any)
+		got[fmt.Sprint(mm["name"])] = fmt.Sprint(mm["value"])
+	}
+	for name, fallback := range map[string]string{
+		"container_cpu_usage_seconds_total": `pod.CumulativeUsage("cpu", container.name)`,
+		"pod_cpu_usage_seconds_total":       `pod.CumulativeUsage("cpu")`,
+	} {
+		v := got[name]
+		if !strings.Contains(v, `double(pod.metadata.annotations["`+AnnotationCPUSeconds+`"])`) || !strings.HasSuffix(v, fallback+")") {
+			t.Errorf("%s = %q; want the counter annotation, falling back to %s", name, v, fallback)
+		}
+	}
+	if v := got["node_cpu_usage_seconds_total"]; v != `node.CumulativeUsage("cpu")` {
+		t.Errorf("node counter changed: %q", v)
 	}
 }
 

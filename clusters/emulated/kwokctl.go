@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 )
 
 // Pod stage annotations of kwok's "general" pod stages (kustomize/stage/pod/general
@@ -194,6 +196,14 @@ func kwokStages(kwokModuleDir string, timing PodTiming) ([][]byte, error) {
 		}
 		name, _, _ := nestedString(doc, "metadata", "name")
 		seen[name] = true
+		if name == "metrics-resource" {
+			if err := setCPUCounterFromAnnotation(doc); err != nil {
+				return nil, fmt.Errorf("kwok stages: %s: %w", f, err)
+			}
+			if data, err = yaml.Marshal(doc); err != nil {
+				return nil, err
+			}
+		}
 		if d, ok := defaults[name]; ok {
 			if err := setStageDelay(doc, d); err != nil {
 				return nil, fmt.Errorf("kwok stages: %s: %w", f, err)
@@ -210,6 +220,53 @@ func kwokStages(kwokModuleDir string, timing PodTiming) ([][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// AnnotationCPUSeconds is the data plane's cumulative CPU-seconds of a pod
+// (dataplane.AnnotationCPUSeconds).
+const AnnotationCPUSeconds = dataplane.AnnotationCPUSeconds
+
+// cpuCounterExpr is the kwok Metric expression of a container's (and a
+// pod's) cumulative CPU-seconds: the data plane's counter annotation when
+// the pod has one, as a kubelet reports cAdvisor's cgroup counter, so that
+// metrics-server's rate between two scrapes is the average use over exactly
+// that window; 0 (no metrics yet, as for a container not yet scraped twice)
+// for an emulated pod before its first counter; and otherwise kwok's own
+// integral of usage-from-annotation. kwok's integral multiplies the time
+// since its last scrape by the usage at scrape time, so the whole window
+// would be charged at the rate of its last seconds: the first sample after
+// load starts would read full saturation instead of the average of idle and
+// busy time. Emulated pods have one container, which reports the pod's
+// counter.
+const cpuCounterExpr = `"` + AnnotationCPUSeconds + `" in pod.metadata.annotations` +
+	` ? double(pod.metadata.annotations["` + AnnotationCPUSeconds + `"])` +
+	` : ("` + dataplane.AnnotationModel + `" in pod.metadata.annotations ? 0.0 : %s)`
+
+// setCPUCounterFromAnnotation points kwok's container and pod CPU counters at
+// the data plane's counter annotation (cpuCounterExpr).
+func setCPUCounterFromAnnotation(doc map[string]any) error {
+	spec, _ := doc["spec"].(map[string]any)
+	metrics, _ := spec["metrics"].([]any)
+	fallback := map[string]string{
+		"container_cpu_usage_seconds_total": `pod.CumulativeUsage("cpu", container.name)`,
+		"pod_cpu_usage_seconds_total":       `pod.CumulativeUsage("cpu")`,
+	}
+	done := 0
+	for _, m := range metrics {
+		mm, ok := m.(map[string]any)
+		if !ok {
+			continue
+		}
+		name, _ := mm["name"].(string)
+		if fb, ok := fallback[name]; ok {
+			mm["value"] = fmt.Sprintf(cpuCounterExpr, fb)
+			done++
+		}
+	}
+	if done != len(fallback) {
+		return fmt.Errorf("metric %q: want container_cpu_usage_seconds_total and pod_cpu_usage_seconds_total in spec.metrics, found %d of them", "metrics-resource", done)
+	}
+	return nil
 }
 
 // setStageDelay sets a stage's default delay and removes its default jitter,

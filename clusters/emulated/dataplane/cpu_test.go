@@ -273,3 +273,90 @@ func TestCPUDoReal(t *testing.T) {
 		t.Fatalf("Do returned after %v, want >= 20ms", el)
 	}
 }
+
+func TestNodeSharesCapacityBetweenContainers(t *testing.T) {
+	// Two containers limited to 500m each on a node of 500m: each gets 250m.
+	p := NewNodeProcessor(500)
+	a := p.NewGroup(500, 100, 0)
+	b := p.NewGroup(500, 100, 0)
+	ja := a.Submit(at(0), time.Second)
+	jb := b.Submit(at(0), time.Second)
+	if next, ok := p.NextEvent(); !ok || !next.Equal(at(4*time.Second)) {
+		t.Fatalf("NextEvent = %v, %v; want t0+4s (250m each)", next.Sub(t0), ok)
+	}
+	p.Advance(at(4 * time.Second))
+	if !finished(ja) || !finished(jb) {
+		t.Fatal("not finished at 4s")
+	}
+	if ua, ub := a.Used(at(4*time.Second)), b.Used(at(4*time.Second)); ua != time.Second || ub != time.Second {
+		t.Errorf("used %v, %v; want 1s each", ua, ub)
+	}
+}
+
+func TestNodeWeightsAndCapsShares(t *testing.T) {
+	// Weights 100m:300m on one core, both unlimited: 250m and 750m.
+	p := NewNodeProcessor(1000)
+	a := p.NewGroup(0, 100, 0)
+	b := p.NewGroup(0, 300, 0)
+	a.Submit(at(0), 10*time.Second)
+	b.Submit(at(0), 10*time.Second)
+	p.Advance(at(4 * time.Second))
+	if ua, ub := a.Used(at(4*time.Second)), b.Used(at(4*time.Second)); !near(ua, time.Second) || !near(ub, 3*time.Second) {
+		t.Errorf("used %v, %v; want 1s and 3s", ua, ub)
+	}
+
+	// A container capped below its fair share leaves the rest to the other:
+	// a 200m limit and an unlimited one with two jobs on one core.
+	p = NewNodeProcessor(1000)
+	c := p.NewGroup(200, 100, 0)
+	d := p.NewGroup(0, 100, 0)
+	c.Submit(at(0), 10*time.Second)
+	d.Submit(at(0), 10*time.Second)
+	d.Submit(at(0), 10*time.Second)
+	p.Advance(at(10 * time.Second))
+	if uc, ud := c.Used(at(10*time.Second)), d.Used(at(10*time.Second)); !near(uc, 2*time.Second) || !near(ud, 8*time.Second) {
+		t.Errorf("used %v, %v; want 2s and 8s", uc, ud)
+	}
+}
+
+func TestNodeFinishingSpeedsUpOthers(t *testing.T) {
+	// 1 core, two containers: a 1s job and a 3s job. Shared 500m each until
+	// the 1s job ends at 2s; then the other runs at a full core: 2s of its
+	// work remain at 2s → done at 4s.
+	p := NewNodeProcessor(1000)
+	a := p.NewGroup(0, 100, 0)
+	b := p.NewGroup(0, 100, 0)
+	ja := a.Submit(at(0), time.Second)
+	jb := b.Submit(at(0), 3*time.Second)
+	p.Advance(at(2 * time.Second))
+	if !finished(ja) || finished(jb) {
+		t.Fatalf("at 2s: a done %v, b done %v; want a only", finished(ja), finished(jb))
+	}
+	if next, ok := p.NextEvent(); !ok || !next.Equal(at(4*time.Second)) {
+		t.Fatalf("NextEvent = %v; want t0+4s", next.Sub(t0))
+	}
+	p.Advance(at(4 * time.Second))
+	if !finished(jb) {
+		t.Fatal("b not finished at 4s")
+	}
+}
+
+func TestNodeCPUWithClock(t *testing.T) {
+	clk := newFakeClock()
+	n := NewNodeCPU(clk, 500)
+	a, b := n.NewCPU(500, 100, 0), n.NewCPU(500, 100, 0)
+	ja, jb := a.Submit(time.Second), b.Submit(time.Second)
+	if k := clk.pending(); k != 1 {
+		t.Fatalf("%d timers set, want 1 for the node", k)
+	}
+	clk.Step(4*time.Second - time.Nanosecond)
+	if finished(ja) || finished(jb) {
+		t.Fatal("finished early")
+	}
+	clk.Step(time.Nanosecond)
+	if !finished(ja) || !finished(jb) {
+		t.Fatal("not finished at 4s")
+	}
+}
+
+func near(a, b time.Duration) bool { return math.Abs(float64(a-b)) < float64(time.Millisecond) }

@@ -23,7 +23,12 @@ type instances struct {
 	clock    Clock
 	log      *slog.Logger
 	models   map[string]NewModelFunc
-	interval time.Duration // usage sampling interval
+	interval time.Duration // usage sampling interval (the usage loop's tick)
+	window   time.Duration // span of the usage-rate annotation's average
+	// nodeCPUMilli is every node's CPU capacity (0: unlimited); the pods of
+	// one node share it through nodes[pod.Spec.NodeName].
+	nodeCPUMilli int64
+	nodes        map[string]*NodeCPU
 
 	mu   sync.Mutex
 	pods map[string]*podRecord // by namespace/name
@@ -54,9 +59,23 @@ type podRecord struct {
 
 func newInstances(ctx context.Context, clock Clock, log *slog.Logger, models map[string]NewModelFunc, interval time.Duration) *instances {
 	return &instances{
-		ctx: ctx, clock: clock, log: log, models: models, interval: interval,
-		pods: map[string]*podRecord{}, byIP: map[string]*instance{},
+		ctx: ctx, clock: clock, log: log, models: models, interval: interval, window: DefaultUsageWindow,
+		pods: map[string]*podRecord{}, byIP: map[string]*instance{}, nodes: map[string]*NodeCPU{},
 	}
+}
+
+// nodeLocked is the shared CPU of a node, made on first use; nil when nodes
+// are unlimited (every pod then has a CPU of its own).
+func (s *instances) nodeLocked(name string) *NodeCPU {
+	if s.nodeCPUMilli <= 0 {
+		return nil
+	}
+	n := s.nodes[name]
+	if n == nil {
+		n = NewNodeCPU(s.clock, s.nodeCPUMilli)
+		s.nodes[name] = n
+	}
+	return n
 }
 
 // objKey is the namespace/name key of an object.
@@ -181,7 +200,7 @@ func (s *instances) startLocked(rec *podRecord, pod *corev1.Pod, modelName strin
 		log.Warn("bad idle CPU annotation; using the default", "err", err)
 		idle = DefaultIdleCPUMilli
 	}
-	spec := specFor(pod, s.clock, s.log)
+	spec := specFor(pod, s.clock, s.nodeLocked(pod.Spec.NodeName), s.log)
 	m, err := newModel(spec)
 	if err != nil {
 		log.Warn("cannot build model; no instance", "err", err)
@@ -283,11 +302,23 @@ func (s *instances) killAll() {
 	}
 }
 
-// usageWrite is one annotation to write.
+// usageWrite is one pod's usage annotations to write.
 type usageWrite struct {
 	ns, name string
 	uid      types.UID
-	milli    int64
+	usageUpdate
+}
+
+// annotations are the annotations the write sets.
+func (w usageWrite) annotations() map[string]string {
+	a := map[string]string{}
+	if w.writeRate {
+		a[AnnotationUsageCPU] = formatMilli(w.milli)
+	}
+	if w.writeCounter {
+		a[AnnotationCPUSeconds] = formatSeconds(w.seconds)
+	}
+	return a
 }
 
 // usageDue samples every live pod's CPU use at now and returns the usage
@@ -307,8 +338,9 @@ func (s *instances) usageDue(now time.Time) []usageWrite {
 		for _, in := range rec.draining {
 			used += in.model.CPUUsed()
 		}
-		if milli, ok := rec.sampler.observe(now, used, s.interval, rec.idleMilli, rec.limitMilli); ok {
-			out = append(out, usageWrite{ns: rec.ns, name: rec.name, uid: rec.uid, milli: milli})
+		p := usageParams{interval: s.interval, window: s.window, idle: rec.idleMilli, limit: rec.limitMilli}
+		if u := rec.sampler.observe(now, used, p); u.any() {
+			out = append(out, usageWrite{ns: rec.ns, name: rec.name, uid: rec.uid, usageUpdate: u})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

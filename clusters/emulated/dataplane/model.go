@@ -36,6 +36,12 @@ const (
 // metrics-server reports for the pod.
 const AnnotationUsageCPU = "kwok.x-k8s.io/usage-cpu"
 
+// AnnotationCPUSeconds is the pod annotation the data plane writes with the
+// pod's cumulative CPU time in CPU-seconds ("12.345678"): the emulated
+// cluster's kwok Metric serves it as container_cpu_usage_seconds_total, the
+// counter metrics-server turns into a rate between two scrapes.
+const AnnotationCPUSeconds = "scalebench.dev/cpu-usage-seconds"
+
 // Model names.
 const (
 	ModelCPULoadGen = "cpu-load-gen"
@@ -77,8 +83,14 @@ type ModelSpec struct {
 	// CPULimitMilli is the sum of the containers' CPU limits in millicores;
 	// 0 when a container has none (unlimited).
 	CPULimitMilli int64
-	Clock         Clock
-	Logger        *slog.Logger
+	// CPURequestMilli is the sum of the containers' CPU requests: the pod's
+	// weight when its node's CPUs are contended.
+	CPURequestMilli int64
+	// Node is the CPU of the pod's node, shared with the node's other pods;
+	// nil: the pod is alone on an unlimited node.
+	Node   *NodeCPU
+	Clock  Clock
+	Logger *slog.Logger
 }
 
 // Model is the behaviour of one emulated app instance.
@@ -138,6 +150,29 @@ func (s ModelSpec) Int(key string, def int) (int, error) {
 	return n, nil
 }
 
+// NewCPU is the pod's CPU: on its node when Node is set, alone otherwise,
+// limited to CPULimitMilli and running at most maxRunning jobs at once.
+func (s ModelSpec) NewCPU(maxRunning int) *CPU {
+	if s.Node == nil {
+		return NewCPU(s.Clock, s.CPULimitMilli, maxRunning)
+	}
+	return s.Node.NewCPU(s.CPULimitMilli, s.CPURequestMilli, maxRunning)
+}
+
+// podCPURequestMilli sums the containers' CPU requests (a container without
+// one requests its limit, as the API server defaults it, or nothing).
+func podCPURequestMilli(pod *corev1.Pod) int64 {
+	var sum int64
+	for _, c := range pod.Spec.Containers {
+		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
+			sum += q.MilliValue()
+		} else if q, ok := c.Resources.Limits[corev1.ResourceCPU]; ok {
+			sum += q.MilliValue()
+		}
+	}
+	return sum
+}
+
 // podCPULimitMilli sums the containers' CPU limits; 0 means unlimited (a
 // container without a limit).
 func podCPULimitMilli(pod *corev1.Pod) int64 {
@@ -165,14 +200,16 @@ func idleCPUMilli(pod *corev1.Pod) (int64, error) {
 	return q.MilliValue(), nil
 }
 
-func specFor(pod *corev1.Pod, clock Clock, log *slog.Logger) ModelSpec {
+func specFor(pod *corev1.Pod, clock Clock, node *NodeCPU, log *slog.Logger) ModelSpec {
 	return ModelSpec{
-		Namespace:     pod.Namespace,
-		Name:          pod.Name,
-		PodIP:         pod.Status.PodIP,
-		Annotations:   pod.Annotations,
-		CPULimitMilli: podCPULimitMilli(pod),
-		Clock:         clock,
-		Logger:        log.With("pod", pod.Namespace+"/"+pod.Name),
+		Namespace:       pod.Namespace,
+		Name:            pod.Name,
+		PodIP:           pod.Status.PodIP,
+		Annotations:     pod.Annotations,
+		CPULimitMilli:   podCPULimitMilli(pod),
+		CPURequestMilli: podCPURequestMilli(pod),
+		Node:            node,
+		Clock:           clock,
+		Logger:          log.With("pod", pod.Namespace+"/"+pod.Name),
 	}
 }

@@ -28,7 +28,7 @@ func NewCPULoadGen(spec ModelSpec) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CPULoadGen{cpu: NewCPU(spec.Clock, spec.CPULimitMilli, maxRun), work: work}, nil
+	return &CPULoadGen{cpu: spec.NewCPU(maxRun), work: work}, nil
 }
 
 // Start does nothing: the model only serves HTTP.
@@ -79,7 +79,7 @@ func NewHello(spec ModelSpec) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hello{clock: spec.Clock, cpu: NewCPU(spec.Clock, spec.CPULimitMilli, maxRun), work: work, latency: latency}, nil
+	return &Hello{clock: spec.Clock, cpu: spec.NewCPU(maxRun), work: work, latency: latency}, nil
 }
 
 // Start does nothing: the model only serves HTTP.

@@ -25,8 +25,12 @@ import (
 
 // Defaults.
 const (
-	DefaultIngressAddr   = "127.0.0.1:8081"
-	DefaultUsageInterval = 5 * time.Second
+	DefaultIngressAddr = "127.0.0.1:8081"
+	// DefaultUsageInterval is how often usage is sampled: a busy pod's
+	// CPU-seconds counter is at most this stale when metrics-server scrapes.
+	DefaultUsageInterval = time.Second
+	// DefaultUsageWindow is the span the usage-rate annotation averages.
+	DefaultUsageWindow = 5 * time.Second
 )
 
 // Config configures a data plane.
@@ -38,9 +42,18 @@ type Config struct {
 	IngressAddr string
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
-	// UsageInterval is how often CPU usage annotations are sampled and, when
-	// changed, written; default DefaultUsageInterval.
+	// UsageInterval is how often CPU usage is sampled and, when changed,
+	// written (the CPU-seconds counter of a busy pod every interval); default
+	// DefaultUsageInterval.
 	UsageInterval time.Duration
+	// UsageWindow is the span the usage-rate annotation (kwok's
+	// usage-from-annotation, node metrics) averages; default
+	// DefaultUsageWindow.
+	UsageWindow time.Duration
+	// NodeCPUMilli is the CPU capacity of every node in millicores: the pods
+	// of one node share it (weighted by their CPU requests, each capped at
+	// its limit). 0: unlimited, every pod gets up to its limit.
+	NodeCPUMilli int64
 	// Models adds or replaces models by name (DefaultModels are built in);
 	// the sqs-transformer model is registered here.
 	Models map[string]NewModelFunc
@@ -103,6 +116,9 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, dyn dyn
 	if cfg.UsageInterval <= 0 {
 		cfg.UsageInterval = DefaultUsageInterval
 	}
+	if cfg.UsageWindow <= 0 {
+		cfg.UsageWindow = DefaultUsageWindow
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -137,6 +153,8 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, dyn dyn
 		proxyLn:   proxyLn,
 		cancel:    cancel,
 	}
+	p.instances.window = cfg.UsageWindow
+	p.instances.nodeCPUMilli = cfg.NodeCPUMilli
 	p.dispatch = newDispatcher(p.routes, p.instances, log)
 	p.srv = &http.Server{
 		Handler:           p.dispatch,
@@ -202,7 +220,7 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, dyn dyn
 			}()
 		}
 	}
-	log.Info("data plane started", "ingress", p.IngressURL(), "proxy", p.ProxyURL(), "usageInterval", cfg.UsageInterval)
+	log.Info("data plane started", "ingress", p.IngressURL(), "proxy", p.ProxyURL(), "usageInterval", cfg.UsageInterval, "usageWindow", cfg.UsageWindow, "nodeCPUMilli", cfg.NodeCPUMilli)
 	return p, nil
 }
 

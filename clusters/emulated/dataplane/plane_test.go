@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -29,7 +30,7 @@ func TestPlaneWithFakeClientset(t *testing.T) {
 		slice("default", "app-1", "app", "", 80, ep{ip: "10.244.0.2"}),
 		p0,
 	)
-	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0", Logger: testLogger(t), UsageInterval: 50 * time.Millisecond}, cs, nil, RealClock{})
+	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0", Logger: testLogger(t), UsageInterval: 50 * time.Millisecond, UsageWindow: 100 * time.Millisecond}, cs, nil, RealClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,9 +63,14 @@ func TestPlaneWithFakeClientset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return got.Annotations[AnnotationUsageCPU]
+		return got.Annotations[AnnotationUsageCPU] + " " + got.Annotations[AnnotationCPUSeconds]
 	}
-	eventually(t, "usage annotation", func() bool { return usage() != "" })
+	// The request's 20ms of CPU shows in the counter.
+	eventually(t, "usage annotations", func() bool {
+		var milli, secs float64
+		n, _ := fmt.Sscanf(usage(), "%fm %f", &milli, &secs)
+		return n == 2 && secs >= 0.02
+	})
 
 	// Deleting the pod removes the instance.
 	if err := cs.CoreV1().Pods("default").Delete(ctx, "app-0", metav1.DeleteOptions{}); err != nil {

@@ -120,7 +120,7 @@ func newSQSTransformer(spec ModelSpec, connect func(context.Context) (transforme
 	}
 	return &SQSTransformer{
 		spec:     spec,
-		cpu:      NewCPU(spec.Clock, spec.CPULimitMilli, 0),
+		cpu:      spec.NewCPU(0),
 		cost:     cost,
 		log:      log.With("model", ModelSQSTransformer),
 		connect:  connect,

@@ -82,7 +82,7 @@ func (a *fakeApp) snapshot() (receives, handled int, closed bool) {
 
 func transformerSpec(t *testing.T, cost, limit string) ModelSpec {
 	p := pod("ns", "transformer-1", "10.0.0.9", ModelSQSTransformer, limit, AnnotationCostPerMessage, cost)
-	return specFor(p, RealClock{}, testLogger(t))
+	return specFor(p, RealClock{}, nil, testLogger(t))
 }
 
 func startTransformer(t *testing.T, spec ModelSpec, app transformerApp) (*SQSTransformer, context.CancelFunc) {
@@ -251,7 +251,7 @@ func TestSQSTransformerConfigFromPodEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	mk := NewSQSTransformerFunc(client)
-	model, err := mk(specFor(p, RealClock{}, testLogger(t)))
+	model, err := mk(specFor(p, RealClock{}, nil, testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestSQSTransformerConfigFromPodEnv(t *testing.T) {
 	if err := client.Tracker().Add(p2); err != nil {
 		t.Fatal(err)
 	}
-	model, _ = mk(specFor(p2, RealClock{}, testLogger(t)))
+	model, _ = mk(specFor(p2, RealClock{}, nil, testLogger(t)))
 	if _, err := model.(*SQSTransformer).connect(context.Background()); err == nil || !strings.Contains(err.Error(), `Secret "aws" has no key "MISSING"`) {
 		t.Errorf("err = %v", err)
 	}

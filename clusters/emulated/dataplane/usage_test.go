@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -12,16 +13,17 @@ import (
 )
 
 func TestUsageSamplerRateLimits(t *testing.T) {
-	const iv = 5 * time.Second
+	p := usageParams{interval: 5 * time.Second, window: 5 * time.Second, idle: 1, limit: 500}
 	var s usageSampler
 	step := func(d time.Duration, used time.Duration) (int64, bool) {
-		return s.observe(at(d), used, iv, 1, 500)
+		u := s.observe(at(d), used, p)
+		return u.milli, u.writeRate
 	}
 	if m, ok := step(0, 0); !ok || m != 1 {
 		t.Fatalf("first sample = %d, %v; want the idle 1m written", m, ok)
 	}
-	if _, ok := step(4*time.Second, 2*time.Second); ok {
-		t.Fatal("wrote before an interval had passed")
+	if _, ok := step(2*time.Second, 2*time.Second); ok {
+		t.Fatal("wrote before a window had passed")
 	}
 	// 2.5s CPU over 5s = 500m, + 1m idle, capped at the 500m limit.
 	if m, ok := step(5*time.Second, 2500*time.Millisecond); !ok || m != 500 {
@@ -52,11 +54,80 @@ func TestUsageSamplerRateLimits(t *testing.T) {
 	}
 }
 
-func TestUsageSamplerUnlimited(t *testing.T) {
+// A ticker that fires a little early must not skip a window: the bug was
+// "elapsed < interval" with the ticker's own interval, so a tick 1ms early
+// waited a whole extra tick (windows of 10s instead of 5s).
+func TestUsageSamplerEarlyTickClosesWindow(t *testing.T) {
+	p := usageParams{interval: 5 * time.Second, window: 5 * time.Second, idle: 1, limit: 0}
 	var s usageSampler
-	s.observe(at(0), 0, time.Second, 1, 0)
-	if m, ok := s.observe(at(time.Second), 3*time.Second, time.Second, 1, 0); !ok || m != 3001 {
-		t.Fatalf("unlimited = %d, %v; want 3001", m, ok)
+	s.observe(at(0), 0, p)
+	now, used := time.Duration(0), time.Duration(0)
+	for i := range 6 {
+		now += 5*time.Second - time.Millisecond // early tick
+		used += time.Duration(i+1) * 500 * time.Millisecond
+		u := s.observe(at(now), used, p)
+		if !u.writeRate {
+			t.Fatalf("tick %d at %v: window not closed", i, now)
+		}
+		// The average is over the time that passed (4.999s), not the nominal 5s.
+		want := int64(math.Round(float64(time.Duration(i+1)*500*time.Millisecond)/float64(5*time.Second-time.Millisecond)*1000)) + 1
+		if u.milli != want {
+			t.Fatalf("tick %d: %dm, want %dm", i, u.milli, want)
+		}
+		if !u.writeCounter {
+			t.Fatalf("tick %d: busy counter not written", i)
+		}
+	}
+
+	// With a 1s tick and a 5s window, the window closes on the fifth tick
+	// even when every tick is early.
+	p = usageParams{interval: time.Second, window: 5 * time.Second, idle: 0}
+	s = usageSampler{}
+	s.observe(at(0), 0, p)
+	for i := 1; i <= 5; i++ {
+		u := s.observe(at(time.Duration(i)*(time.Second-time.Millisecond)), time.Duration(i)*100*time.Millisecond, p)
+		if u.writeRate != (i == 5) {
+			t.Fatalf("tick %d: rate written = %v, want only on tick 5", i, u.writeRate)
+		}
+	}
+}
+
+// The counter is the pod's cumulative CPU-seconds including its idle share:
+// written every tick while busy, every counterRefresh when idle, never 0.
+func TestUsageSamplerCounter(t *testing.T) {
+	p := usageParams{interval: time.Second, window: 5 * time.Second, idle: 1, limit: 500}
+	var s usageSampler
+	if u := s.observe(at(0), 0, p); u.writeCounter {
+		t.Fatalf("first observation wrote a counter of %v", u.seconds)
+	}
+	// First tick: idle only, but never written yet → written (1m × 1s).
+	if u := s.observe(at(time.Second), 0, p); !u.writeCounter || math.Abs(u.seconds-0.001) > 1e-9 {
+		t.Fatalf("first counter = %+v; want 0.001 written", u)
+	}
+	// Idle ticks: not written until counterRefresh has passed.
+	for i := 2; i < 16; i++ {
+		if u := s.observe(at(time.Duration(i)*time.Second), 0, p); u.writeCounter {
+			t.Fatalf("idle tick %d wrote the counter", i)
+		}
+	}
+	if u := s.observe(at(16*time.Second), 0, p); !u.writeCounter || math.Abs(u.seconds-0.016) > 1e-9 {
+		t.Fatalf("refresh = %+v; want 0.016 written after 15s idle", u)
+	}
+	// Busy: every tick, cumulative.
+	if u := s.observe(at(17*time.Second), 500*time.Millisecond, p); !u.writeCounter || math.Abs(u.seconds-0.517) > 1e-9 {
+		t.Fatalf("busy counter = %+v; want 0.517", u)
+	}
+	if u := s.observe(at(18*time.Second), time.Second, p); !u.writeCounter || math.Abs(u.seconds-1.018) > 1e-9 {
+		t.Fatalf("busy counter = %+v; want 1.018", u)
+	}
+	// A tick far too early (a second reportUsage call) writes nothing.
+	if u := s.observe(at(18*time.Second+100*time.Millisecond), 1100*time.Millisecond, p); u.writeCounter {
+		t.Fatal("counter written twice within a tick")
+	}
+	// A failed write is retried on the next tick even when idle.
+	s.forget()
+	if u := s.observe(at(19*time.Second), 1100*time.Millisecond, p); !u.writeCounter {
+		t.Fatal("counter not rewritten after a failed write")
 	}
 }
 
@@ -73,8 +144,8 @@ func TestUsageFollowsInstances(t *testing.T) {
 	clk.Step(5 * time.Second) // 2 CPU-seconds over 5s
 	<-r1
 	<-r2
-	if w := s.usageDue(clk.Now()); len(w) != 1 || w[0].milli != 401 {
-		t.Fatalf("loaded usage = %+v; want 401m", w)
+	if w := s.usageDue(clk.Now()); len(w) != 1 || w[0].milli != 401 || !w[0].writeCounter || math.Abs(w[0].seconds-2.005) > 1e-6 {
+		t.Fatalf("loaded usage = %+v; want 401m and a counter of 2.005 CPU-s (2s + 5s of 1m idle)", w)
 	}
 	clk.Step(time.Second)
 	if w := s.usageDue(clk.Now()); len(w) != 0 {
@@ -137,7 +208,7 @@ func TestReportUsageRetriesFailedWrites(t *testing.T) {
 func TestClientPatcherWritesAnnotation(t *testing.T) {
 	p := pod("default", "a", "10.244.0.5", ModelHello, "500m")
 	cs := fake.NewClientset(p)
-	w := usageWrite{ns: "default", name: "a", uid: p.UID, milli: 450}
+	w := usageWrite{ns: "default", name: "a", uid: p.UID, usageUpdate: usageUpdate{milli: 450, writeRate: true, seconds: 12.5, writeCounter: true}}
 	if err := (clientPatcher{client: cs}).patchUsage(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +219,13 @@ func TestClientPatcherWritesAnnotation(t *testing.T) {
 	if v := got.Annotations[AnnotationUsageCPU]; v != "450m" {
 		t.Fatalf("%s = %q, want 450m", AnnotationUsageCPU, v)
 	}
+	if v := got.Annotations[AnnotationCPUSeconds]; v != "12.500000" {
+		t.Fatalf("%s = %q, want 12.500000", AnnotationCPUSeconds, v)
+	}
 	if got.Annotations[AnnotationModel] != ModelHello {
 		t.Fatal("merge patch dropped other annotations")
 	}
-	err = (clientPatcher{client: cs}).patchUsage(context.Background(), usageWrite{ns: "default", name: "gone", milli: 1})
+	err = (clientPatcher{client: cs}).patchUsage(context.Background(), usageWrite{ns: "default", name: "gone", usageUpdate: usageUpdate{milli: 1, writeRate: true}})
 	if err == nil {
 		t.Fatal("patching a missing pod succeeded")
 	}
