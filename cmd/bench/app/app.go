@@ -45,6 +45,7 @@ Usage:
   bench report FILE [--out DIR]
                              re-render report.md, report.html and report.xml from a report.json
   bench components [--list]  list the emulated cluster's components and build the missing ones
+  bench calibrate [--again]  measure (once per machine, cached) the CPU cost of one cpu-load-gen request
 
 Exit codes: 0 all expectations met, 1 an expectation violated, 2 usage error, 3 harness error.
 Run "bench COMMAND -h" for a command's flags.
@@ -85,12 +86,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return reportCmd(args[1:], stdout, stderr)
 	case "components":
 		return componentsCmd(ctx, args[1:], stdout, stderr)
+	case "calibrate":
+		return calibrateCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageErr("unknown command %q (commands: run, scenarios, report, components)", args[0])
+	return usageErr("unknown command %q (commands: run, scenarios, report, components, calibrate)", args[0])
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
