@@ -24,6 +24,12 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		return usageErr("calibrate: unexpected arguments %q", fs.Args())
 	}
+	if *n < 2 || *n > calibrate.RequestN {
+		return usageErr("calibrate: --n %d: want 2…%d", *n, calibrate.RequestN)
+	}
+	if *reps < 1 {
+		return usageErr("calibrate: --reps %d: want at least 1", *reps)
+	}
 	r, err := calibrate.Calibrate(ctx, calibrate.Options{
 		N: *n, Reps: *reps, SkipGoWasip1: *skipGo, Force: *again,
 		Progress: progressWriter(stderr, *progress), Logger: slog.New(slog.DiscardHandler),
