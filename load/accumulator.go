@@ -55,6 +55,10 @@ type Summary struct {
 	// Dropped counts results not passed to the result callback because it
 	// fell too far behind; they are still in this summary and in Seconds.
 	Dropped int64
+	// MaxInFlight is the open loop's cap on requests in flight (Options
+	// after defaults), PeakInFlight the most there were at once; both zero
+	// for a closed loop.
+	MaxInFlight, PeakInFlight int
 	// Seconds are the per-second buckets of every request, complete whatever
 	// the callback dropped; nil when the generator has no per-request results
 	// (bombardier) or from Accumulator.Summary.

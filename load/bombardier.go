@@ -39,7 +39,8 @@ func WithToolCache(dir string) Option { return func(c *config) { c.cacheDir = di
 //
 // It is the reference for the built-in generator, not a replacement: it
 // reports only a whole-run summary, so Run never calls out, there are no
-// per-second buckets and RecordHeaders is ignored. Steps are not supported.
+// per-second buckets and RecordHeaders is ignored. It is closed-loop only
+// (with or without a rate cap): OpenLoop and Steps are not supported.
 // Its client differs subtly: by default it is fasthttp, whose -t bounds each
 // socket read and write rather than the whole request and which retries
 // idempotent requests after connection errors (so resets and some timeouts
@@ -125,6 +126,9 @@ func BombardierArgs(opts Options) ([]string, error) {
 	o := opts.withDefaults()
 	if err := o.validate(); err != nil {
 		return nil, err
+	}
+	if o.Mode != ClosedLoop {
+		return nil, fmt.Errorf("load: bombardier: mode %s: bombardier is closed-loop only (-c connections, -r caps their rate): %w", o.Mode, ErrUnsupported)
 	}
 	if len(o.Steps) > 0 {
 		return nil, fmt.Errorf("load: bombardier: steps: %w", ErrUnsupported)

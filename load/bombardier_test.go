@@ -137,6 +137,7 @@ func TestBombardierArgs(t *testing.T) {
 	for _, o := range []Options{
 		{URL: "http://x", Steps: []Step{{Duration: time.Second, Connections: 1}}},
 		{URL: "http://x", Rate: 2.5},
+		{URL: "http://x", Mode: OpenLoop, Rate: 100},
 	} {
 		if _, err := BombardierArgs(o); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("%+v: %v, want ErrUnsupported", o, err)

@@ -99,50 +99,66 @@ func (g *HTTP) Run(ctx context.Context, opts Options, out func(Result)) (Summary
 		go r.deliver(delivered)
 	}
 
-	n := p.maxConns()
-	workers := make([]worker, n)
-	for i := range workers {
-		workers[i] = worker{id: i, client: client{t: t}}
-	}
-	// On cancellation, interrupt requests in flight.
-	stop := context.AfterFunc(ctx, func() {
-		for i := range workers {
-			workers[i].client.interrupt()
-		}
-	})
-	defer stop()
-
-	g.cfg.log.DebugContext(ctx, "load: attack starting", "url", o.URL, "host", o.Host,
-		"workers", n, "duration", p.end(), "timeout", o.Timeout, "rate", o.Rate, "steps", len(o.Steps))
+	g.cfg.log.DebugContext(ctx, "load: attack starting", "url", o.URL, "host", o.Host, "mode", o.Mode,
+		"workers", p.maxConns(), "maxInFlight", o.MaxInFlight, "duration", p.end(), "timeout", o.Timeout,
+		"rate", o.Rate, "steps", len(o.Steps))
 	r.start = time.Now()
-	var wg sync.WaitGroup
-	for i := range workers {
-		w := &workers[i]
-		wg.Go(func() {
-			defer w.client.close()
-			w.run(ctx, r)
-		})
+	var workers []*worker
+	var ol openStats
+	if o.Mode == OpenLoop {
+		workers, ol = r.openLoop(ctx, o.MaxInFlight)
+	} else {
+		workers = r.closedLoop(ctx)
 	}
-	wg.Wait()
 	if out != nil {
 		close(r.batches)
 		<-delivered
 	}
 
 	acc := &r.misses // no worker touches it any more
-	for i := range workers {
-		acc.merge(&workers[i].acc)
+	for _, w := range workers {
+		acc.merge(&w.acc)
 	}
 	s := acc.Summary()
 	s.Started = r.start
 	s.Dropped = r.dropped.Load()
 	s.Seconds = acc.Seconds()
+	if o.Mode == OpenLoop {
+		s.MaxInFlight, s.PeakInFlight = o.MaxInFlight, ol.peak
+	}
 	g.cfg.log.DebugContext(ctx, "load: attack done", "url", o.URL, "requests", s.Requests,
-		"errors", s.Errors, "rps", s.RPS, "p99", s.P99, "missed", s.Missed, "dropped", s.Dropped)
+		"errors", s.Errors, "rps", s.RPS, "p99", s.P99, "missed", s.Missed, "dropped", s.Dropped,
+		"missedLate", ol.late, "missedFull", ol.full, "peakInFlight", ol.peak)
 	if err := ctx.Err(); err != nil {
 		return s, fmt.Errorf("load: attack on %s: %w", o.URL, err)
 	}
 	return s, nil
+}
+
+// closedLoop runs the plan's phases with one goroutine per worker, each
+// sending its next request when the previous one completed (and the pacer, if
+// any, allows).
+func (r *run) closedLoop(ctx context.Context) []*worker {
+	workers := make([]*worker, r.plan.maxConns())
+	for i := range workers {
+		workers[i] = &worker{id: i, client: client{t: r.target}}
+	}
+	// On cancellation, interrupt requests in flight.
+	stop := context.AfterFunc(ctx, func() {
+		for _, w := range workers {
+			w.client.interrupt()
+		}
+	})
+	defer stop()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			defer w.client.close()
+			w.run(ctx, r)
+		})
+	}
+	wg.Wait()
+	return workers
 }
 
 // run is the shared state of one attack.
@@ -237,10 +253,12 @@ func (r *run) deliver(done chan<- struct{}) {
 type worker struct {
 	id     int
 	client client
-	acc    Accumulator
-	batch  []Result
-	sent   time.Duration // offset of the last batch hand-over
-	timer  *time.Timer
+	// jobs carries the scheduled offsets of an open-loop worker's requests.
+	jobs  chan time.Duration
+	acc   Accumulator
+	batch []Result
+	sent  time.Duration // offset of the last batch hand-over
+	timer *time.Timer
 }
 
 func (w *worker) run(ctx context.Context, r *run) {
@@ -283,18 +301,24 @@ func (w *worker) run(ctx context.Context, r *run) {
 		}
 		res.Start = t0.Sub(r.start)
 		res.Wall = r.start.Add(res.Start)
-		if err != nil {
-			res.Err = ClassifyError(err)
-		} else {
-			res.Err = ClassifyStatus(res.Status)
-		}
-		w.acc.add(&res)
-		if r.out != nil {
-			w.batch = append(w.batch, res)
-			if len(w.batch) >= resultBatch || res.Start-w.sent >= resultFlush {
-				w.sent = res.Start
-				w.flush(ctx, r, false)
-			}
+		w.record(ctx, r, &res, err)
+	}
+}
+
+// record classifies a completed request and adds it to the worker's
+// accumulator and, with a callback, to its batch.
+func (w *worker) record(ctx context.Context, r *run, res *Result, err error) {
+	if err != nil {
+		res.Err = ClassifyError(err)
+	} else {
+		res.Err = ClassifyStatus(res.Status)
+	}
+	w.acc.add(res)
+	if r.out != nil {
+		w.batch = append(w.batch, *res)
+		if len(w.batch) >= resultBatch || res.Start-w.sent >= resultFlush {
+			w.sent = res.Start
+			w.flush(ctx, r, false)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -26,21 +27,58 @@ const (
 	// requests, and latency is measured from the actual send: the time a
 	// request waited for a free worker is not in it (coordinated omission).
 	ClosedLoop Mode = "closed-loop"
+	// OpenLoop sends requests at their scheduled times (Rate, or the Steps'
+	// rates) whatever the responses, each on an idle connection of a pool of
+	// at most MaxInFlight. Latency is measured from the scheduled send time,
+	// so a slow target cannot hide its delay by slowing the load down (free
+	// of coordinated omission); the per-request timeout also runs from the
+	// scheduled time. A request is missed, not sent, when it falls due while
+	// MaxInFlight requests are in flight, or when the generator itself could
+	// not send it within OpenLoopMaxLag of its time (a stalled generator must
+	// not pass its own delay off as the target's).
+	OpenLoop Mode = "open-loop"
+)
+
+// Modes lists the modes.
+var Modes = []Mode{ClosedLoop, OpenLoop}
+
+const (
+	// OpenLoopMaxLag is how late after its scheduled time an open-loop
+	// request may still be sent; later ones are missed.
+	OpenLoopMaxLag = 100 * time.Millisecond
+	// MaxMaxInFlight is the largest open-loop in-flight cap (one connection
+	// each), and the default cap's ceiling.
+	MaxMaxInFlight = 10000
 )
 
 // Describe says in a sentence how the attack sends requests, for reports
 // and timeline markers: the mode, its parameters, and what latency is
-// measured from.
+// measured from. Options must be valid.
 func (o Options) Describe() string {
 	o = o.withDefaults()
+	p := newPlan(o)
 	var b strings.Builder
+	rate := strconv.FormatFloat(o.Rate, 'f', -1, 64)
+	if o.Mode == OpenLoop {
+		b.WriteString("open-loop: ")
+		if len(o.Steps) > 0 {
+			fmt.Fprintf(&b, "%d steps of paced arrivals over %s", len(o.Steps), p.end())
+		} else {
+			fmt.Fprintf(&b, "%s requests/s for %s", rate, o.Duration)
+		}
+		fmt.Fprintf(&b, ", sent at their scheduled times whatever the responses, at most %d in flight "+
+			"(a request due with that many in flight, or not sent within %s of its time, is missed); "+
+			"latency and the %s timeout from the scheduled send time (free of coordinated omission)",
+			o.MaxInFlight, OpenLoopMaxLag, o.Timeout)
+		return b.String()
+	}
 	b.WriteString("closed-loop: ")
 	if len(o.Steps) > 0 {
-		fmt.Fprintf(&b, "%d steps over %s (up to %d connections)", len(o.Steps), newPlan(o).end(), newPlan(o).maxConns())
+		fmt.Fprintf(&b, "%d steps over %s (up to %d connections)", len(o.Steps), p.end(), p.maxConns())
 	} else {
 		fmt.Fprintf(&b, "%d connections for %s", o.Connections, o.Duration)
 		if o.Rate > 0 {
-			fmt.Fprintf(&b, " at most %s requests/s", strconv.FormatFloat(o.Rate, 'f', -1, 64))
+			fmt.Fprintf(&b, " at most %s requests/s", rate)
 		}
 	}
 	fmt.Fprintf(&b, ", each sending its next request when its response arrived; latency from the actual send; timeout %s", o.Timeout)
@@ -54,17 +92,26 @@ type Options struct {
 	URL string
 	// Host overrides the Host header (the KEDA HTTP add-on routes by it).
 	Host string
+	// Mode is ClosedLoop (the default when empty) or OpenLoop.
+	Mode Mode
 	// Connections is the number of closed-loop workers, each with at most one
-	// request in flight (bombardier -c).
+	// request in flight (bombardier -c). Must be zero in an open loop.
 	Connections int
+	// MaxInFlight caps the requests in flight in an open loop (each on its
+	// own connection, opened when first needed); zero means enough for the
+	// peak rate with every request taking Timeout (peak rate × Timeout + 1),
+	// at most MaxMaxInFlight. Must be zero in a closed loop.
+	MaxInFlight int
 	// Duration is how long new requests are started (bombardier -d). Requests
 	// in flight at the end complete, bounded by Timeout. Must be zero with Steps.
 	Duration time.Duration
 	// Timeout bounds each request from send to the last body byte
 	// (bombardier -t). A request that hits it is a KindTimeout error.
 	Timeout time.Duration
-	// Rate caps the requests started per second across all workers
-	// (bombardier -r); zero means no cap. When the workers are all busy the
+	// Rate, in an open loop, is the arrival rate in requests per second
+	// (required without Steps). In a closed loop it caps the requests started
+	// per second across all workers (bombardier -r); zero means no cap. When
+	// the workers are all busy the
 	// rate falls behind; then at most one overdue request per worker is sent
 	// at once and older ones are dropped (counted in Summary.Missed), so a
 	// stalled target is not hit by a replayed backlog when it recovers.
@@ -76,12 +123,15 @@ type Options struct {
 	RecordHeaders []string
 }
 
-// Step is one stage of stepped load. A step is
+// Step is one stage of stepped load. In a closed loop a step is
 //   - paced when Rate > 0 or Ramp: Connections workers (Options.Connections
 //     if zero) start requests at Rate per second;
 //   - closed-loop when not paced and Connections > 0: that many workers send
 //     back to back;
 //   - idle otherwise: no requests for Duration (to watch a scale-down).
+//
+// In an open loop Connections must be zero: a step is paced (requests arrive
+// at Rate) or idle.
 type Step struct {
 	Duration    time.Duration
 	Connections int
@@ -95,7 +145,10 @@ func (s Step) paced() bool { return s.Rate > 0 || s.Ramp }
 
 // withDefaults fills zero values with the defaults.
 func (o Options) withDefaults() Options {
-	if o.Connections == 0 {
+	if o.Mode == "" {
+		o.Mode = ClosedLoop
+	}
+	if o.Connections == 0 && o.Mode == ClosedLoop {
 		o.Connections = DefaultConnections
 	}
 	if o.Duration == 0 && len(o.Steps) == 0 {
@@ -104,7 +157,25 @@ func (o Options) withDefaults() Options {
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.Mode == OpenLoop && o.MaxInFlight == 0 {
+		o.MaxInFlight = defaultMaxInFlight(o)
+	}
 	return o
+}
+
+// defaultMaxInFlight is enough in-flight requests for the peak arrival rate
+// with every request taking the whole timeout, so only a stalled generator
+// misses: ceil(peak rate × Timeout) + 1, within 1..MaxMaxInFlight.
+func defaultMaxInFlight(o Options) int {
+	peak := o.Rate
+	for _, s := range o.Steps {
+		peak = max(peak, s.Rate)
+	}
+	n := math.Ceil(peak*o.Timeout.Seconds()) + 1
+	if n != n || n > MaxMaxInFlight {
+		return MaxMaxInFlight
+	}
+	return max(int(n), 1)
 }
 
 // validate checks defaulted options.
@@ -123,6 +194,29 @@ func (o Options) validate() error {
 	}
 	if o.Connections < 0 {
 		errs = append(errs, fmt.Errorf("connections %d < 0", o.Connections))
+	}
+	switch o.Mode {
+	case ClosedLoop:
+		if o.MaxInFlight != 0 {
+			errs = append(errs, fmt.Errorf("max in flight %d: only for mode %s (a closed loop's connections are its cap)", o.MaxInFlight, OpenLoop))
+		}
+	case OpenLoop:
+		if o.Connections != 0 {
+			errs = append(errs, fmt.Errorf("connections %d: must be 0 in mode %s (MaxInFlight bounds the requests in flight)", o.Connections, OpenLoop))
+		}
+		if o.MaxInFlight < 0 || o.MaxInFlight > MaxMaxInFlight {
+			errs = append(errs, fmt.Errorf("max in flight %d: must be 1..%d (0: the default)", o.MaxInFlight, MaxMaxInFlight))
+		}
+		if len(o.Steps) == 0 && !(o.Rate > 0) {
+			errs = append(errs, fmt.Errorf("rate %v: mode %s needs an arrival rate > 0", o.Rate, OpenLoop))
+		}
+		for i, s := range o.Steps {
+			if s.Connections != 0 {
+				errs = append(errs, fmt.Errorf("step %d: connections %d: must be 0 in mode %s", i, s.Connections, OpenLoop))
+			}
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode %q: must be %q or %q", o.Mode, ClosedLoop, OpenLoop))
 	}
 	if o.Duration < 0 {
 		errs = append(errs, fmt.Errorf("duration %v < 0", o.Duration))
@@ -163,7 +257,7 @@ type phase struct {
 	start, end time.Duration
 	conns      int
 	// pacer is nil for closed-loop and idle phases.
-	pacer Pacer
+	pacer Schedule
 }
 
 // plan is the schedule of an attack: contiguous phases from offset 0.

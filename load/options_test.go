@@ -29,10 +29,57 @@ func TestOptionsDefaultsAndValidation(t *testing.T) {
 		{Options{URL: "http://x", Rate: 5, Steps: []Step{{Duration: time.Second}}}, "rate and steps"},
 		{Options{URL: "http://x", Steps: []Step{{Duration: 0}}}, "step 0: duration"},
 		{Options{URL: "http://x", Steps: []Step{{Duration: time.Second, Connections: -2}}}, "step 0: connections"},
+		{Options{URL: "http://x", Mode: "burst"}, `mode "burst": must be "closed-loop" or "open-loop"`},
+		{Options{URL: "http://x", MaxInFlight: 5}, "max in flight 5: only for mode open-loop"},
+		{Options{URL: "http://x", Mode: OpenLoop}, "rate 0: mode open-loop needs an arrival rate > 0"},
+		{Options{URL: "http://x", Mode: OpenLoop, Rate: 10, Connections: 4}, "connections 4: must be 0 in mode open-loop"},
+		{Options{URL: "http://x", Mode: OpenLoop, Rate: 10, MaxInFlight: 20000}, "max in flight 20000: must be 1..10000"},
+		{Options{URL: "http://x", Mode: OpenLoop, Steps: []Step{{Duration: time.Second, Connections: 1, Rate: 5}}}, "step 0: connections 1: must be 0"},
 	} {
 		err := tc.o.withDefaults().validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want it to mention %q", tc.o, err, tc.want)
+		}
+	}
+}
+
+func TestOpenLoopDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		want int
+	}{
+		{Options{Rate: 200}, 1001}, // 200/s × the 5 s default timeout + 1
+		{Options{Rate: 200, Timeout: 2 * time.Second}, 401},
+		{Options{Rate: 0.5, Timeout: time.Second}, 2},
+		{Options{Rate: 1e6}, MaxMaxInFlight},
+		{Options{Steps: []Step{{Duration: time.Second, Rate: 10}, {Duration: time.Second, Rate: 100}}, Timeout: time.Second}, 101},
+		{Options{Rate: 200, MaxInFlight: 7}, 7},
+	} {
+		tc.o.URL, tc.o.Mode = "http://x", OpenLoop
+		o := tc.o.withDefaults()
+		if err := o.validate(); err != nil {
+			t.Errorf("%+v: %v", tc.o, err)
+		}
+		if o.MaxInFlight != tc.want || o.Connections != 0 {
+			t.Errorf("%+v: max in flight %d, connections %d; want %d and 0", tc.o, o.MaxInFlight, o.Connections, tc.want)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{}, "closed-loop: 40 connections for 3m0s, each sending its next request when its response arrived; latency from the actual send; timeout 5s"},
+		{Options{Connections: 4, Rate: 12.5, Duration: time.Minute}, "closed-loop: 4 connections for 1m0s at most 12.5 requests/s, each sending"},
+		{Options{Mode: OpenLoop, Rate: 200}, "open-loop: 200 requests/s for 3m0s, sent at their scheduled times whatever the responses, at most 1001 in flight " +
+			"(a request due with that many in flight, or not sent within 100ms of its time, is missed); latency and the 5s timeout from the scheduled send time (free of coordinated omission)"},
+		{Options{Mode: OpenLoop, Steps: []Step{{Duration: time.Second, Rate: 10}, {Duration: time.Second}}}, "open-loop: 2 steps of paced arrivals over 2s, sent at"},
+	} {
+		tc.o.URL = "http://x"
+		if got := tc.o.Describe(); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%+v: Describe() =\n%s\nwant prefix\n%s", tc.o, got, tc.want)
 		}
 	}
 }

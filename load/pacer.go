@@ -17,6 +17,22 @@ type Pacer interface {
 	Pace(elapsed time.Duration, hits uint64) (wait time.Duration, stop bool)
 }
 
+// A Schedule is a Pacer that also says when each hit is due. An open loop
+// needs it to measure latency from the scheduled send time, and to know
+// which second a missed hit belonged to. Pace(elapsed, n) is Due(n) -
+// elapsed (at least 0), and stops when Due(n) is not ok.
+type Schedule interface {
+	Pacer
+	// Due is the offset at which hit n (from 0) is due; ok is false when
+	// the schedule gives no hit n.
+	Due(n uint64) (at time.Duration, ok bool)
+}
+
+var (
+	_ Schedule = ConstantPacer{}
+	_ Schedule = RampPacer{}
+)
+
 // ConstantPacer starts Rate hits per second, the first at elapsed 0.
 // A Rate of zero or less never waits (no cap).
 type ConstantPacer struct {
@@ -29,6 +45,15 @@ func (p ConstantPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, 
 		return 0, false
 	}
 	return waitUntil(float64(hits)/p.Rate, elapsed), false
+}
+
+// Due implements Schedule: hit n is due at n/Rate. Without a rate every hit
+// is due at once.
+func (p ConstantPacer) Due(n uint64) (time.Duration, bool) {
+	if p.Rate <= 0 || math.IsNaN(p.Rate) {
+		return 0, true
+	}
+	return fromSeconds(float64(n) / p.Rate), true
 }
 
 // RampPacer changes the rate linearly from From to To hits per second over
@@ -46,6 +71,15 @@ func (p RampPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool
 		return 0, true
 	}
 	return waitUntil(due, elapsed), false
+}
+
+// Due implements Schedule.
+func (p RampPacer) Due(n uint64) (time.Duration, bool) {
+	due, ok := p.due(float64(n))
+	if !ok {
+		return 0, false
+	}
+	return fromSeconds(due), true
 }
 
 // hitsBy is the expected number of hits started by t seconds: the integral of
@@ -101,12 +135,17 @@ func (p RampPacer) due(n float64) (float64, bool) {
 }
 
 func waitUntil(dueSeconds float64, elapsed time.Duration) time.Duration {
-	if dueSeconds >= math.MaxInt64/float64(time.Second) {
-		return time.Duration(math.MaxInt64) - elapsed
-	}
-	due := time.Duration(dueSeconds * float64(time.Second))
+	due := fromSeconds(dueSeconds)
 	if due <= elapsed {
 		return 0
 	}
 	return due - elapsed
+}
+
+// fromSeconds converts seconds to a Duration, saturating at the largest one.
+func fromSeconds(s float64) time.Duration {
+	if s >= math.MaxInt64/float64(time.Second) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(s * float64(time.Second))
 }

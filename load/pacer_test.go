@@ -146,3 +146,40 @@ func TestFirstNotDue(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleDue checks each schedule's due times and that Pace agrees with
+// them: waiting Pace(el, n) from any el lands exactly on Due(n), and a
+// stopped pacer has no due time.
+func TestScheduleDue(t *testing.T) {
+	c := ConstantPacer{Rate: 200}
+	for n, want := range map[uint64]time.Duration{0: 0, 1: 5 * time.Millisecond, 200: time.Second, 36000: 3 * time.Minute} {
+		if got, ok := c.Due(n); !ok || got != want {
+			t.Errorf("ConstantPacer{200}.Due(%d) = %v, %v; want %v", n, got, ok, want)
+		}
+	}
+	// A ramp 0 → 100/s over 2 s has started 100 hits by 2 s (the area under
+	// the rate), hit 25 at 1 s; then it holds 100/s.
+	r := RampPacer{From: 0, To: 100, Over: 2 * time.Second}
+	for n, want := range map[uint64]time.Duration{0: 0, 25: time.Second, 100: 2 * time.Second, 200: 3 * time.Second} {
+		if got, ok := r.Due(n); !ok || (got-want).Abs() > time.Microsecond {
+			t.Errorf("RampPacer.Due(%d) = %v, %v; want %v", n, got, ok, want)
+		}
+	}
+	if _, ok := (RampPacer{From: 10, To: 0, Over: time.Second}).Due(6); ok {
+		t.Error("a ramp down to zero that has given its 5 hits gives a 6th")
+	}
+	for _, s := range []Schedule{c, r, RampPacer{From: 50, To: 0, Over: time.Second}, RampPacer{From: 10, To: 300, Over: 1500 * time.Millisecond}} {
+		for n := uint64(0); n < 500; n += 7 {
+			due, ok := s.Due(n)
+			for _, el := range []time.Duration{0, time.Second / 3, time.Second, 4 * time.Second} {
+				w, stop := s.Pace(el, n)
+				if stop != !ok {
+					t.Fatalf("%+v hit %d at %v: stop %v but Due ok %v", s, n, el, stop, ok)
+				}
+				if ok && el+w != max(due, el) {
+					t.Fatalf("%+v hit %d at %v: Pace waits %v, Due %v", s, n, el, w, due)
+				}
+			}
+		}
+	}
+}

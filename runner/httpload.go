@@ -27,16 +27,9 @@ func (r *run) httpLoad(ctx context.Context) error {
 		return fmt.Errorf("ingress URL %q: %w", r.ingressURL(), err)
 	}
 	u.Path = h.Path
-	lo := load.Options{URL: u.String(), Host: h.Host, Connections: h.Connections, Duration: h.Duration.Duration, Timeout: h.Timeout.Duration, Rate: h.Rate,
-		RecordHeaders: []string{"X-Keda-Http-Cold-Start"}}
-	if len(h.Steps) > 0 {
-		// Steps replace the duration and the rate (they are per step).
-		lo.Duration, lo.Rate = 0, 0
-	}
-	for _, st := range h.Steps {
-		lo.Steps = append(lo.Steps, load.Step{Duration: st.Duration.Duration, Connections: st.Connections, Rate: st.Rate})
-	}
-	paced := lo.Rate > 0
+	lo := httpOptions(h, u.String())
+	// Only paced load can miss: an open loop, or a closed loop with a rate.
+	paced := lo.Mode == load.OpenLoop || lo.Rate > 0
 	for _, st := range lo.Steps {
 		paced = paced || st.Rate > 0
 	}
@@ -63,6 +56,27 @@ func (r *run) httpLoad(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// httpOptions maps the scenario's HTTP load to the generator's options.
+func httpOptions(h *scenario.HTTPLoad, url string) load.Options {
+	lo := load.Options{URL: url, Host: h.Host, Mode: load.Mode(h.Mode), Connections: h.Connections,
+		MaxInFlight: h.MaxInFlight, Duration: h.Duration.Duration, Timeout: h.Timeout.Duration, Rate: h.Rate,
+		RecordHeaders: []string{ColdStartHeader}}
+	if len(h.Steps) > 0 {
+		// Steps replace the duration and the rate (they are per step).
+		lo.Duration, lo.Rate = 0, 0
+	}
+	for _, st := range h.Steps {
+		ls := load.Step{Duration: st.Duration.Duration, Connections: st.Connections, Rate: st.Rate}
+		if lo.Mode != load.OpenLoop && ls.Connections == 0 && ls.Rate == 0 {
+			// A closed-loop step without its own connections uses the load's
+			// (the generator would read it as idle).
+			ls.Connections = h.Connections
+		}
+		lo.Steps = append(lo.Steps, ls)
+	}
+	return lo
+}
+
 // loadSample is one second of load for the timeline. Missed is set only when
 // the load was paced: an unpaced closed loop cannot miss.
 func loadSample(sec load.Second, paced bool) *timeline.LoadSample {
@@ -86,8 +100,13 @@ func loadSample(sec load.Second, paced bool) *timeline.LoadSample {
 
 // loadTotals are the whole-run figures the analysis reports.
 func loadTotals(sum load.Summary, lo load.Options, desc string, paced bool) *analysis.LoadTotals {
+	mode := lo.Mode
+	if mode == "" {
+		mode = load.ClosedLoop
+	}
 	t := &analysis.LoadTotals{
-		Mode:              string(load.ClosedLoop),
+		Mode:              string(mode),
+		MaxInFlight:       sum.MaxInFlight,
 		Description:       desc,
 		Requests:          sum.Requests,
 		Errors:            sum.Errors,

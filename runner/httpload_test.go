@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/scalebench/scalebench/load"
+	"github.com/scalebench/scalebench/scenario"
 )
 
 func TestLoadSample(t *testing.T) {
@@ -60,5 +62,31 @@ func TestLoadTotals(t *testing.T) {
 	got = loadTotals(sum, lo, lo.Describe(), false)
 	if got.Missed != nil || got.Rate != nil {
 		t.Errorf("uncapped: missed %v rate %v; want absent", got.Missed, got.Rate)
+	}
+}
+
+func TestHTTPOptions(t *testing.T) {
+	h := &scenario.HTTPLoad{Mode: scenario.LoadOpenLoop, Rate: 200, MaxInFlight: 300, Duration: scenario.D(time.Minute), Timeout: scenario.D(5 * time.Second), Host: "a.example"}
+	lo := httpOptions(h, "http://127.0.0.1:1/")
+	if lo.Mode != load.OpenLoop || lo.Rate != 200 || lo.MaxInFlight != 300 || lo.Connections != 0 || lo.Host != "a.example" {
+		t.Errorf("open loop mapped to %+v", lo)
+	}
+	sum := load.Summary{Requests: 10, Successes: 10, SuccessP50: time.Millisecond, SuccessP99: 2 * time.Millisecond, MaxInFlight: 300, Seconds: []load.Second{{Requests: 10, Successes: 10}}}
+	got := loadTotals(sum, lo, lo.Describe(), true)
+	if got.Mode != "open-loop" || got.MaxInFlight != 300 || got.Rate == nil || *got.Rate != 200 || got.Missed == nil || *got.Missed != 0 {
+		t.Errorf("open-loop totals %+v", got)
+	}
+	if got.SuccessP99LatencySeconds == nil || *got.SuccessP99LatencySeconds != 0.002 {
+		t.Errorf("success p99 %v, want 0.002", got.SuccessP99LatencySeconds)
+	}
+
+	// A closed-loop step without connections uses the load's, as the
+	// scenario's validation promises; a paced one keeps its rate.
+	h = &scenario.HTTPLoad{Mode: scenario.LoadClosedLoop, Connections: 8, Timeout: scenario.D(time.Second),
+		Steps: []scenario.LoadStep{{Duration: scenario.D(time.Second)}, {Duration: scenario.D(time.Second), Rate: 5}, {Duration: scenario.D(time.Second), Connections: 2}}}
+	lo = httpOptions(h, "http://127.0.0.1:1/")
+	want := []load.Step{{Duration: time.Second, Connections: 8}, {Duration: time.Second, Rate: 5}, {Duration: time.Second, Connections: 2}}
+	if !slices.Equal(lo.Steps, want) || lo.Connections != 8 {
+		t.Errorf("steps %+v, want %+v", lo.Steps, want)
 	}
 }

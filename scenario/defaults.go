@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
 	"k8s.io/utils/ptr"
@@ -103,7 +105,10 @@ func Default(s *Scenario) {
 			l.HTTP = &HTTPLoad{}
 		}
 		h := l.HTTP
-		if h.Connections == 0 && len(h.Steps) == 0 {
+		if h.Mode == "" {
+			h.Mode = LoadClosedLoop
+		}
+		if h.Connections == 0 && len(h.Steps) == 0 && h.Mode == LoadClosedLoop {
 			h.Connections = DefaultConnections
 		}
 		if h.Duration.Duration == 0 && len(h.Steps) == 0 {
@@ -150,7 +155,25 @@ func setStr(p *string, v string) {
 	}
 }
 
-// HTTPDuration is the total duration of the HTTP load (steps summed).
+// Summary is the load in a few words: mode, connections or rate, timeout and
+// duration, e.g. "closed-loop -c 40 -t 5s -d 3m0s".
+func (h *HTTPLoad) Summary() string {
+	rate := strconv.FormatFloat(h.Rate, 'f', -1, 64)
+	switch {
+	case h.Mode == LoadOpenLoop && len(h.Steps) > 0:
+		return fmt.Sprintf("open-loop %d rate steps -t %s -d %s", len(h.Steps), h.Timeout, h.TotalDuration())
+	case h.Mode == LoadOpenLoop:
+		return fmt.Sprintf("open-loop %s/s -t %s -d %s", rate, h.Timeout, h.TotalDuration())
+	case len(h.Steps) > 0:
+		return fmt.Sprintf("closed-loop %d steps -t %s -d %s", len(h.Steps), h.Timeout, h.TotalDuration())
+	case h.Rate > 0:
+		return fmt.Sprintf("closed-loop -c %d -r %s -t %s -d %s", h.Connections, rate, h.Timeout, h.TotalDuration())
+	default:
+		return fmt.Sprintf("closed-loop -c %d -t %s -d %s", h.Connections, h.Timeout, h.TotalDuration())
+	}
+}
+
+// TotalDuration is the total duration of the HTTP load (steps summed).
 func (h *HTTPLoad) TotalDuration() time.Duration {
 	if len(h.Steps) == 0 {
 		return h.Duration.Duration

@@ -98,7 +98,7 @@ spec:
 			"metadata.colour: Forbidden: unknown field; allowed fields here: description, labels, name",
 			"spec.workload.imagePullPolicy: Forbidden: unknown field",
 			"spec.autoscaler.behavior.scaleDown.stabilisationWindowSeconds: Forbidden: unknown field",
-			"spec.load.http.conections: Forbidden: unknown field; allowed fields here: coldStarts, connections, duration, generator, host, path, rate, steps, timeout",
+			"spec.load.http.conections: Forbidden: unknown field; allowed fields here: coldStarts, connections, duration, generator, host, maxInFlight, mode, path, rate, steps, timeout",
 		}},
 		{"wrong types", `
 apiVersion: scalebench.dev/v1alpha1
@@ -176,6 +176,56 @@ spec:
 `, []string{
 			`spec.expectations.maxErrorRate: Forbidden: only for load type http`,
 		}},
+		{"load modes", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3}
+  load: {http: {mode: burst}}
+`, []string{
+			`spec.load.http.mode: Unsupported value: "burst": supported values: "closed-loop", "open-loop"`,
+		}},
+		{"open loop without a rate, with connections, via bombardier", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3}
+  load: {http: {mode: open-loop, connections: 40, maxInFlight: 20000, generator: bombardier}}
+`, []string{
+			`spec.load.http.rate: Invalid value: 0: open-loop mode needs the arrival rate, > 0 requests/s`,
+			`spec.load.http.connections: Forbidden: open-loop mode sends at the arrival rate whatever the responses; bound the requests in flight with maxInFlight`,
+			`spec.load.http.maxInFlight: Invalid value: 20000: 0 (default: rate × timeout + 1) or 1..10000`,
+			`spec.load.http.mode: Invalid value: "open-loop": generator bombardier is closed-loop only`,
+		}},
+		{"open-loop steps, closed-loop maxInFlight", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3}
+  load: {http: {mode: open-loop, steps: [{duration: 10s, rate: 50}, {duration: 10s, connections: 4}, {duration: 10s}]}}
+`, []string{
+			`spec.load.http.steps[1].connections: Forbidden: open-loop steps have no connections: set the arrival rate`,
+			`spec.load.http.steps[2].rate: Invalid value: 0: each open-loop step needs an arrival rate > 0 (requests/s)`,
+		}},
+		{"closed loop with maxInFlight, bombardier with steps and a fractional rate", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3}
+  load: {http: {maxInFlight: 10, rate: 2.5, generator: bombardier, steps: [{duration: 10s, connections: 2}]}}
+`, []string{
+			`spec.load.http.maxInFlight: Forbidden: only in open-loop mode; a closed loop's connections bound its requests in flight`,
+			`spec.load.http.steps: Forbidden: generator bombardier has no steps; use generator builtin`,
+			`spec.load.http.rate: Invalid value: 2.5: generator bombardier takes whole requests per second (-r)`,
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), "test.yaml")
@@ -230,6 +280,37 @@ spec:
 	k, _ := Resolve("keda-cpu")
 	if k.HPAName() != "keda-hpa-cpu-scaling" || k.ScaledObjectName() != "cpu-scaling" {
 		t.Errorf("keda-cpu names %q %q", k.HPAName(), k.ScaledObjectName())
+	}
+}
+
+func TestOpenLoopScenario(t *testing.T) {
+	s, err := Parse([]byte(`
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3}
+  load: {http: {mode: open-loop, rate: 200, duration: 2m}}
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Spec.Load.HTTP
+	if h.Mode != LoadOpenLoop || h.Connections != 0 || h.Rate != 200 || h.MaxInFlight != 0 {
+		t.Errorf("open-loop load defaulted to %+v; want no connections, rate 200, default maxInFlight", h)
+	}
+	if got, want := h.Summary(), "open-loop 200/s -t 5s -d 2m0s"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+	bs, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		if h := b.Spec.Load.HTTP; h != nil && (h.Mode != LoadClosedLoop || !strings.HasPrefix(h.Summary(), "closed-loop -c ")) {
+			t.Errorf("built-in %s: mode %q, summary %q; want closed-loop by default", b.Metadata.Name, h.Mode, h.Summary())
+		}
 	}
 }
 

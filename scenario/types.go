@@ -40,6 +40,16 @@ const (
 	LoadSQS  = "sqs"
 )
 
+// HTTP load modes.
+const (
+	// LoadClosedLoop: each connection sends its next request when its
+	// previous response arrived (bombardier's way, the default).
+	LoadClosedLoop = "closed-loop"
+	// LoadOpenLoop: requests arrive at a constant rate whatever the
+	// responses; latency from the scheduled send time.
+	LoadOpenLoop = "open-loop"
+)
+
 // HTTP load generators.
 const (
 	GeneratorBuiltin    = "builtin"
@@ -177,13 +187,25 @@ type Load struct {
 	Delay Duration `json:"delay,omitempty"`
 }
 
-// HTTPLoad is closed-loop HTTP load (bombardier -c -t -d).
+// HTTPLoad is HTTP load: closed-loop by default (bombardier -c -t -d), or
+// open-loop at a constant arrival rate.
 type HTTPLoad struct {
+	// Mode is closed-loop (default: Connections each send their next request
+	// when the previous response arrived; latency from the actual send) or
+	// open-loop (requests arrive at Rate whatever the responses; latency and
+	// Timeout from the scheduled send time, free of coordinated omission).
+	Mode string `json:"mode,omitempty"`
+	// Connections are the closed loop's workers; not used in open-loop mode.
 	Connections int      `json:"connections,omitempty"`
 	Duration    Duration `json:"duration,omitempty"`
 	Timeout     Duration `json:"timeout,omitempty"`
-	// Rate caps requests per second across connections (0: unlimited).
+	// Rate, closed-loop: caps requests per second across connections (0:
+	// unlimited). Open-loop: the arrival rate in requests per second.
 	Rate float64 `json:"rate,omitempty"`
+	// MaxInFlight caps the requests in flight in open-loop mode (0: rate ×
+	// timeout + 1, enough that only a stalled generator misses); a request
+	// due while that many are in flight is missed, not sent.
+	MaxInFlight int `json:"maxInFlight,omitempty"`
 	// Steps replace Connections/Duration/Rate with a sequence.
 	Steps []LoadStep `json:"steps,omitempty"`
 	// Host overrides the Host header (the HTTP add-on routes by it).
@@ -196,7 +218,8 @@ type HTTPLoad struct {
 	ColdStarts int `json:"coldStarts,omitempty"`
 }
 
-// LoadStep is one step of stepped load.
+// LoadStep is one step of stepped load: closed-loop with Connections (or
+// the load's), paced at Rate; open-loop at the arrival rate Rate.
 type LoadStep struct {
 	Duration    Duration `json:"duration"`
 	Connections int      `json:"connections,omitempty"`

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"time"
@@ -194,50 +195,7 @@ func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("delay"), l.Delay.String(), "must not be negative"))
 	}
 	if h := l.HTTP; h != nil && l.Type == LoadHTTP {
-		hp := p.Child("http")
-		if len(h.Steps) > 0 {
-			if h.Duration.Duration != 0 {
-				errs = append(errs, field.Forbidden(hp.Child("duration"), "set either duration or steps"))
-			}
-			if h.Rate != 0 {
-				errs = append(errs, field.Forbidden(hp.Child("rate"), "with steps, set the rate per step"))
-			}
-			for i, st := range h.Steps {
-				sp := hp.Child("steps").Index(i)
-				if st.Duration.Duration <= 0 {
-					errs = append(errs, field.Required(sp.Child("duration"), "each step needs a positive duration"))
-				}
-				if st.Connections < 0 || st.Rate < 0 || (st.Connections == 0 && st.Rate == 0 && h.Connections == 0) {
-					errs = append(errs, field.Invalid(sp, "", "each step needs connections >= 1 (here or in http.connections) or a rate > 0"))
-				}
-			}
-		} else {
-			if h.Connections < 1 || h.Connections > 10000 {
-				errs = append(errs, field.Invalid(hp.Child("connections"), h.Connections, "1..10000"))
-			}
-			if h.Duration.Duration < time.Second {
-				errs = append(errs, field.Invalid(hp.Child("duration"), h.Duration.String(), "at least 1s"))
-			}
-		}
-		if h.Timeout.Duration <= 0 {
-			errs = append(errs, field.Invalid(hp.Child("timeout"), h.Timeout.String(), "must be positive"))
-		}
-		if h.Rate < 0 {
-			errs = append(errs, field.Invalid(hp.Child("rate"), h.Rate, "must not be negative"))
-		}
-		gens := []string{GeneratorBuiltin, GeneratorBombardier}
-		if !slices.Contains(gens, h.Generator) {
-			errs = append(errs, field.NotSupported(hp.Child("generator"), h.Generator, gens))
-		}
-		if u, err := url.Parse(h.Path); err != nil || u.Host != "" || len(h.Path) == 0 || h.Path[0] != '/' {
-			errs = append(errs, field.Invalid(hp.Child("path"), h.Path, "an absolute path like /"))
-		}
-		if h.ColdStarts < 0 {
-			errs = append(errs, field.Invalid(hp.Child("coldStarts"), h.ColdStarts, "must not be negative"))
-		}
-		if h.ColdStarts > 0 && a.Type != KEDAHTTP {
-			errs = append(errs, field.Forbidden(hp.Child("coldStarts"), "cold starts from zero need autoscaler type keda-http"))
-		}
+		errs = append(errs, validateHTTPLoad(p.Child("http"), h, a)...)
 	}
 	if q := l.SQS; q != nil && l.Type == LoadSQS {
 		qp := p.Child("sqs")
@@ -253,6 +211,91 @@ func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
 		if q.InvalidShare < 0 || q.InvalidShare >= 1 {
 			errs = append(errs, field.Invalid(qp.Child("invalidShare"), q.InvalidShare, "a fraction in [0, 1)"))
 		}
+	}
+	return errs
+}
+
+// validateHTTPLoad checks the HTTP load: the mode and what it shapes
+// (connections, rate, steps, maxInFlight, which generator can send it), the
+// timeout, generator, path and cold starts.
+func validateHTTPLoad(hp *field.Path, h *HTTPLoad, a *Autoscaler) field.ErrorList {
+	var errs field.ErrorList
+	modes := []string{LoadClosedLoop, LoadOpenLoop}
+	if !slices.Contains(modes, h.Mode) {
+		errs = append(errs, field.NotSupported(hp.Child("mode"), h.Mode, modes))
+	}
+	open := h.Mode == LoadOpenLoop
+	if len(h.Steps) > 0 {
+		if h.Duration.Duration != 0 {
+			errs = append(errs, field.Forbidden(hp.Child("duration"), "set either duration or steps"))
+		}
+		if h.Rate != 0 {
+			errs = append(errs, field.Forbidden(hp.Child("rate"), "with steps, set the rate per step"))
+		}
+		for i, st := range h.Steps {
+			sp := hp.Child("steps").Index(i)
+			if st.Duration.Duration <= 0 {
+				errs = append(errs, field.Required(sp.Child("duration"), "each step needs a positive duration"))
+			}
+			switch {
+			case open && st.Connections != 0:
+				errs = append(errs, field.Forbidden(sp.Child("connections"), "open-loop steps have no connections: set the arrival rate"))
+			case open && !(st.Rate > 0):
+				errs = append(errs, field.Invalid(sp.Child("rate"), st.Rate, "each open-loop step needs an arrival rate > 0 (requests/s)"))
+			case !open && (st.Connections < 0 || st.Rate < 0 || (st.Connections == 0 && st.Rate == 0 && h.Connections == 0)):
+				errs = append(errs, field.Invalid(sp, "", "each step needs connections >= 1 (here or in http.connections) or a rate > 0"))
+			}
+		}
+	} else {
+		if h.Duration.Duration < time.Second {
+			errs = append(errs, field.Invalid(hp.Child("duration"), h.Duration.String(), "at least 1s"))
+		}
+		if !open && (h.Connections < 1 || h.Connections > 10000) {
+			errs = append(errs, field.Invalid(hp.Child("connections"), h.Connections, "1..10000"))
+		}
+		if open && !(h.Rate > 0) {
+			errs = append(errs, field.Invalid(hp.Child("rate"), h.Rate, "open-loop mode needs the arrival rate, > 0 requests/s"))
+		}
+	}
+	if open {
+		if h.Connections != 0 {
+			errs = append(errs, field.Forbidden(hp.Child("connections"), "open-loop mode sends at the arrival rate whatever the responses; bound the requests in flight with maxInFlight"))
+		}
+		if h.MaxInFlight < 0 || h.MaxInFlight > 10000 {
+			errs = append(errs, field.Invalid(hp.Child("maxInFlight"), h.MaxInFlight, "0 (default: rate × timeout + 1) or 1..10000"))
+		}
+		if h.Generator == GeneratorBombardier {
+			errs = append(errs, field.Invalid(hp.Child("mode"), h.Mode, "generator bombardier is closed-loop only (-c connections, -r caps their rate); use generator builtin"))
+		}
+	} else if h.MaxInFlight != 0 {
+		errs = append(errs, field.Forbidden(hp.Child("maxInFlight"), "only in open-loop mode; a closed loop's connections bound its requests in flight"))
+	}
+	if h.Generator == GeneratorBombardier {
+		if len(h.Steps) > 0 {
+			errs = append(errs, field.Forbidden(hp.Child("steps"), "generator bombardier has no steps; use generator builtin"))
+		}
+		if h.Rate > 0 && (h.Rate < 1 || h.Rate != math.Round(h.Rate)) {
+			errs = append(errs, field.Invalid(hp.Child("rate"), h.Rate, "generator bombardier takes whole requests per second (-r)"))
+		}
+	}
+	if h.Timeout.Duration <= 0 {
+		errs = append(errs, field.Invalid(hp.Child("timeout"), h.Timeout.String(), "must be positive"))
+	}
+	if h.Rate < 0 && !open {
+		errs = append(errs, field.Invalid(hp.Child("rate"), h.Rate, "must not be negative"))
+	}
+	gens := []string{GeneratorBuiltin, GeneratorBombardier}
+	if !slices.Contains(gens, h.Generator) {
+		errs = append(errs, field.NotSupported(hp.Child("generator"), h.Generator, gens))
+	}
+	if u, err := url.Parse(h.Path); err != nil || u.Host != "" || len(h.Path) == 0 || h.Path[0] != '/' {
+		errs = append(errs, field.Invalid(hp.Child("path"), h.Path, "an absolute path like /"))
+	}
+	if h.ColdStarts < 0 {
+		errs = append(errs, field.Invalid(hp.Child("coldStarts"), h.ColdStarts, "must not be negative"))
+	}
+	if h.ColdStarts > 0 && a.Type != KEDAHTTP {
+		errs = append(errs, field.Forbidden(hp.Child("coldStarts"), "cold starts from zero need autoscaler type keda-http"))
 	}
 	return errs
 }

@@ -40,7 +40,7 @@ func scenariosCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		var ld string
 		if h := s.Spec.Load.HTTP; h != nil {
-			ld = fmt.Sprintf("http -c %d -t %s -d %s", h.Connections, h.Timeout, h.TotalDuration())
+			ld = "http " + h.Summary()
 		}
 		if q := s.Spec.Load.SQS; q != nil {
 			ld = fmt.Sprintf("sqs %d msgs, batches of %d", q.Messages, q.BatchSize)
