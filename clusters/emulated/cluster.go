@@ -43,6 +43,7 @@ type Cluster struct {
 	versions components.Versions
 	hpa      HPASettings
 	shape    NodeShape
+	cost     CPUCost // cpu-load-gen's default CPU time per request
 	timing   PodTiming
 	bins     components.Binaries
 

@@ -21,6 +21,9 @@ func (c *Cluster) startDataPlane(ctx context.Context) error {
 		ProxyAddr:   c.proxyAddr,
 		Logger:      c.logger,
 		Models:      c.dataPlaneModels(),
+		// Pods share their node's CPUs (contention); the node's capacity
+		// is what the scheduler sees as allocatable.
+		NodeCPUMilli: c.shape.CPU.MilliValue(),
 	})
 	if err != nil {
 		return fmt.Errorf("start data plane: %w", err)

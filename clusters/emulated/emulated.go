@@ -34,7 +34,11 @@ type Provider struct {
 	// whatever is not cached (minutes, once per version).
 	Builder *components.Builder
 	// NodeShape sizes each of the three nodes; zero means DefaultNodeShape.
+	// Its CPU is also the capacity the data plane's pods share on a node.
 	NodeShape NodeShape
+	// CPUCost is the cpu-load-gen model's CPU time per request when a
+	// scenario sets none; zero means AssumedCPUCost.
+	CPUCost CPUCost
 	// PodTiming sets the pods' default start-up delays; nil means
 	// DefaultPodTiming. Pods override them with the Annotation* annotations.
 	PodTiming *PodTiming
@@ -174,6 +178,7 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 		versions: resolvedVersions(builder.Versions),
 		hpa:      p.HPA.withDefaults(),
 		shape:    p.NodeShape,
+		cost:     p.CPUCost,
 		timing:   DefaultPodTiming,
 		specs:    map[string]specEntry{},
 	}

@@ -19,6 +19,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/sqs"
 )
 
 func TestRenderKwokctlConfig(t *testing.T) {
@@ -469,9 +472,28 @@ func TestHPASettings(t *testing.T) {
 	if args[0] != [2]string{"horizontal-pod-autoscaler-sync-period", "5s"} {
 		t.Fatalf("%v", args)
 	}
-	k := knobs(h, DefaultPodTiming, DefaultNodeShape)
+	k := knobs(h, DefaultPodTiming, DefaultNodeShape, CPUCost{})
 	if k["hpa.syncPeriod"] != "5s" || k["metricsServer.metricResolution"] != "15s" {
 		t.Fatalf("knobs %v", k)
+	}
+	// Every emulation parameter in force is disclosed.
+	for key, want := range map[string]string{
+		"dataplane.cpuLoadGen.cpuPerRequest":       "3.7s",
+		"dataplane.cpuLoadGen.cpuPerRequestSource": "assumed",
+		"dataplane.clientDisconnectCancelsWork":    "true",
+		"dataplane.usageCounterInterval":           "1s",
+		"dataplane.usageRateWindow":                "5s",
+		"dataplane.usageRateDeadBand":              "5%",
+		"node.cpuCapacity":                         "32 per node, 3 nodes (96 in total)",
+		"kwok.podReadyDelayDefault":                "1s",
+	} {
+		if !strings.Contains(k[key], want) {
+			t.Errorf("knob %s = %q, want it to say %q", key, k[key], want)
+		}
+	}
+	k = knobs(h, DefaultPodTiming, NodeShape{CPU: resource.MustParse("2")}, CPUCost{PerRequest: 2900 * time.Millisecond, Source: "measured"})
+	if k["dataplane.cpuLoadGen.cpuPerRequest"] != "2.9s" || k["dataplane.cpuLoadGen.cpuPerRequestSource"] != "measured" || !strings.HasPrefix(k["node.cpuCapacity"], "2 per node, 3 nodes (6 in total)") {
+		t.Errorf("knobs %v", k)
 	}
 }
 
@@ -513,6 +535,44 @@ func TestReapOrphans(t *testing.T) {
 	for _, d := range []string{alive, kept} {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("%s must stay: %v", d, err)
+		}
+	}
+}
+
+// Every emulated part is listed: the ingress and node CPU always, and with
+// SQS started, that the consumer is scalebench's Go model of the app.
+func TestEnvironmentListsEveryEmulatedPart(t *testing.T) {
+	c := &Cluster{versions: resolvedVersions(components.Versions{}), hpa: DefaultHPASettings, timing: DefaultPodTiming, shape: DefaultNodeShape}
+	has := func(env []string, part string) bool {
+		return slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, part) })
+	}
+	env := c.Environment()
+	for _, part := range []string{"kubelet and nodes", "Spin app pods", "node CPU", "pod CPU usage", "ingress", "service networking"} {
+		if !has(env.Emulated, part) {
+			t.Errorf("Emulated lacks %q: %q", part, env.Emulated)
+		}
+	}
+	if has(env.Emulated, "the SQS consumer") {
+		t.Errorf("SQS consumer listed without SQS: %q", env.Emulated)
+	}
+	c.sqsSide.env = &sqs.Env{}
+	env = c.Environment()
+	if !has(env.Emulated, "the SQS consumer (scalebench's Go model") || !has(env.Emulated, "AWS SQS") {
+		t.Errorf("Emulated with SQS = %q", env.Emulated)
+	}
+}
+
+func TestSetNodeCPU(t *testing.T) {
+	var p Provider
+	if err := p.SetNodeCPU("3500m"); err != nil {
+		t.Fatal(err)
+	}
+	if p.NodeShape.CPU.MilliValue() != 3500 || p.NodeShape.Pods != DefaultNodeShape.Pods {
+		t.Errorf("shape = %+v", p.NodeShape)
+	}
+	for _, bad := range []string{"", "-1", "0", "four"} {
+		if err := p.SetNodeCPU(bad); err == nil || !strings.Contains(err.Error(), "want a positive CPU quantity") {
+			t.Errorf("SetNodeCPU(%q) = %v", bad, err)
 		}
 	}
 }

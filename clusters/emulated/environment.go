@@ -7,6 +7,9 @@ import (
 	"runtime"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 	"github.com/scalebench/scalebench/results"
 )
 
@@ -24,15 +27,20 @@ func (c *Cluster) Environment() results.Environment {
 		Components:        componentVersions(c.versions, kv),
 		Emulated: []string{
 			"kubelet and nodes (KWOK: 3 nodes, pods Ready after kwok stage delays, no containers run)",
-			"Spin app pods (scalebench data plane: request handling and CPU usage)",
-			"pod CPU/memory usage (kwok usage-from-annotation, reported through the real metrics-server)",
+			"Spin app pods (scalebench data plane: request handling modelled in virtual time; " +
+				"cpu-load-gen is a processor-sharing CPU model at the pod's limit, not WebAssembly)",
+			"node CPU (each node's capacity shared by its pods' CPU models: weighted by request, capped at limit)",
+			"pod CPU usage (the data plane's cumulative CPU-seconds served by kwok as the kubelet's " +
+				"container_cpu_usage_seconds_total, read by the real metrics-server); memory from kwok usage-from-annotation",
+			"ingress (the k3d load balancer and Traefik: the data plane routes networking.k8s.io Ingress rules " +
+				"to ready endpoints, round-robin)",
 			"container runtime and images (RuntimeClass " + RuntimeClassName + " has no runtime behind it)",
 			"service networking (ExternalName Services to loopback processes; a service-network proxy, " +
 				"the HTTP_PROXY/HTTPS_PROXY of the KEDA operator and the HTTP add-on's scaler and interceptor, " +
 				"resolves <service>.<namespace> names, the add-on's hosts and endpoint IPs to emulated instances " +
 				"or, for the add-on's Services, to its local processes)",
 		},
-		Knobs: knobs(c.hpa, c.timing, c.shape),
+		Knobs: knobs(c.hpa, c.timing, c.shape, c.cost),
 		Host: results.Host{
 			OS:        runtime.GOOS,
 			Arch:      runtime.GOARCH,
@@ -47,7 +55,10 @@ func (c *Cluster) Environment() results.Environment {
 	if sqsStarted {
 		env.Components["goaws"] = c.versions.Goaws
 		env.Components["redis-server"] = redisVersion()
-		env.Emulated = append(env.Emulated, "AWS SQS (goaws "+c.versions.Goaws+", an SQS emulator speaking the JSON protocol; the store is a real redis-server)")
+		env.Emulated = append(env.Emulated,
+			"AWS SQS (goaws "+c.versions.Goaws+", an SQS emulator speaking the JSON protocol; the store is a real redis-server)",
+			"the SQS consumer (scalebench's Go model of the customer-transformer Spin app; its records are "+
+				"verified with the same transform, so the check proves delivery, not the transform)")
 	}
 	return env
 }
@@ -80,9 +91,27 @@ func componentVersions(v interface{ Of(string) string }, kubeVersion string) map
 	}
 }
 
-// knobs are the cluster-wide timing settings in force, with units.
-func knobs(h HPASettings, t PodTiming, s NodeShape) map[string]string {
+// knobs are the cluster-wide timing settings and emulation parameters in
+// force, with units.
+func knobs(h HPASettings, t PodTiming, s NodeShape, cost CPUCost) map[string]string {
+	if cost.PerRequest <= 0 {
+		cost = AssumedCPUCost
+	}
+	nodes := len(clusterNodes())
 	return map[string]string{
+		"dataplane.cpuLoadGen.cpuPerRequest":       cost.PerRequest.String(),
+		"dataplane.cpuLoadGen.cpuPerRequestSource": cost.Source,
+		"dataplane.hello.cpuPerRequest":            dataplane.DefaultHelloCPU.String(),
+		"dataplane.idleCPU":                        fmt.Sprintf("%dm", dataplane.DefaultIdleCPUMilli),
+		"dataplane.cpuSharing": "processor sharing: a pod's requests share its CPU limit equally, one core at most each; " +
+			"a node's pods share its capacity max-min fairly, weighted by CPU request",
+		"dataplane.clientDisconnectCancelsWork": "true (a request whose client gives up releases its CPU share at once)",
+		"dataplane.usageCounterInterval": dataplane.DefaultUsageInterval.String() +
+			" (a busy pod's cumulative CPU-seconds annotation is rewritten this often; idle pods every 15s)",
+		"dataplane.usageRateWindow":   dataplane.DefaultUsageWindow.String() + " (usage-cpu annotation average, node metrics)",
+		"dataplane.usageRateDeadBand": "max(2m, 5%) (usage-cpu annotation rewritten only on a larger change)",
+		"node.cpuCapacity": fmt.Sprintf("%s per node, %d nodes (%s in total); contention modelled",
+			s.CPU.String(), nodes, resource.NewMilliQuantity(s.CPU.MilliValue()*int64(nodes), resource.DecimalSI).String()),
 		"hpa.syncPeriod":                 h.SyncPeriod.String(),
 		"hpa.downscaleStabilization":     h.DownscaleStabilization.String(),
 		"hpa.tolerance":                  fmt.Sprint(h.Tolerance),

@@ -28,6 +28,21 @@ var DefaultNodeShape = NodeShape{
 	Pods:   250,
 }
 
+// SetNodeCPU sets the CPU capacity of every node ("4", "3500m"): what the
+// scheduler sees as allocatable and what the node's pods share in the data
+// plane. The other NodeShape fields keep their values (defaults when unset).
+func (p *Provider) SetNodeCPU(v string) error {
+	q, err := resource.ParseQuantity(v)
+	if err != nil || q.Sign() <= 0 || q.MilliValue() < 1 {
+		return fmt.Errorf("node CPU %q: want a positive CPU quantity such as 4 or 3500m", v)
+	}
+	if p.NodeShape.CPU.IsZero() && p.NodeShape.Memory.IsZero() && p.NodeShape.Pods == 0 {
+		p.NodeShape = DefaultNodeShape
+	}
+	p.NodeShape.CPU = q
+	return nil
+}
+
 // nodeSpec names one emulated node.
 type nodeSpec struct {
 	Name    string

@@ -417,8 +417,13 @@ func checkSQSEndpoint(ctx context.Context, env sqs.Env) error {
 // (which reads its pod's env and Secrets through the cluster's client), then
 // the provider's DataPlaneModels, which win.
 func (c *Cluster) dataPlaneModels() map[string]dataplane.NewModelFunc {
+	cost := c.cost
+	if cost.PerRequest <= 0 {
+		cost = AssumedCPUCost
+	}
 	m := map[string]dataplane.NewModelFunc{
 		dataplane.ModelSQSTransformer: dataplane.NewSQSTransformerFunc(c.clientset),
+		dataplane.ModelCPULoadGen:     dataplane.NewCPULoadGenFunc(cost.PerRequest),
 	}
 	maps.Copy(m, c.models)
 	return m

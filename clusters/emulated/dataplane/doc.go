@@ -18,10 +18,17 @@
 // terminating pod's instance is killed when its grace period ends (in-flight
 // requests then get 502).
 //
-// CPU usage. Each pod's average CPU use over Config.UsageInterval, plus an
-// idle 1m, is written to AnnotationUsageCPU (kwok's usage-from-annotation),
-// only when it moved by max(2m, 5%): the HPA sees it through the real
-// metrics-server.
+// Node CPU. With Config.NodeCPUMilli, the pods of one node share its
+// capacity: max-min fair shares weighted by CPU request, each capped at the
+// pod's limit (cgroup cpu.weight and CFS quota).
+//
+// CPU usage. Each pod's cumulative CPU-seconds (idle 1m included) is written
+// to AnnotationCPUSeconds every Config.UsageInterval while it is busy; kwok
+// serves it as the kubelet's container_cpu_usage_seconds_total, so the real
+// metrics-server computes the average between two of its scrapes, as from
+// cAdvisor. The average over Config.UsageWindow is written to
+// AnnotationUsageCPU (kwok's usage-from-annotation: node metrics) only when
+// it moved by max(2m, 5%).
 //
 // Ingress. Config.IngressAddr serves HTTP routed by networking.k8s.io/v1
 // Ingress rules (host, longest path; every IngressClass) to the backend

@@ -18,9 +18,18 @@ type CPULoadGen struct {
 var _ Model = (*CPULoadGen)(nil)
 
 // NewCPULoadGen builds a cpu-load-gen model from the pod's CPU limit and
-// AnnotationCPUPerRequest / AnnotationMaxConcurrency.
-func NewCPULoadGen(spec ModelSpec) (Model, error) {
-	work, err := spec.Duration(AnnotationCPUPerRequest, DefaultFib43CPU)
+// AnnotationCPUPerRequest (default DefaultFib43CPU) /
+// AnnotationMaxConcurrency.
+func NewCPULoadGen(spec ModelSpec) (Model, error) { return newCPULoadGen(spec, DefaultFib43CPU) }
+
+// NewCPULoadGenFunc is NewCPULoadGen with another default cost per request
+// (a calibrated one); pods still override it with AnnotationCPUPerRequest.
+func NewCPULoadGenFunc(perRequest time.Duration) NewModelFunc {
+	return func(spec ModelSpec) (Model, error) { return newCPULoadGen(spec, perRequest) }
+}
+
+func newCPULoadGen(spec ModelSpec, def time.Duration) (Model, error) {
+	work, err := spec.Duration(AnnotationCPUPerRequest, def)
 	if err != nil {
 		return nil, err
 	}

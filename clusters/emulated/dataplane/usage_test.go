@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 )
@@ -228,5 +229,38 @@ func TestClientPatcherWritesAnnotation(t *testing.T) {
 	err = (clientPatcher{client: cs}).patchUsage(context.Background(), usageWrite{ns: "default", name: "gone", usageUpdate: usageUpdate{milli: 1, writeRate: true}})
 	if err == nil {
 		t.Fatal("patching a missing pod succeeded")
+	}
+}
+
+// Pods on one node share its capacity; pods on another node do not.
+func TestInstancesShareTheirNodesCPU(t *testing.T) {
+	s, clk := newTestInstances(t)
+	s.nodeCPUMilli = 500
+	onNode := func(p *corev1.Pod, node string) *corev1.Pod { p.Spec.NodeName = node; return p }
+	s.podChanged(onNode(pod("default", "a", "10.244.0.5", ModelCPULoadGen, "500m", AnnotationCPUPerRequest, "1s"), "n1"))
+	s.podChanged(onNode(pod("default", "b", "10.244.0.6", ModelCPULoadGen, "500m", AnnotationCPUPerRequest, "1s"), "n1"))
+	s.podChanged(onNode(pod("default", "c", "10.244.0.7", ModelCPULoadGen, "500m", AnnotationCPUPerRequest, "1s"), "n2"))
+	var rs []<-chan result
+	for _, ip := range []string{"10.244.0.5", "10.244.0.6", "10.244.0.7"} {
+		in := s.byAddress(ip)
+		rs = append(rs, serveAsync(context.Background(), in))
+		eventually(t, "request running on "+ip, func() bool { return load(in) == 1 })
+	}
+	// c is alone on n2 at its 500m limit: done at 2s. a and b share n1's
+	// 500m: 250m each, done at 4s.
+	clk.Step(2 * time.Second)
+	if r := <-rs[2]; r.code != 200 {
+		t.Fatalf("c: %+v", r)
+	}
+	select {
+	case r := <-rs[0]:
+		t.Fatalf("a finished at 2s on a shared node: %+v", r)
+	default:
+	}
+	clk.Step(2 * time.Second)
+	for i, ch := range rs[:2] {
+		if r := <-ch; r.code != 200 {
+			t.Fatalf("request %d: %+v", i, r)
+		}
 	}
 }

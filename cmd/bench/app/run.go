@@ -32,6 +32,7 @@ type runFlags struct {
 	keep        bool
 	ingressURL  string
 	ingressAddr string
+	nodeCPU     string
 	progress    string
 	verbose     bool
 }
@@ -46,6 +47,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&f.keep, "keep", false, "keep the cluster and the scenarios' objects afterwards, for debugging")
 	fs.StringVar(&f.ingressURL, "ingress-url", "", "where HTTP load is sent (default: the cluster's ingress, http://localhost:8081)")
 	fs.StringVar(&f.ingressAddr, "ingress-addr", "127.0.0.1:8081", "emulated cluster: where its ingress listens (the docs' load balancer port); 127.0.0.1:0 picks a free port")
+	fs.StringVar(&f.nodeCPU, "node-cpu", "", "emulated cluster: CPU capacity of each of its 3 nodes, shared by their pods (default 32)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs on stderr")
 	if err := parse(fs, args); err != nil {
@@ -89,6 +91,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if ep, ok := provider.(*emulated.Provider); ok {
 		ep.IngressAddr = f.ingressAddr
+		if f.nodeCPU != "" {
+			if err := ep.SetNodeCPU(f.nodeCPU); err != nil {
+				return usageErr("run: --node-cpu: %v", err)
+			}
+		}
 	}
 	if ni, ok := provider.(clusters.NotImplemented); ok {
 		_, err := ni.Create(ctx, clusters.Options{})
