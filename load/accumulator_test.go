@@ -128,19 +128,30 @@ func TestAccumulatorMatchesSort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var one Accumulator
 	parts := make([]Accumulator, 4)
-	bySecond := map[int][]time.Duration{}
-	var all []time.Duration
+	bySecond, okBySecond := map[int][]time.Duration{}, map[int][]time.Duration{}
+	var all, okAll []time.Duration
 	for i := range 5000 {
 		r := Result{
 			Start:   time.Duration(rng.Int64N(int64(7 * time.Second))),
 			Latency: time.Duration(rng.ExpFloat64() * float64(20*time.Millisecond)),
 			Status:  200,
 		}
+		if rng.IntN(3) == 0 { // a third fail, slower
+			r.Status, r.Err, r.Latency = 503, KindHTTP5xx, r.Latency*3
+		}
 		one.Add(r)
 		parts[i%len(parts)].Add(r)
 		sec := int(r.Start / time.Second)
 		bySecond[sec] = append(bySecond[sec], r.Latency)
 		all = append(all, r.Latency)
+		if !r.Failed() {
+			okBySecond[sec] = append(okBySecond[sec], r.Latency)
+			okAll = append(okAll, r.Latency)
+		}
+		if i%100 == 0 { // misses in merged parts add up too
+			parts[i%len(parts)].AddMissed(r.Start, 1)
+			one.AddMissed(r.Start, 1)
+		}
 	}
 	nearest := func(v []time.Duration, p float64) time.Duration {
 		v = slices.Clone(v)
@@ -156,8 +167,10 @@ func TestAccumulatorMatchesSort(t *testing.T) {
 	for _, s := range one.Seconds() {
 		v := bySecond[s.Index]
 		total += s.Requests
+		ok := okBySecond[s.Index]
 		if s.Requests != len(v) || s.P50 != nearest(v, .5) || s.P90 != nearest(v, .9) ||
-			s.P99 != nearest(v, .99) || s.Max != slices.Max(v) {
+			s.P99 != nearest(v, .99) || s.Max != slices.Max(v) || s.Successes != len(ok) ||
+			s.SuccessP50 != nearest(ok, .5) || s.SuccessP90 != nearest(ok, .9) || s.SuccessP99 != nearest(ok, .99) {
 			t.Errorf("second %d: %+v", s.Index, s)
 		}
 	}
@@ -165,7 +178,8 @@ func TestAccumulatorMatchesSort(t *testing.T) {
 		t.Errorf("seconds sum to %d requests", total)
 	}
 	sum := one.Summary()
-	if sum.P50 != nearest(all, .5) || sum.P99 != nearest(all, .99) || sum.Max != slices.Max(all) {
+	if sum.P50 != nearest(all, .5) || sum.P99 != nearest(all, .99) || sum.Max != slices.Max(all) ||
+		sum.SuccessP50 != nearest(okAll, .5) || sum.SuccessP99 != nearest(okAll, .99) || sum.Missed != 50 {
 		t.Errorf("summary %+v", sum)
 	}
 

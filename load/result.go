@@ -66,13 +66,15 @@ func kindAt(i int) ErrorKind {
 
 // Result is the outcome of one request.
 type Result struct {
-	// Start is when the request was sent, as a monotonic offset from the start
-	// of the attack. Per-second buckets are keyed by it.
+	// Start is when the request was sent (in an open loop: when it was
+	// scheduled to be sent), as a monotonic offset from the start of the
+	// attack. Per-second buckets are keyed by it.
 	Start time.Duration
-	// Wall is the wall-clock time the request was sent: the attack's wall start
-	// plus Start (so it never disagrees with Start).
+	// Wall is the wall-clock time of Start: the attack's wall start plus
+	// Start (so it never disagrees with Start).
 	Wall time.Time
-	// Latency is from sending the request to reading the last body byte.
+	// Latency is from Start to reading the last body byte: from the actual
+	// send in a closed loop, from the scheduled send time in an open loop.
 	Latency time.Duration
 	// Status is the HTTP status code, 0 when no response arrived.
 	Status int
