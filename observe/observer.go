@@ -58,16 +58,8 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	o := &Observer{cancel: cancel}
-	st := NewState()
-	var mu sync.Mutex // State is not concurrency-safe; handlers of different informers run concurrently.
-	apply := func(f func() []timeline.Event) {
-		mu.Lock()
-		evs := f()
-		mu.Unlock()
-		for _, e := range evs {
-			cfg.Recorder.Record(e)
-		}
-	}
+	sk := newSink(cfg.Recorder)
+	apply, st := sk.apply, sk.st
 
 	f := informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0, informers.WithNamespace(cfg.Namespace))
 	pf := informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0, informers.WithNamespace(cfg.Namespace),
@@ -164,6 +156,27 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 		}
 	}()
 	return o, nil
+}
+
+// sink applies informer notifications to a State and records the events.
+// Handlers of different informers run concurrently: the state update and the
+// recording happen under one lock, so events are recorded — and stamped —
+// in the order their notifications were applied, never one informer's
+// older news after another's newer.
+type sink struct {
+	mu  sync.Mutex
+	st  *State
+	rec *timeline.Recorder
+}
+
+func newSink(rec *timeline.Recorder) *sink { return &sink{st: NewState(), rec: rec} }
+
+func (s *sink) apply(f func() []timeline.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range f() {
+		s.rec.Record(e)
+	}
 }
 
 // Stop ends the watches.

@@ -69,8 +69,13 @@ func (s *State) Deployment(d *appsv1.Deployment) []timeline.Event {
 }
 
 // HPA records current/desired replicas and the first metric's value when
-// they change.
+// they change, and only once the HPA controller has observed the current
+// generation: a status written for the previous spec (another target or
+// bounds) says nothing about this one.
 func (s *State) HPA(h *autoscalingv2.HorizontalPodAutoscaler) []timeline.Event {
+	if og := h.Status.ObservedGeneration; og == nil || *og < h.Generation {
+		return nil
+	}
 	st := timeline.AutoscalerStatus{Current: h.Status.CurrentReplicas, Desired: h.Status.DesiredReplicas, Metric: hpaMetric(h)}
 	key := objName("HorizontalPodAutoscaler", h.Namespace, h.Name)
 	var out []timeline.Event

@@ -1,7 +1,12 @@
 package observe
 
 import (
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -45,7 +50,8 @@ func TestDeploymentCountsOnlyObservedGenerations(t *testing.T) {
 
 func TestHPAStatusAndConditions(t *testing.T) {
 	s := NewState()
-	h := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default"}}
+	h := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default", Generation: 1}}
+	h.Status.ObservedGeneration = ptr.To[int64](1)
 	h.Status.CurrentReplicas, h.Status.DesiredReplicas = 1, 4
 	h.Status.CurrentMetrics = []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU, Current: autoscalingv2.MetricValueStatus{AverageUtilization: ptr.To[int32](450)}}}}
 	h.Status.Conditions = []autoscalingv2.HorizontalPodAutoscalerCondition{{Type: autoscalingv2.AbleToScale, Status: corev1.ConditionTrue, Reason: "SucceededRescale"}}
@@ -104,5 +110,62 @@ func TestCustomResourceConditions(t *testing.T) {
 	}, "status", "conditions")
 	if evs := s.CustomResource(u); len(evs) != 1 || evs[0].Condition.Type != "Active" || evs[0].Condition.Status != "True" {
 		t.Fatalf("%+v", evs)
+	}
+}
+
+func TestHPAStatusCountsOnlyForTheObservedGeneration(t *testing.T) {
+	s := NewState()
+	h := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default", Generation: 2}}
+	h.Status.CurrentReplicas, h.Status.DesiredReplicas = 1, 4
+	// Never observed by the HPA controller.
+	if evs := s.HPA(h); len(evs) != 0 {
+		t.Fatalf("status of an unobserved HPA recorded: %+v", evs)
+	}
+	// Observed the previous generation: the status belongs to the old spec.
+	h.Status.ObservedGeneration = ptr.To[int64](1)
+	if evs := s.HPA(h); len(evs) != 0 {
+		t.Fatalf("stale status recorded: %+v", evs)
+	}
+	h.Status.ObservedGeneration = ptr.To[int64](2)
+	if evs := s.HPA(h); len(evs) != 1 || evs[0].Autoscaler.Desired != 4 {
+		t.Fatalf("current status: %+v", evs)
+	}
+}
+
+// Notifications applied concurrently by several informers' handlers are
+// recorded, and stamped, in the order they were applied.
+func TestSinkRecordsInTheOrderApplied(t *testing.T) {
+	var tick atomic.Int64
+	start := time.Unix(0, 0)
+	// The clock yields, so a handler that recorded outside the lock would be
+	// overtaken between applying and stamping.
+	rec := timeline.NewRecorderAt(start, func() time.Time {
+		runtime.Gosched()
+		return start.Add(time.Duration(tick.Add(1)) * time.Millisecond)
+	})
+	sk := newSink(rec)
+	seq := 0
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				sk.apply(func() []timeline.Event {
+					seq++ // under the sink's lock: the order of application
+					return []timeline.Event{{Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: "n", Detail: strconv.Itoa(seq)}}}
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	evs := rec.Events()
+	if len(evs) != 400 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for i, e := range evs {
+		if e.Marker.Detail != strconv.Itoa(i+1) {
+			t.Fatalf("event %d is application %s: recorded out of order", i+1, e.Marker.Detail)
+		}
 	}
 }
