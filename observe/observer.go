@@ -22,13 +22,6 @@ import (
 	"github.com/scalebench/scalebench/timeline"
 )
 
-// Custom resources a run may watch.
-var (
-	ScaledObjects     = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
-	HTTPScaledObjects = schema.GroupVersionResource{Group: "http.keda.sh", Version: "v1alpha1", Resource: "httpscaledobjects"}
-	SpinApps          = schema.GroupVersionResource{Group: "core.spinkube.dev", Version: "v1alpha1", Resource: "spinapps"}
-)
-
 // Config says what to watch.
 type Config struct {
 	Client    kubernetes.Interface
@@ -36,7 +29,8 @@ type Config struct {
 	Namespace string
 	// PodSelector selects the workload's pods (label selector string).
 	PodSelector string
-	// CustomResources are watched for condition changes, when their CRDs exist.
+	// CustomResources are watched for condition changes, when their CRDs exist
+	// (kube.ScaledObjects, kube.HTTPScaledObjects, ...).
 	CustomResources []schema.GroupVersionResource
 	Recorder        *timeline.Recorder
 	Logger          *slog.Logger

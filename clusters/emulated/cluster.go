@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/scalebench/scalebench/kube"
 	"io"
 	"log/slog"
 	"net"
@@ -17,9 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scalebench/scalebench/kube"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -421,11 +421,6 @@ func (c *Cluster) pollComponents(ctx context.Context, what string, check func(co
 	})
 }
 
-var (
-	crdGVR        = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	apiServiceGVR = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
-)
-
 // platformCRDs are KEDA's, spin-operator's and the KEDA HTTP add-on's CRDs
 // from their modules.
 func platformCRDs(kedaDir, spinDir, httpAddOnDir string) ([]*unstructured.Unstructured, error) {
@@ -453,7 +448,7 @@ func (c *Cluster) waitCRDsEstablished(ctx context.Context, crds []*unstructured.
 	return kube.Poll(ctx, 100*time.Millisecond, "CRDs established", func(ctx context.Context) (bool, string, error) {
 		var pending []string
 		for _, crd := range crds {
-			u, err := c.dynamic.Resource(crdGVR).Get(ctx, crd.GetName(), metav1.GetOptions{})
+			u, err := c.dynamic.Resource(kube.CustomResourceDefinitions).Get(ctx, crd.GetName(), metav1.GetOptions{})
 			if err != nil || !hasCondition(u, "Established") {
 				pending = append(pending, crd.GetName())
 			}
@@ -466,7 +461,7 @@ func (c *Cluster) waitCRDsEstablished(ctx context.Context, crds []*unstructured.
 }
 
 func (c *Cluster) apiServiceAvailable(ctx context.Context, name string) (bool, string, error) {
-	u, err := c.dynamic.Resource(apiServiceGVR).Get(ctx, name, metav1.GetOptions{})
+	u, err := c.dynamic.Resource(kube.APIServices).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return false, "APIService " + name + ": " + err.Error(), nil
 	}
@@ -497,8 +492,7 @@ func hasCondition(u *unstructured.Unstructured, typ string) bool {
 // webhookAnswers dry-run-creates a ScaledObject the webhook must deny.
 func (c *Cluster) webhookAnswers(ctx context.Context) (bool, string, error) {
 	probe := kedaWebhookProbe()
-	gvr := schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
-	_, err := c.dynamic.Resource(gvr).Namespace(KEDANamespace).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	_, err := c.dynamic.Resource(kube.ScaledObjects).Namespace(KEDANamespace).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	switch {
 	case isWebhookDenial(err):
 		return true, "denied by the webhook", nil

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 // diagnosticResources are dumped by CollectDiagnostics, one YAML file each.
@@ -19,21 +21,21 @@ var diagnosticResources = []struct {
 	file string
 	gvr  schema.GroupVersionResource
 }{
-	{"nodes", schema.GroupVersionResource{Version: "v1", Resource: "nodes"}},
-	{"pods", schema.GroupVersionResource{Version: "v1", Resource: "pods"}},
-	{"events", schema.GroupVersionResource{Version: "v1", Resource: "events"}},
-	{"services", schema.GroupVersionResource{Version: "v1", Resource: "services"}},
-	{"endpointslices", schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}},
-	{"deployments", schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}},
-	{"replicasets", schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}},
-	{"horizontalpodautoscalers", schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}},
-	{"scaledobjects", schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}},
-	{"triggerauthentications", schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "triggerauthentications"}},
-	{"httpscaledobjects", schema.GroupVersionResource{Group: "http.keda.sh", Version: "v1alpha1", Resource: "httpscaledobjects"}},
-	{"spinapps", SpinAppGVR},
-	{"spinappexecutors", SpinAppExecutorGVR},
-	{"apiservices", apiServiceGVR},
-	{"ingresses", schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}},
+	{"nodes", kube.Nodes},
+	{"pods", kube.Pods},
+	{"events", kube.Events},
+	{"services", kube.Services},
+	{"endpointslices", kube.EndpointSlices},
+	{"deployments", kube.Deployments},
+	{"replicasets", kube.ReplicaSets},
+	{"horizontalpodautoscalers", kube.HorizontalPodAutoscalers},
+	{"scaledobjects", kube.ScaledObjects},
+	{"triggerauthentications", kube.TriggerAuthentications},
+	{"httpscaledobjects", kube.HTTPScaledObjects},
+	{"spinapps", kube.SpinApps},
+	{"spinappexecutors", kube.SpinAppExecutors},
+	{"apiservices", kube.APIServices},
+	{"ingresses", kube.Ingresses},
 }
 
 // CollectDiagnostics writes into dir: the supervised components' logs

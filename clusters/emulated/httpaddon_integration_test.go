@@ -27,11 +27,6 @@ import (
 	"github.com/scalebench/scalebench/kube"
 )
 
-var (
-	httpScaledObjectGVR = schema.GroupVersionResource{Group: "http.keda.sh", Version: "v1alpha1", Resource: "httpscaledobjects"}
-	scaledObjectGVR     = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
-)
-
 // TestHTTPAddOnEndToEnd runs the KEDA HTTP add-on's path on an emulated
 // cluster: ingress → interceptor (holds the request) → KEDA activates the
 // app 0 → 1 through the external scaler → the interceptor forwards through
@@ -89,7 +84,7 @@ func TestHTTPAddOnEndToEnd(t *testing.T) {
 	if err := EnsureSpinAppExecutor(ctx, c.dynamic, ns, c.RunID()); err != nil {
 		t.Fatal(err)
 	}
-	mustCreate(t, ctx, c, SpinAppGVR, ns, map[string]any{
+	mustCreate(t, ctx, c, kube.SpinApps, ns, map[string]any{
 		"apiVersion": "core.spinkube.dev/v1alpha1", "kind": "SpinApp",
 		"metadata": map[string]any{"name": app, "namespace": ns},
 		"spec": map[string]any{
@@ -103,7 +98,7 @@ func TestHTTPAddOnEndToEnd(t *testing.T) {
 			},
 		},
 	})
-	mustCreate(t, ctx, c, httpScaledObjectGVR, ns, map[string]any{
+	mustCreate(t, ctx, c, kube.HTTPScaledObjects, ns, map[string]any{
 		"apiVersion": "http.keda.sh/v1alpha1", "kind": "HTTPScaledObject",
 		"metadata": map[string]any{"name": app, "namespace": ns},
 		"spec": map[string]any{
@@ -139,7 +134,7 @@ func TestHTTPAddOnEndToEnd(t *testing.T) {
 	t.Run("operator generates a ScaledObject with the scaler's address", func(t *testing.T) {
 		var addr string
 		err := kube.Poll(ctx, 200*time.Millisecond, "ScaledObject "+ns+"/"+app, func(ctx context.Context) (bool, string, error) {
-			so, err := c.dynamic.Resource(scaledObjectGVR).Namespace(ns).Get(ctx, app, metav1.GetOptions{})
+			so, err := c.dynamic.Resource(kube.ScaledObjects).Namespace(ns).Get(ctx, app, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error(), nil
 			}
@@ -162,7 +157,7 @@ func TestHTTPAddOnEndToEnd(t *testing.T) {
 	// marks the ScaledObject Ready only once the scaler answered.
 	t.Run("KEDA reaches the external scaler", func(t *testing.T) {
 		err := kube.Poll(ctx, 200*time.Millisecond, "ScaledObject Ready", func(ctx context.Context) (bool, string, error) {
-			so, err := c.dynamic.Resource(scaledObjectGVR).Namespace(ns).Get(ctx, app, metav1.GetOptions{})
+			so, err := c.dynamic.Resource(kube.ScaledObjects).Namespace(ns).Get(ctx, app, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error(), nil
 			}

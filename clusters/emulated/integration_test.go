@@ -22,7 +22,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/scalebench/scalebench/clusters"
@@ -145,7 +144,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 				},
 			},
 		}}
-		if _, err := c.dynamic.Resource(SpinAppGVR).Namespace(ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
+		if _, err := c.dynamic.Resource(kube.SpinApps).Namespace(ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		t0 := time.Now()
@@ -223,8 +222,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 				}},
 			},
 		}}
-		gvr := schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
-		_, err := c.dynamic.Resource(gvr).Namespace(ns).Create(ctx, so, metav1.CreateOptions{})
+		_, err := c.dynamic.Resource(kube.ScaledObjects).Namespace(ns).Create(ctx, so, metav1.CreateOptions{})
 		const want = "scaledobject has only cpu/memory triggers AND minReplica is 0 (scale to zero doesn't work in this case)"
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("create = %v, want denial %q", err, want)
@@ -247,8 +245,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 				}},
 			},
 		}}
-		gvr := schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
-		if _, err := c.dynamic.Resource(gvr).Namespace(ns).Create(ctx, so, metav1.CreateOptions{}); err != nil {
+		if _, err := c.dynamic.Resource(kube.ScaledObjects).Namespace(ns).Create(ctx, so, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		t0 := time.Now()

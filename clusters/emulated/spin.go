@@ -6,11 +6,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/scalebench/scalebench/clusters/emulated/proc"
+	"github.com/scalebench/scalebench/kube"
 )
 
 // Spin runtime names, as spin-operator's release assets define them.
@@ -19,12 +19,6 @@ const (
 	RuntimeClassHandler = "spin"
 	SpinAppExecutorName = "containerd-shim-spin"
 )
-
-// SpinAppExecutorGVR is spin-operator's SpinAppExecutor resource.
-var SpinAppExecutorGVR = schema.GroupVersionResource{Group: "core.spinkube.dev", Version: "v1alpha1", Resource: "spinappexecutors"}
-
-// SpinAppGVR is spin-operator's SpinApp resource.
-var SpinAppGVR = schema.GroupVersionResource{Group: "core.spinkube.dev", Version: "v1alpha1", Resource: "spinapps"}
 
 // runtimeClass is the RuntimeClass every Spin pod names.
 func runtimeClass() *unstructured.Unstructured {
@@ -64,7 +58,7 @@ func EnsureSpinAppExecutor(ctx context.Context, dyn dynamic.Interface, namespace
 		return fmt.Errorf("spin app executor %s/%s: %w", namespace, SpinAppExecutorName, err)
 	}
 	force := true
-	_, err = dyn.Resource(SpinAppExecutorGVR).Namespace(namespace).Patch(ctx, SpinAppExecutorName, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: fieldManager, Force: &force})
+	_, err = dyn.Resource(kube.SpinAppExecutors).Namespace(namespace).Patch(ctx, SpinAppExecutorName, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: fieldManager, Force: &force})
 	if err != nil {
 		return fmt.Errorf("spin app executor %s/%s: %w", namespace, SpinAppExecutorName, err)
 	}

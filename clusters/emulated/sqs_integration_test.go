@@ -302,11 +302,10 @@ func testKEDASQSScaling(t *testing.T, ctx context.Context, c *Cluster, cs kubern
 		},
 	}}
 	for _, o := range []struct {
-		resource string
-		obj      *unstructured.Unstructured
-	}{{"triggerauthentications", auth}, {"scaledobjects", so}} {
-		gvr := schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: o.resource}
-		if _, err := c.dynamic.Resource(gvr).Namespace(ns).Create(ctx, o.obj, metav1.CreateOptions{}); err != nil {
+		gvr schema.GroupVersionResource
+		obj *unstructured.Unstructured
+	}{{kube.TriggerAuthentications, auth}, {kube.ScaledObjects, so}} {
+		if _, err := c.dynamic.Resource(o.gvr).Namespace(ns).Create(ctx, o.obj, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

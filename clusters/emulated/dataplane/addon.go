@@ -13,12 +13,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
-)
 
-// The KEDA HTTP add-on's routing objects; its interceptor reads both.
-var (
-	httpScaledObjectGVR = schema.GroupVersionResource{Group: "http.keda.sh", Version: "v1alpha1", Resource: "httpscaledobjects"}
-	interceptorRouteGVR = schema.GroupVersionResource{Group: "http.keda.sh", Version: "v1beta1", Resource: "interceptorroutes"}
+	"github.com/scalebench/scalebench/kube"
 )
 
 // hostRoutesOf reads the routing rules of an HTTPScaledObject or an
@@ -43,7 +39,7 @@ func hostRoutesOf(gvr schema.GroupVersionResource, u *unstructured.Unstructured)
 		}
 	}
 	switch gvr {
-	case httpScaledObjectGVR:
+	case kube.HTTPScaledObjects:
 		to := backend{Namespace: ns, Service: str("spec", "scaleTargetRef", "service"),
 			Port: networkingv1.ServiceBackendPort{Number: num("spec", "scaleTargetRef", "port"), Name: str("spec", "scaleTargetRef", "portName")}}
 		if to.Service == "" {
@@ -52,7 +48,7 @@ func hostRoutesOf(gvr schema.GroupVersionResource, u *unstructured.Unstructured)
 		hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hosts")
 		prefixes, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "pathPrefixes")
 		add(hosts, prefixes, to)
-	case interceptorRouteGVR:
+	case kube.InterceptorRoutes:
 		to := backend{Namespace: ns, Service: str("spec", "target", "service"),
 			Port: networkingv1.ServiceBackendPort{Number: num("spec", "target", "port"), Name: str("spec", "target", "portName")}}
 		if to.Service == "" {
@@ -93,7 +89,7 @@ func routeOwner(gvr schema.GroupVersionResource, u *unstructured.Unstructured) s
 func watchAddonRoutes(ctx context.Context, disc discovery.DiscoveryInterface, dyn dynamic.Interface, rt *routes, log *slog.Logger) {
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
 	defer factory.Shutdown()
-	pending := []schema.GroupVersionResource{httpScaledObjectGVR, interceptorRouteGVR}
+	pending := []schema.GroupVersionResource{kube.HTTPScaledObjects, kube.InterceptorRoutes}
 	for len(pending) > 0 {
 		pending = slices.DeleteFunc(pending, func(gvr schema.GroupVersionResource) bool {
 			if !served(disc, gvr) {

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 // TestPlaneWithFakeClientset runs the whole plumbing — informers, ingress,
@@ -104,7 +106,7 @@ func TestPlaneServiceProxyWatchesAddonRoutes(t *testing.T) {
 		pod("default", "h", "10.244.0.2", ModelHello, ""))
 	cs.Fake.Resources = []*metav1.APIResourceList{{GroupVersion: "http.keda.sh/v1alpha1", APIResources: []metav1.APIResource{{Name: "httpscaledobjects", Kind: "HTTPScaledObject", Namespaced: true}}}}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{httpScaledObjectGVR: "HTTPScaledObjectList", interceptorRouteGVR: "InterceptorRouteList"},
+		map[schema.GroupVersionResource]string{kube.HTTPScaledObjects: "HTTPScaledObjectList", kube.InterceptorRoutes: "InterceptorRouteList"},
 		hso("default", "hello", []string{"hello.example"}, nil, "hello", 80))
 	p, err := start(ctx, Config{IngressAddr: "127.0.0.1:0", ProxyAddr: "127.0.0.1:0", Logger: testLogger(t)}, cs, dyn, RealClock{})
 	if err != nil {

@@ -3,6 +3,8 @@ package dataplane
 import (
 	"net/http/httptest"
 	"testing"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 // A catch-all HTTPScaledObject (no hosts) must not capture the add-on
@@ -17,7 +19,7 @@ func TestResolveRequestCatchAllYieldsToClusterNames(t *testing.T) {
 		name  string
 	}{{[]string{"hello.example"}, "hello"}, {nil, "any"}} {
 		u := hso("default", o.name, o.hosts, nil, o.name, 80)
-		rt.setHostRoutes(routeOwner(httpScaledObjectGVR, u), hostRoutesOf(httpScaledObjectGVR, u))
+		rt.setHostRoutes(routeOwner(kube.HTTPScaledObjects, u), hostRoutesOf(kube.HTTPScaledObjects, u))
 	}
 	p := newServiceProxy(rt, nil)
 	for _, tc := range []struct{ url, want string }{

@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 func TestResolveName(t *testing.T) {
@@ -81,7 +83,7 @@ func toAny(ss []string) []any {
 func TestHostRoutes(t *testing.T) {
 	rt := newRoutes()
 	set := func(u *unstructured.Unstructured) {
-		rt.setHostRoutes(routeOwner(httpScaledObjectGVR, u), hostRoutesOf(httpScaledObjectGVR, u))
+		rt.setHostRoutes(routeOwner(kube.HTTPScaledObjects, u), hostRoutesOf(kube.HTTPScaledObjects, u))
 	}
 	set(hso("default", "hello", []string{"hello.example"}, nil, "hello", 80))
 	set(hso("default", "api", []string{"hello.example"}, []string{"/api"}, "api", 8080))
@@ -95,7 +97,7 @@ func TestHostRoutes(t *testing.T) {
 			"rules":  []any{map[string]any{"hosts": []any{"ir.example"}, "paths": []any{map[string]any{"value": "/v1"}}}},
 		},
 	}}
-	rt.setHostRoutes(routeOwner(interceptorRouteGVR, ir), hostRoutesOf(interceptorRouteGVR, ir))
+	rt.setHostRoutes(routeOwner(kube.InterceptorRoutes, ir), hostRoutesOf(kube.InterceptorRoutes, ir))
 
 	for _, tc := range []struct{ host, path, want string }{
 		{"hello.example", "/", "default/hello:80"},
@@ -113,7 +115,7 @@ func TestHostRoutes(t *testing.T) {
 			t.Errorf("routeHost(%q, %q) = %v, %v; want %s", tc.host, tc.path, b, ok, tc.want)
 		}
 	}
-	rt.deleteHostRoutes(routeOwner(httpScaledObjectGVR, hso("default", "any", nil, nil, "", 0)))
+	rt.deleteHostRoutes(routeOwner(kube.HTTPScaledObjects, hso("default", "any", nil, nil, "", 0)))
 	if b, ok := rt.routeHost("other.test", "/"); ok {
 		t.Errorf("catch-all still routes after delete: %v", b)
 	}
@@ -175,7 +177,7 @@ func TestProxyPlainRequests(t *testing.T) {
 		t.Fatalf("Host without an add-on route: %d, want 502", code)
 	}
 	u := hso("default", "hello", []string{"hello.example"}, nil, "hello", 80)
-	f.rt.setHostRoutes(routeOwner(httpScaledObjectGVR, u), hostRoutesOf(httpScaledObjectGVR, u))
+	f.rt.setHostRoutes(routeOwner(kube.HTTPScaledObjects, u), hostRoutesOf(kube.HTTPScaledObjects, u))
 	if code, body := get("http://hello.default:80/", "hello.example"); code != http.StatusOK || body != "Hello from Spin!\n" {
 		t.Fatalf("Host routed by the HTTPScaledObject: %d %q", code, body)
 	}
