@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
+	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/scenario"
 )
 
@@ -89,7 +90,11 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 	case scenario.WorkloadDeployment:
 		var env []corev1.EnvVar
 		if opts.SQS != nil {
-			set.Workload = append(set.Workload, sqsSecret(s, opts.SQS))
+			sec, err := sqsSecret(s, opts.SQS)
+			if err != nil {
+				return nil, err
+			}
+			set.Workload = append(set.Workload, sec)
 			env = sqsEnv(s)
 		}
 		d, err := deployment(s, ann, env)
@@ -104,7 +109,11 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 	a := sp.Autoscaler
 	switch a.Type {
 	case scenario.HPA:
-		set.Workload = append(set.Workload, ingress(ns, w.Name, "", w.Name, 80))
+		in, err := ingress(ns, w.Name, "", w.Name, 80)
+		if err != nil {
+			return nil, err
+		}
+		set.Workload = append(set.Workload, in)
 		h, err := hpa(s)
 		if err != nil {
 			return nil, err
@@ -112,11 +121,19 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 		set.Autoscaler = append(set.Autoscaler, h)
 		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDACPU:
-		set.Workload = append(set.Workload, ingress(ns, w.Name, "", w.Name, 80))
+		in, err := ingress(ns, w.Name, "", w.Name, 80)
+		if err != nil {
+			return nil, err
+		}
+		set.Workload = append(set.Workload, in)
 		set.Autoscaler = append(set.Autoscaler, scaledObjectCPU(s))
 		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDAHTTP:
-		set.Workload = append(set.Workload, ingress(InterceptorNamespace, w.Name+"-interceptor", a.Hosts[0], InterceptorService, InterceptorPort))
+		in, err := ingress(InterceptorNamespace, w.Name+"-interceptor", a.Hosts[0], InterceptorService, InterceptorPort)
+		if err != nil {
+			return nil, err
+		}
+		set.Workload = append(set.Workload, in)
 		set.Autoscaler = append(set.Autoscaler, httpScaledObject(s))
 		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDASQS:
@@ -192,19 +209,6 @@ func podAnnotations(w scenario.Workload) map[string]string {
 	return ann
 }
 
-func toUnstructured(obj runtime.Object, apiVersion, kind string) *unstructured.Unstructured {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		panic(fmt.Sprintf("workloads: convert %s: %v", kind, err)) // only our own typed objects come here
-	}
-	u := &unstructured.Unstructured{Object: m}
-	u.SetAPIVersion(apiVersion)
-	u.SetKind(kind)
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	unstructured.RemoveNestedField(u.Object, "status")
-	return u
-}
-
 func executor(ns, name string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "core.spinkube.dev/v1alpha1",
@@ -263,7 +267,7 @@ const (
 
 func sqsSecretName(s *scenario.Scenario) string { return s.Spec.Workload.Name + "-sqs" }
 
-func sqsSecret(s *scenario.Scenario, w *SQSWiring) *unstructured.Unstructured {
+func sqsSecret(s *scenario.Scenario, w *SQSWiring) (*unstructured.Unstructured, error) {
 	redis := "redis://" + w.RedisAddr
 	data := map[string]string{
 		EnvAccessKeyID: w.AccessKeyID, EnvSecretAccessKey: w.SecretAccessKey, EnvRegion: w.Region,
@@ -273,7 +277,7 @@ func sqsSecret(s *scenario.Scenario, w *SQSWiring) *unstructured.Unstructured {
 		data[EnvEndpointSQS] = w.Endpoint
 	}
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sqsSecretName(s), Namespace: s.Spec.Namespace}, StringData: data, Type: corev1.SecretTypeOpaque}
-	return toUnstructured(sec, "v1", "Secret")
+	return kube.ToUnstructured(sec)
 }
 
 func sqsEnv(s *scenario.Scenario) []corev1.EnvVar {
@@ -366,7 +370,7 @@ func deployment(s *scenario.Scenario, ann map[string]string, env []corev1.EnvVar
 			},
 		},
 	}
-	return toUnstructured(d, "apps/v1", "Deployment"), nil
+	return kube.ToUnstructured(d)
 }
 
 func resourceList(r scenario.ResourceList) (corev1.ResourceList, error) {
@@ -385,7 +389,7 @@ func resourceList(r scenario.ResourceList) (corev1.ResourceList, error) {
 }
 
 // ingress routes the docs' load balancer (localhost:8081) to a Service.
-func ingress(ns, name, host, service string, port int32) *unstructured.Unstructured {
+func ingress(ns, name, host, service string, port int32) (*unstructured.Unstructured, error) {
 	pt := networkingv1.PathTypePrefix
 	rule := networkingv1.IngressRule{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
 		Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &pt, Backend: networkingv1.IngressBackend{
@@ -397,7 +401,7 @@ func ingress(ns, name, host, service string, port int32) *unstructured.Unstructu
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{rule}},
 	}
-	return toUnstructured(in, "networking.k8s.io/v1", "Ingress")
+	return kube.ToUnstructured(in)
 }
 
 func hpa(s *scenario.Scenario) (*unstructured.Unstructured, error) {
@@ -418,7 +422,7 @@ func hpa(s *scenario.Scenario) (*unstructured.Unstructured, error) {
 			Behavior: a.Behavior,
 		},
 	}
-	return toUnstructured(h, "autoscaling/v2", "HorizontalPodAutoscaler"), nil
+	return kube.ToUnstructured(h)
 }
 
 func behavior(a scenario.Autoscaler) map[string]any {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/scalebench/scalebench/kube"
@@ -73,20 +72,4 @@ func readManifestDir(dir string) ([]*unstructured.Unstructured, error) {
 		out = append(out, objs...)
 	}
 	return out, nil
-}
-
-// toUnstructured converts a typed object (with TypeMeta set) to unstructured.
-func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, err
-	}
-	u := &unstructured.Unstructured{Object: m}
-	// Typed objects carry empty status and creationTimestamp fields that apply
-	// would claim; drop them.
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	if st, ok := u.Object["status"].(map[string]any); ok && len(st) == 0 {
-		delete(u.Object, "status")
-	}
-	return u, nil
 }

@@ -264,7 +264,10 @@ func TestPodEnvAndSecret(t *testing.T) {
 }
 
 func TestValkey(t *testing.T) {
-	objs := Valkey("bench", "run-7")
+	objs, err := Valkey("bench", "run-7")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(objs) != 2 || objs[0].GetKind() != "Deployment" || objs[1].GetKind() != "Service" {
 		t.Fatalf("objects: %v", objs)
 	}
@@ -312,7 +315,11 @@ func TestValkey(t *testing.T) {
 		t.Errorf("ValkeyURL %q ValkeySelector %q", ValkeyURL, ValkeySelector)
 	}
 	// Without a run id: no empty label.
-	if _, ok := Valkey("bench", "")[0].GetLabels()[kube.LabelRunID]; ok {
+	bare, err := Valkey("bench", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := bare[0].GetLabels()[kube.LabelRunID]; ok {
 		t.Error("empty run id label")
 	}
 	// The app's defaults point at this Service.

@@ -37,7 +37,7 @@ const (
 // app.kubernetes.io/managed-by=scalebench for cleanup by label; the
 // selector is app.kubernetes.io/name=valkey alone, so a later run can
 // re-apply over a leftover.
-func Valkey(namespace, runID string) []*unstructured.Unstructured {
+func Valkey(namespace, runID string) ([]*unstructured.Unstructured, error) {
 	selector := map[string]string{labelName: ValkeyName}
 	labels := map[string]string{labelName: ValkeyName, kube.LabelManagedBy: kube.ManagedBy}
 	if runID != "" {
@@ -82,22 +82,13 @@ func Valkey(namespace, runID string) []*unstructured.Unstructured {
 			}},
 		},
 	}
-	return []*unstructured.Unstructured{
-		toUnstructured(d, "apps/v1", "Deployment"),
-		toUnstructured(s, "v1", "Service"),
+	var out []*unstructured.Unstructured
+	for _, o := range []runtime.Object{d, s} {
+		u, err := kube.ToUnstructured(o)
+		if err != nil {
+			return nil, fmt.Errorf("valkey: %w", err)
+		}
+		out = append(out, u)
 	}
-}
-
-func toUnstructured(obj runtime.Object, apiVersion, kind string) *unstructured.Unstructured {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		panic(fmt.Sprintf("sqsbackend: convert %s: %v", kind, err)) // only our own typed objects come here
-	}
-	u := &unstructured.Unstructured{Object: m}
-	u.SetAPIVersion(apiVersion)
-	u.SetKind(kind)
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
-	unstructured.RemoveNestedField(u.Object, "status")
-	return u
+	return out, nil
 }
