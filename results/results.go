@@ -6,6 +6,8 @@
 package results
 
 import (
+	"os"
+	"runtime"
 	"time"
 
 	"github.com/scalebench/scalebench/timeline"
@@ -69,6 +71,12 @@ type Host struct {
 	CPUs      int    `json:"cpus"`
 	GoVersion string `json:"goVersion"`
 	Hostname  string `json:"hostname,omitempty"`
+}
+
+// LocalHost fingerprints the machine running the harness.
+func LocalHost() Host {
+	name, _ := os.Hostname() // a host without a name is still fingerprinted
+	return Host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Hostname: name}
 }
 
 // Scenario is the outcome of one scenario trial.

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"runtime"
 	"time"
 
 	"github.com/scalebench/scalebench/analysis"
@@ -38,7 +36,7 @@ func RunPlan(ctx context.Context, opts Options, plan Plan) results.Report {
 		Environment:   opts.Cluster.Environment(),
 		Scenarios:     []results.Scenario{},
 	}
-	rep.Environment.Host = HostInfo()
+	rep.Environment.Host = results.LocalHost()
 	repeat := max(plan.Repeat, 1)
 	for _, s := range plan.Scenarios {
 		for trial := 1; trial <= repeat; trial++ {
@@ -90,10 +88,4 @@ func RunPlan(ctx context.Context, opts Options, plan Plan) results.Report {
 	rep.Environment.Host = host
 	rep.FinishedAt = time.Now().UTC()
 	return rep
-}
-
-// HostInfo fingerprints the machine running the harness.
-func HostInfo() results.Host {
-	h, _ := os.Hostname()
-	return results.Host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Hostname: h}
 }

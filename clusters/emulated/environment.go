@@ -2,9 +2,7 @@ package emulated
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -20,7 +18,6 @@ func (c *Cluster) Environment() results.Environment {
 	if kv == "" {
 		kv = c.versions.Kubernetes
 	}
-	host, _ := os.Hostname()
 	env := results.Environment{
 		Provider:          "emulated",
 		KubernetesVersion: kv,
@@ -41,13 +38,7 @@ func (c *Cluster) Environment() results.Environment {
 				"or, for the add-on's Services, to its local processes)",
 		},
 		Knobs: knobs(c.hpa, c.timing, c.shape, c.cost),
-		Host: results.Host{
-			OS:        runtime.GOOS,
-			Arch:      runtime.GOARCH,
-			CPUs:      runtime.NumCPU(),
-			GoVersion: runtime.Version(),
-			Hostname:  host,
-		},
+		Host:  results.LocalHost(),
 	}
 	c.sqsSide.mu.Lock()
 	sqsStarted := c.sqsSide.env != nil

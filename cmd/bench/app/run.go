@@ -128,7 +128,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cl, err := provider.Create(ctx, clusters.Options{Name: "scalebench", RunID: runID, WorkDir: workDir, Logger: logger, Progress: progress, Keep: f.keep})
 	if err != nil {
 		rep := results.Report{SchemaVersion: results.SchemaVersion, RunID: runID, StartedAt: started.UTC(), FinishedAt: time.Now().UTC(),
-			Environment: results.Environment{Provider: f.cluster, Emulated: []string{}, Host: runner.HostInfo()}, Scenarios: []results.Scenario{}}
+			Environment: results.Environment{Provider: f.cluster, Emulated: []string{}, Host: results.LocalHost()}, Scenarios: []results.Scenario{}}
 		for _, s := range plan.Scenarios {
 			rep.Scenarios = append(rep.Scenarios, results.Scenario{Name: s.Metadata.Name, Autoscaler: s.Spec.Autoscaler.Type, Error: "cluster not created: " + err.Error(), Steps: []results.Step{}, Checks: []results.Check{}})
 		}

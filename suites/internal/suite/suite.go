@@ -125,7 +125,7 @@ func (s *Suite) finish(ctx context.Context, _ *envconf.Config) (context.Context,
 	var errs []error
 	if s.Cluster != nil {
 		rep.Environment = s.Cluster.Environment()
-		rep.Environment.Host = runner.HostInfo()
+		rep.Environment.Host = results.LocalHost()
 		if !rep.Passed() {
 			dctx, cancel := context.WithTimeout(ctx, time.Minute)
 			if err := s.Cluster.CollectDiagnostics(dctx, filepath.Join(s.out, "diagnostics")); err != nil {
