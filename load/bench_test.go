@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/proc"
 )
 
 var (
@@ -51,8 +52,11 @@ func (subprocess) Run(ctx context.Context, opts Options, _ func(Result)) (Summar
 	}
 	os.Setenv(helperEnv, string(raw))
 	defer os.Unsetenv(helperEnv)
-	out, err := command(ctx, slog.New(slog.DiscardHandler), "", time.Second,
-		os.Args[0], "-test.run=^TestGeneratorHelperProcess$", "-test.count=1")
+	out, err := proc.Run(ctx, proc.Cmd{
+		Argv:   []string{os.Args[0], "-test.run=^TestGeneratorHelperProcess$", "-test.count=1"},
+		Env:    os.Environ(),
+		Stdout: true, Interrupt: true, Grace: time.Second,
+	})
 	if err != nil {
 		return Summary{}, err
 	}

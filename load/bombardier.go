@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/scalebench/scalebench/proc"
 )
 
 // BombardierModule is the Go tool directive's package that bombardier mode runs.
@@ -75,8 +77,10 @@ func (b *Bombardier) Binary(ctx context.Context) (string, error) {
 
 func (b *Bombardier) build(ctx context.Context) (string, error) {
 	log := b.cfg.log
-	out, err := command(ctx, log, b.cfg.moduleDir, time.Second,
-		"go", "list", "-m", "-f", "{{.Version}}", BombardierModule)
+	out, err := proc.Run(ctx, proc.Cmd{
+		Argv: []string{"go", "list", "-m", "-f", "{{.Version}}", BombardierModule},
+		Env:  os.Environ(), Dir: b.cfg.moduleDir, Stdout: true, Logger: log,
+	})
 	if err != nil {
 		return "", fmt.Errorf("load: bombardier: find the tool version in go.mod: %w", err)
 	}
@@ -110,8 +114,10 @@ func (b *Bombardier) build(ctx context.Context) (string, error) {
 	tmp.Close()
 	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
 	log.InfoContext(ctx, "load: building bombardier from the go.mod tool directive", "version", version, "into", path)
-	if _, err := command(ctx, log, b.cfg.moduleDir, time.Second,
-		"go", "build", "-o", tmp.Name(), BombardierModule); err != nil {
+	if _, err := proc.Run(ctx, proc.Cmd{
+		Argv: []string{"go", "build", "-o", tmp.Name(), BombardierModule},
+		Env:  os.Environ(), Dir: b.cfg.moduleDir, Logger: log,
+	}); err != nil {
 		return "", fmt.Errorf("load: bombardier %s: build: %w", version, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
@@ -168,7 +174,10 @@ func (b *Bombardier) Run(ctx context.Context, opts Options, _ func(Result)) (Sum
 	started := time.Now()
 	// On cancellation bombardier gets an interrupt, stops and prints what it
 	// has; in-flight requests end within the timeout.
-	out, runErr := command(ctx, b.cfg.log, "", o.Timeout+5*time.Second, append([]string{bin}, args...)...)
+	out, runErr := proc.Run(ctx, proc.Cmd{
+		Argv: append([]string{bin}, args...), Env: os.Environ(), Stdout: true,
+		Interrupt: true, Grace: o.Timeout + 5*time.Second, Logger: b.cfg.log,
+	})
 	s, perr := ParseBombardier(out)
 	switch {
 	case runErr != nil && perr != nil:

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,21 +144,6 @@ func TestBombardierArgs(t *testing.T) {
 	}
 	if _, err := BombardierArgs(Options{}); err == nil {
 		t.Error("no URL: no error")
-	}
-}
-
-func TestCommandErrorKeepsOutput(t *testing.T) {
-	_, err := command(context.Background(), discard(), "", time.Second, "go", "tool", "-n", "no-such-tool-xyz")
-	var ce *CommandError
-	if !errors.As(err, &ce) {
-		t.Fatalf("error %v is not a *CommandError", err)
-	}
-	if !slices.Equal(ce.Argv, []string{"go", "tool", "-n", "no-such-tool-xyz"}) ||
-		!strings.Contains(err.Error(), "no-such-tool-xyz") || !strings.Contains(err.Error(), "stderr:") {
-		t.Errorf("error %q lacks the command or its output", err)
-	}
-	if _, err := command(context.Background(), discard(), "", time.Second); err == nil {
-		t.Error("empty argv: no error")
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/scalebench/scalebench/clusters/emulated/proc"
+	"github.com/scalebench/scalebench/proc"
 )
 
 // KEDA's names in the cluster (as the Helm chart names them).

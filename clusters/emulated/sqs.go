@@ -18,7 +18,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
-	"github.com/scalebench/scalebench/clusters/emulated/proc"
+	"github.com/scalebench/scalebench/proc"
 	"github.com/scalebench/scalebench/sqs"
 )
 

@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scalebench/scalebench/clusters/emulated/components"
-	"github.com/scalebench/scalebench/clusters/emulated/proc"
+	"github.com/scalebench/scalebench/proc"
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/sqs"
 )

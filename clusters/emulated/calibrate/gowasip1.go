@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/scalebench/scalebench/clusters/emulated/proc"
+	"github.com/scalebench/scalebench/proc"
 )
 
 // guestSource is the Go guest (package main, for GOOS=wasip1).
@@ -51,7 +51,7 @@ func buildGoGuest(ctx context.Context, log *slog.Logger, dir string) (path, goVe
 		return "", "", fmt.Errorf("calibrate: build the wasip1 guest: find the go command: %w", err)
 	}
 	env := guestEnv(os.Environ())
-	out, err := proc.Run(ctx, proc.Cmd{Argv: []string{goBin, "env", "GOVERSION"}, Env: env, Logger: log})
+	out, err := proc.Run(ctx, proc.Cmd{Argv: []string{goBin, "env", "GOVERSION"}, Env: env, Stdout: true, Logger: log})
 	if err != nil {
 		return "", "", fmt.Errorf("calibrate: build the wasip1 guest: %w", err)
 	}

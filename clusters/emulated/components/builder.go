@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/scalebench/scalebench/proc"
 )
 
 // Builder builds component binaries into a cache and finds module sources. The zero value is usable:
@@ -291,7 +293,7 @@ func (b *Builder) build(ctx context.Context, cacheDir string, s componentSpec, v
 	for _, bin := range s.binaries {
 		argv = append(argv, bin.pkg)
 	}
-	if _, err := run(ctx, log, command{argv: argv, dir: src, env: tc.env}); err != nil {
+	if _, err := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: src, Env: tc.env, Logger: log}); err != nil {
 		return err
 	}
 

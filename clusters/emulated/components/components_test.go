@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/mod/modfile"
-
-	"github.com/scalebench/scalebench/clusters/emulated/proc"
 )
 
 func TestStagingModulesFromKubernetesGoMod(t *testing.T) {
@@ -375,39 +372,6 @@ func TestChildEnvIsExplicit(t *testing.T) {
 	}
 }
 
-func TestExecErrorKeepsCommandAndOutputTail(t *testing.T) {
-	if _, err := os.Stat("/bin/sh"); err != nil {
-		t.Skip("no /bin/sh")
-	}
-	script := "for i in $(seq 1 100); do echo out $i; echo err $i >&2; done; exit 3"
-	_, err := run(context.Background(), discardLogger(), command{argv: []string{"/bin/sh", "-c", script}, dir: t.TempDir()})
-	var ee *ExecError
-	if !errors.As(err, &ee) {
-		t.Fatalf("err = %v, want *ExecError", err)
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, "/bin/sh -c") || !strings.Contains(msg, "exit status 3") || !strings.Contains(msg, "err 100") {
-		t.Errorf("error lacks the command, status or output tail:\n%s", msg)
-	}
-	if strings.Contains(msg, "out 1\n") || strings.Count(ee.Output, "\n") > tailLines+1 {
-		t.Errorf("output not cut to its tail:\n%s", ee.Output)
-	}
-}
-
-func TestRunDoesNotInheritEnvironment(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/env"); err != nil {
-		t.Skip("no /usr/bin/env")
-	}
-	t.Setenv("SCALEBENCH_TEST_SECRET", "x")
-	out, err := run(context.Background(), discardLogger(), command{argv: []string{"/usr/bin/env"}, env: []string{"ONLY=1"}, stdout: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.TrimSpace(string(out)); got != "ONLY=1" {
-		t.Errorf("child environment = %q, want only ONLY=1", got)
-	}
-}
-
 func TestLockFileWaitsForHolder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	unlock, err := lockFile(context.Background(), path, nil)
@@ -432,14 +396,3 @@ func TestLockFileWaitsForHolder(t *testing.T) {
 	}
 	unlock2()
 }
-
-func TestTail(t *testing.T) {
-	if got := proc.Tail("a\nb\nc\n", 2, 100); got != "…\nb\nc" {
-		t.Errorf("tail lines = %q", got)
-	}
-	if got := proc.Tail("aaaa\nbbbb\ncccc", 10, 6); got != "…\ncccc" {
-		t.Errorf("tail bytes = %q", got)
-	}
-}
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

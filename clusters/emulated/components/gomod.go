@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/scalebench/scalebench/proc"
 )
 
 // toolchain is the local go command and the explicit environment every child process gets.
@@ -35,10 +37,11 @@ func discoverToolchain(ctx context.Context, log *slog.Logger, extraEnv []string)
 	if err != nil {
 		return nil, fmt.Errorf("find the go command: %w", err)
 	}
-	out, err := run(ctx, log, command{
-		argv:   append([]string{goBin, "env", "-json", "GOVERSION"}, goEnvKeys...),
-		env:    os.Environ(),
-		stdout: true,
+	out, err := proc.Run(ctx, proc.Cmd{
+		Argv:   append([]string{goBin, "env", "-json", "GOVERSION"}, goEnvKeys...),
+		Env:    os.Environ(),
+		Stdout: true,
+		Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read go settings: %w", err)
@@ -90,11 +93,12 @@ type modInfo struct {
 // modDownload downloads module@version into the module cache (a no-op when present) and describes it.
 func modDownload(ctx context.Context, log *slog.Logger, tc *toolchain, dir, module, version string) (modInfo, error) {
 	var info modInfo
-	out, err := run(ctx, log, command{
-		argv:   []string{tc.goBin, "mod", "download", "-json", module + "@" + version},
-		dir:    dir,
-		env:    tc.env,
-		stdout: true,
+	out, err := proc.Run(ctx, proc.Cmd{
+		Argv:   []string{tc.goBin, "mod", "download", "-json", module + "@" + version},
+		Dir:    dir,
+		Env:    tc.env,
+		Stdout: true,
+		Logger: log,
 	})
 	if jerr := json.Unmarshal(bytes.TrimSpace(out), &info); jerr == nil && info.Error != "" {
 		return info, fmt.Errorf("download %s@%s: %s", module, version, info.Error)

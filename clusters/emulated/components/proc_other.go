@@ -4,10 +4,7 @@ package components
 
 import (
 	"context"
-	"os/exec"
 )
-
-func setProcessGroup(cmd *exec.Cmd) {}
 
 // lockFile is a no-op outside unix: concurrent builds of the same version in two processes are then
 // only protected by the atomic rename of the finished build.

@@ -7,24 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"syscall"
 	"time"
 )
 
 const lockPollInterval = 500 * time.Millisecond
-
-// setProcessGroup runs the child in its own process group and, on cancellation, kills the whole group:
-// `go build` starts compilers and linkers that would otherwise outlive it.
-func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		if cmd.Process == nil {
-			return nil
-		}
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-}
 
 // lockFile takes an exclusive flock on path, polling until ctx ends. waiting is called once if another
 // process holds the lock. The lock dies with the process, so a crashed build never leaves it stuck.

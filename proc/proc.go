@@ -1,8 +1,10 @@
-// Package proc supervises the local processes of the emulated cluster: it
-// starts them with an explicit environment, gives each a log file, stops them
-// gracefully (SIGTERM, then SIGKILL), and reports the ones that exit on their
-// own. It also runs one-shot commands (Run) whose errors keep the command and
-// the tail of its output.
+// Package proc runs the external programs of the harness, always as argv
+// slices, never through a shell. Run runs a one-shot command (a build, a
+// tool, a load generator) whose error keeps the command and the tail of its
+// output. A Supervisor keeps long-running processes (the emulated cluster's
+// components): it starts them with an explicit environment, gives each a log
+// file, stops them gracefully (SIGTERM, then SIGKILL), and reports the ones
+// that exit on their own.
 package proc
 
 import (
@@ -239,7 +241,6 @@ func (s *Supervisor) wait(p *Process, logFile *os.File) {
 		e.LogTail = fileTail(p.logPath, 20, 4<<10)
 	}
 	p.exit = e
-	close(p.done)
 
 	s.mu.Lock()
 	if s.procs[p.spec.Name] == p {
@@ -252,6 +253,9 @@ func (s *Supervisor) wait(p *Process, logFile *os.File) {
 		waiters = slices.Clone(s.waiters)
 	}
 	s.mu.Unlock()
+	// Done only once the supervisor no longer lists the process: a Stop that
+	// returns leaves Running without it.
+	close(p.done)
 
 	if requested {
 		s.logger.Debug("process stopped", "name", e.Name, "pid", e.Pid, "err", err)

@@ -132,6 +132,93 @@ func TestRunKeepsCommandAndOutput(t *testing.T) {
 
 func TestTail(t *testing.T) {
 	if got := Tail("a\nb\nc\n", 2, 100); got != "…\nb\nc" {
-		t.Fatalf("got %q", got)
+		t.Errorf("tail lines = %q", got)
+	}
+	if got := Tail("aaaa\nbbbb\ncccc", 10, 6); got != "…\ncccc" {
+		t.Errorf("tail bytes = %q", got)
+	}
+}
+
+func TestExecErrorKeepsCommandDirAndOutputTail(t *testing.T) {
+	script := "for i in $(seq 1 100); do echo out $i; echo err $i >&2; done; exit 3"
+	dir := t.TempDir()
+	_, err := Run(context.Background(), Cmd{Argv: []string{sh(t), "-c", script}, Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")}})
+	var ee *ExecError
+	if !errors.As(err, &ee) {
+		t.Fatalf("err = %v, want *ExecError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{" -c ", "(in " + dir + ")", "exit status 3", "out 100", "err 100"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "out 1\n") || strings.Count(ee.Output, "\n") > tailLines+1 {
+		t.Errorf("output not cut to its tail:\n%s", ee.Output)
+	}
+}
+
+func TestRunDoesNotInheritEnvironment(t *testing.T) {
+	t.Setenv("SCALEBENCH_TEST_SECRET", "x")
+	out, err := Run(context.Background(), Cmd{Argv: []string{sh(t), "-c", "env"}, Env: []string{"ONLY=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "SCALEBENCH_TEST_SECRET") || !strings.Contains(string(out), "ONLY=1") {
+		t.Errorf("child environment = %q, want ONLY=1 and nothing of the harness's", out)
+	}
+}
+
+func TestRunStdoutApartFromStderr(t *testing.T) {
+	script := "echo warning >&2; echo '{\"a\":1}'"
+	out, err := Run(context.Background(), Cmd{Argv: []string{sh(t), "-c", script}, Stdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != `{"a":1}` {
+		t.Errorf("stdout = %q, want the JSON alone", got)
+	}
+	out, err = Run(context.Background(), Cmd{Argv: []string{sh(t), "-c", script}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(out); got != "warning\n{\"a\":1}\n" {
+		t.Errorf("combined output = %q, want both in the order written", got)
+	}
+}
+
+func TestRunInterruptLetsTheCommandFinish(t *testing.T) {
+	// Like bombardier: on SIGINT the command prints its results and exits.
+	script := `trap 'echo results; exit 0' INT; echo started; while :; do sleep 0.05; done`
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	out, err := Run(ctx, Cmd{Argv: []string{sh(t), "-c", script}, Stdout: true, Interrupt: true, Grace: 5 * time.Second})
+	if !strings.Contains(string(out), "results") {
+		t.Errorf("stdout = %q, want the results printed on SIGINT", out)
+	}
+	// The exit was clean, but the run was cut short by ctx: exec reports it.
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want nil or one wrapping the deadline", err)
+	}
+}
+
+func TestRunCancelKillsTheProcessGroup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	// The child ignores SIGINT and SIGTERM and has a child of its own holding
+	// the output pipe: only a SIGKILL of the group ends it within the grace.
+	_, err := Run(ctx, Cmd{Argv: []string{sh(t), "-c", "trap '' INT TERM; sleep 30 & wait"}, Grace: 10 * time.Second})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want it to wrap the deadline", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("Run returned after %s: the group was not killed", el)
+	}
+}
+
+func TestRunEmptyCommand(t *testing.T) {
+	if _, err := Run(context.Background(), Cmd{}); err == nil {
+		t.Fatal("want an error for an empty argv")
 	}
 }

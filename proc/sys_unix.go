@@ -5,6 +5,7 @@ package proc
 import "syscall"
 
 const (
+	sigInt  = syscall.SIGINT
 	sigTerm = syscall.SIGTERM
 	sigKill = syscall.SIGKILL
 )
