@@ -497,17 +497,55 @@ func TestHPASettings(t *testing.T) {
 	}
 }
 
-func TestFreePortsDistinct(t *testing.T) {
-	ports, err := freePorts(20)
+func TestPortAllocatorGivesEachNameItsOwnPort(t *testing.T) {
+	a := newPortAllocator()
+	defer a.Release()
+	first := a.Get("keda-operator-grpc")
+	if again := a.Get("keda-operator-grpc"); again != first {
+		t.Fatalf("the same name got %d then %d", first, again)
+	}
+	for i := range 20 {
+		a.Get(fmt.Sprintf("p%d", i))
+	}
+	if err := a.Err(); err != nil {
+		t.Fatal(err)
+	}
+	ports := a.Ports()
+	if len(ports) != 21 {
+		t.Fatalf("ports %v, want 21 names", ports)
+	}
+	seen := map[int]string{}
+	for name, p := range ports {
+		if p == 0 || seen[p] != "" {
+			t.Fatalf("port %d of %s (also %q): ports %v", p, name, seen[p], ports)
+		}
+		seen[p] = name
+	}
+}
+
+func TestPickClusterPortsNamesEveryPort(t *testing.T) {
+	p, named, err := pickClusterPorts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[int]bool{}
-	for _, p := range ports {
-		if seen[p] || p == 0 {
-			t.Fatalf("ports %v", ports)
+	// Every field is set, and every port has a name.
+	set := []int{
+		p.kwokctl.APIServer, p.kwokctl.Etcd, p.kwokctl.EtcdPeer, p.kwokctl.KwokController, p.kwokctl.MetricsServer, p.kwokctl.ControllerManager, p.kwokctl.Scheduler,
+		p.keda.OperatorMetrics, p.keda.OperatorProbe, p.keda.OperatorGRPC, p.keda.AdapterSecure, p.keda.AdapterMetrics, p.keda.Webhooks, p.keda.WebhooksMetrics, p.keda.WebhooksProbe,
+		p.spinProbe, p.spinMetrics,
+		p.addOn.OperatorProbe, p.addOn.OperatorMetrics, p.addOn.ScalerGRPC, p.addOn.ScalerMetrics, p.addOn.InterceptorProxy, p.addOn.InterceptorAdmin, p.addOn.InterceptorMetrics,
+		p.proxy,
+	}
+	if len(named) != len(set) {
+		t.Fatalf("%d named ports for %d fields: %v", len(named), len(set), named)
+	}
+	if named["keda-operator-grpc"] != p.keda.OperatorGRPC || named["kube-apiserver"] != p.kwokctl.APIServer {
+		t.Errorf("names do not match the fields: %v", named)
+	}
+	for i, port := range set {
+		if port == 0 {
+			t.Errorf("field %d has no port", i)
 		}
-		seen[p] = true
 	}
 }
 

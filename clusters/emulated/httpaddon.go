@@ -1,3 +1,7 @@
+// The KEDA HTTP add-on as the emulated cluster runs it: its names, ports,
+// process specs and cluster objects (httpaddon_ready.go waits until it
+// answers).
+
 package emulated
 
 import (

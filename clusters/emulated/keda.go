@@ -86,8 +86,6 @@ func (k kedaSetup) env(podName string) []string {
 	}
 }
 
-func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
-
 // specs returns the three KEDA process specs: operator, metrics adapter,
 // admission webhooks.
 func (k kedaSetup) specs() []proc.Spec {

@@ -122,12 +122,12 @@ func (c *Cluster) startSQS(ctx context.Context) (sqs.Env, error) {
 	if err != nil {
 		return sqs.Env{}, err
 	}
-	ports, err := freePorts(1)
+	redisPort, err := freePort("redis")
 	if err != nil {
 		return sqs.Env{}, err
 	}
-	redisAddr := loopback(ports[0])
-	if err := c.startComponent(redisSpec(redisServer, ports[0], filepath.Join(dir, "redis"), c.home)); err != nil {
+	redisAddr := loopback(redisPort)
+	if err := c.startComponent(redisSpec(redisServer, redisPort, filepath.Join(dir, "redis"), c.home)); err != nil {
 		return sqs.Env{}, err
 	}
 
@@ -177,19 +177,19 @@ func (c *Cluster) startGoaws(ctx context.Context, binary, dir string) (string, e
 		c.stopGoaws(context.WithoutCancel(ctx))
 	}
 	c.logger.Warn("goaws listens on all interfaces: it cannot bind loopback only, and cannot be isolated in a network namespace", "reason", why)
-	ports, err := freePorts(1)
+	port, err := freePort("goaws")
 	if err != nil {
 		return "", err
 	}
-	cfg, err := writeGoawsConfig(dir, ports[0])
+	cfg, err := writeGoawsConfig(dir, port)
 	if err != nil {
 		return "", err
 	}
 	if err := c.startComponent(goawsSpec("", binary, cfg, c.home)); err != nil {
 		return "", err
 	}
-	s.goawsAddr = "0.0.0.0:" + strconv.Itoa(ports[0])
-	return "http://" + loopback(ports[0]), nil
+	s.goawsAddr = "0.0.0.0:" + strconv.Itoa(port)
+	return "http://" + loopback(port), nil
 }
 
 func (c *Cluster) startGoawsIsolated(ctx context.Context, unshare, binary, dir string) (string, error) {

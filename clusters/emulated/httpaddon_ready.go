@@ -1,3 +1,6 @@
+// Waiting until the KEDA HTTP add-on answers, and connecting its Services to
+// its local processes through the data plane (httpaddon.go says what it is).
+
 package emulated
 
 import (
