@@ -11,10 +11,10 @@
 // checks Redis for exactly one correct record per valid message and none for
 // invalid ones.
 //
-// The app side: Validate and Transform are the sample's logic; App is its I/O
-// (receive, store, delete), configured from the pod environment the sample's
-// Deployment sets (AppConfigFromEnv). The emulated cluster's sqs-transformer
-// model runs it for every ready pod.
+// The sample's logic, Validate and Transform, is shared: Verify checks the
+// records against it, and the emulated cluster's app (package
+// clusters/emulated/dataplane/sqsapp, the sample's I/O: receive, store,
+// delete) runs it for every ready pod.
 //
 // Everything speaks the AWS JSON protocol through the AWS SDK for Go v2 with
 // static credentials and a custom endpoint, so it works against real SQS and
@@ -95,7 +95,7 @@ type Client struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Option configures a Client or an App.
+// Option configures a Client.
 type Option func(*options)
 
 type options struct {
@@ -131,16 +131,17 @@ func NewClient(ctx context.Context, env Env, opts ...Option) (*Client, error) {
 	if env.Emulator == EmulatorGoaws {
 		hc = withGoawsFixups(hc)
 	}
-	a, err := newAPI(env.Endpoint, env.Region, env.AccessKeyID, env.SecretAccessKey, hc)
+	a, err := NewAPIClient(env.Endpoint, env.Region, env.AccessKeyID, env.SecretAccessKey, hc)
 	if err != nil {
 		return nil, fmt.Errorf("sqs: new client: %w", err)
 	}
 	return &Client{api: a, env: env, logger: o.logger, sleep: sleepCtx}, nil
 }
 
-// newAPI builds an SDK client with static credentials and, when endpoint is
-// set, that endpoint (BaseEndpoint).
-func newAPI(endpoint, region, keyID, secret string, hc *http.Client) (*awssqs.Client, error) {
+// NewAPIClient builds an SDK client with static credentials and, when
+// endpoint is set, that endpoint (BaseEndpoint); hc, when set, makes its
+// HTTP calls. The harness's Client and the emulated app (sqsapp) use it.
+func NewAPIClient(endpoint, region, keyID, secret string, hc *http.Client) (*awssqs.Client, error) {
 	if region == "" {
 		return nil, errors.New("no region")
 	}

@@ -40,7 +40,7 @@ const verifyChunk = 500
 // invalid one. The error is for Redis failures only; what is missing or
 // wrong is in the Verification.
 func Verify(ctx context.Context, redisAddr string, sent SendResult) (Verification, error) {
-	rdb := redis.NewClient(redisOptions(&redis.Options{Addr: redisAddr}))
+	rdb := redis.NewClient(RedisOptions(&redis.Options{Addr: redisAddr}))
 	defer rdb.Close()
 	v, err := verify(ctx, sent, func(ctx context.Context, keys []string) ([]any, error) {
 		return rdb.MGet(ctx, keys...).Result()
@@ -51,9 +51,9 @@ func Verify(ctx context.Context, redisAddr string, sent SendResult) (Verificatio
 	return v, nil
 }
 
-// redisOptions sets the timeouts and retries the harness and the app use:
+// RedisOptions sets the timeouts and retries the harness and the app use:
 // fail within seconds when Redis is down rather than hang.
-func redisOptions(o *redis.Options) *redis.Options {
+func RedisOptions(o *redis.Options) *redis.Options {
 	quietRedisOnce.Do(func() { redis.SetLogger(redisDebugLogger{}) })
 	o.DialTimeout = 2 * time.Second
 	o.DialerRetries = 1 // a store that is down fails the SET at once; the message is retried by SQS

@@ -22,6 +22,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane/sqsapp"
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/sqs"
 )
@@ -96,7 +97,7 @@ const (
 func sqsWorkload(t *testing.T, ctx context.Context, cs kubernetes.Interface, env sqs.Env, ns, name, queueURL string, replicas int32) {
 	t.Helper()
 	secret := name + "-sqs"
-	cfg := sqs.AppConfig{
+	cfg := sqsapp.AppConfig{
 		Endpoint: env.ClusterEndpoint, Region: env.Region, AccessKeyID: env.AccessKeyID, SecretAccessKey: env.SecretAccessKey,
 		QueueURL: queueURL, RedisURL: "redis://" + env.ClusterRedisAddr,
 	}
@@ -107,7 +108,7 @@ func sqsWorkload(t *testing.T, ctx context.Context, cs kubernetes.Interface, env
 		t.Fatal(err)
 	}
 	var podEnv []corev1.EnvVar
-	for _, k := range []string{sqs.EnvEndpointURL, sqs.EnvRegion, sqs.EnvAccessKeyID, sqs.EnvSecretAccessKey, sqs.EnvQueueURL, sqs.EnvRedisConnectionString} {
+	for _, k := range []string{sqsapp.EnvEndpointURL, sqsapp.EnvRegion, sqsapp.EnvAccessKeyID, sqsapp.EnvSecretAccessKey, sqsapp.EnvQueueURL, sqsapp.EnvRedisConnectionString} {
 		podEnv = append(podEnv, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: k,
 		}}})
@@ -275,8 +276,8 @@ func testKEDASQSScaling(t *testing.T, ctx context.Context, c *Cluster, cs kubern
 		"apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
 		"metadata": map[string]any{"name": name + "-aws", "namespace": ns},
 		"spec": map[string]any{"secretTargetRef": []any{
-			map[string]any{"parameter": "awsAccessKeyID", "name": name + "-sqs", "key": sqs.EnvAccessKeyID},
-			map[string]any{"parameter": "awsSecretAccessKey", "name": name + "-sqs", "key": sqs.EnvSecretAccessKey},
+			map[string]any{"parameter": "awsAccessKeyID", "name": name + "-sqs", "key": sqsapp.EnvAccessKeyID},
+			map[string]any{"parameter": "awsSecretAccessKey", "name": name + "-sqs", "key": sqsapp.EnvSecretAccessKey},
 		}},
 	}}
 	so := &unstructured.Unstructured{Object: map[string]any{

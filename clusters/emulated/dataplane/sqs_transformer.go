@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/scalebench/scalebench/sqs"
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane/sqsapp"
 )
 
 // AnnotationCostPerMessage is the CPU time the sqs-transformer spends on one
@@ -36,25 +36,25 @@ const (
 	sqsRetryBackoff = time.Second
 )
 
-// transformerApp is the app's I/O (*sqs.App).
+// transformerApp is the app's I/O (*sqsapp.App).
 type transformerApp interface {
-	Receive(ctx context.Context, n int, wait time.Duration) ([]sqs.ReceivedMessage, error)
-	Handle(ctx context.Context, m sqs.ReceivedMessage) (sqs.Outcome, error)
+	Receive(ctx context.Context, n int, wait time.Duration) ([]sqsapp.ReceivedMessage, error)
+	Handle(ctx context.Context, m sqsapp.ReceivedMessage) (sqsapp.Outcome, error)
 	Close() error
 }
 
-var _ transformerApp = (*sqs.App)(nil)
+var _ transformerApp = (*sqsapp.App)(nil)
 
 // SQSTransformer emulates the customer-transformer sample triggered by SQS
 // (spin-trigger-sqs): while its pod is ready it polls the queue and, for each
 // message, spends AnnotationCostPerMessage of CPU within the pod's limit,
 // then validates it — an invalid one is left in the queue and returns after
 // the visibility timeout — transforms it, SETs the record in Redis under the
-// message id and deletes the message only if the SET succeeded (package sqs,
+// message id and deletes the message only if the SET succeeded (package sqsapp,
 // App.Handle).
 //
 // It is configured like the sample's Deployment: from the first container's
-// environment (sqs.Env* names), resolved as a kubelet would, Secrets and
+// environment (sqsapp.Env* names), resolved as a kubelet would, Secrets and
 // ConfigMaps read through the API. Until that succeeds it retries every
 // second, logging why.
 //
@@ -98,11 +98,11 @@ func NewSQSTransformerFunc(client kubernetes.Interface) NewModelFunc {
 			if err != nil {
 				return nil, err
 			}
-			cfg, err := sqs.AppConfigFromEnv(env)
+			cfg, err := sqsapp.AppConfigFromEnv(env)
 			if err != nil {
 				return nil, err
 			}
-			return sqs.NewApp(cfg, sqs.WithLogger(m.log))
+			return sqsapp.NewApp(cfg, m.log)
 		}
 		return m, nil
 	}
@@ -235,22 +235,22 @@ func (m *SQSTransformer) run(killCtx context.Context) {
 
 // handle spends the message's CPU time, then lets the app handle it. A kill
 // in between leaves the message undeleted.
-func (m *SQSTransformer) handle(ctx context.Context, app transformerApp, msg sqs.ReceivedMessage) {
+func (m *SQSTransformer) handle(ctx context.Context, app transformerApp, msg sqsapp.ReceivedMessage) {
 	if err := m.cpu.Do(ctx, m.cost); err != nil {
 		return
 	}
 	outcome, err := app.Handle(ctx, msg)
 	switch outcome {
-	case sqs.Processed:
+	case sqsapp.Processed:
 		m.processed.Add(1)
-	case sqs.LeftInvalid:
+	case sqsapp.LeftInvalid:
 		m.leftInvalid.Add(1)
 		m.log.Debug("left an invalid message in the queue", "id", msg.ID, "receiveCount", msg.ReceiveCount, "err", err)
-	case sqs.StoreFailed:
+	case sqsapp.StoreFailed:
 		if n := m.storeFailed.Add(1); n == 1 || n%100 == 0 {
 			m.log.Warn("record not stored; message left in the queue", "id", msg.ID, "failures", n, "err", err)
 		}
-	case sqs.DeleteFailed:
+	case sqsapp.DeleteFailed:
 		if n := m.deleteFailed.Add(1); n == 1 || n%100 == 0 {
 			m.log.Warn("record stored but message not deleted; it will be redelivered", "id", msg.ID, "failures", n, "err", err)
 		}

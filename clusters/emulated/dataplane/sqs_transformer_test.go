@@ -14,16 +14,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/scalebench/scalebench/sqs"
+	"github.com/scalebench/scalebench/clusters/emulated/dataplane/sqsapp"
 )
 
 // fakeApp is a queue of messages and a record of what was handled.
 type fakeApp struct {
 	mu       sync.Mutex
-	queue    []sqs.ReceivedMessage
+	queue    []sqsapp.ReceivedMessage
 	receives int
 	handled  []string
-	outcome  sqs.Outcome
+	outcome  sqsapp.Outcome
 	closed   bool
 	// afterReceive runs after each non-empty Receive (outside the lock).
 	afterReceive func()
@@ -32,16 +32,16 @@ type fakeApp struct {
 func newFakeApp(n int) *fakeApp {
 	a := &fakeApp{}
 	for i := range n {
-		a.queue = append(a.queue, sqs.ReceivedMessage{ID: fmt.Sprintf("m%03d", i), ReceiptHandle: fmt.Sprintf("rh%03d", i)})
+		a.queue = append(a.queue, sqsapp.ReceivedMessage{ID: fmt.Sprintf("m%03d", i), ReceiptHandle: fmt.Sprintf("rh%03d", i)})
 	}
 	return a
 }
 
-func (a *fakeApp) Receive(ctx context.Context, n int, wait time.Duration) ([]sqs.ReceivedMessage, error) {
+func (a *fakeApp) Receive(ctx context.Context, n int, wait time.Duration) ([]sqsapp.ReceivedMessage, error) {
 	a.mu.Lock()
 	a.receives++
 	k := min(n, len(a.queue))
-	out := append([]sqs.ReceivedMessage(nil), a.queue[:k]...)
+	out := append([]sqsapp.ReceivedMessage(nil), a.queue[:k]...)
 	a.queue = a.queue[k:]
 	after := a.afterReceive
 	a.mu.Unlock()
@@ -57,14 +57,14 @@ func (a *fakeApp) Receive(ctx context.Context, n int, wait time.Duration) ([]sqs
 	return out, nil
 }
 
-func (a *fakeApp) Handle(_ context.Context, m sqs.ReceivedMessage) (sqs.Outcome, error) {
+func (a *fakeApp) Handle(_ context.Context, m sqsapp.ReceivedMessage) (sqsapp.Outcome, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.handled = append(a.handled, m.ID)
-	if a.outcome != sqs.Processed {
+	if a.outcome != sqsapp.Processed {
 		return a.outcome, errors.New("fake failure")
 	}
-	return sqs.Processed, nil
+	return sqsapp.Processed, nil
 }
 
 func (a *fakeApp) Close() error {
@@ -182,7 +182,7 @@ func TestSQSTransformerKilledLeavesMessagesUndeleted(t *testing.T) {
 
 func TestSQSTransformerCountsFailures(t *testing.T) {
 	app := newFakeApp(12)
-	app.outcome = sqs.StoreFailed
+	app.outcome = sqsapp.StoreFailed
 	m, _ := startTransformer(t, transformerSpec(t, "1ms", ""), app)
 	eventually(t, "12 store failures", func() bool { return m.Stats().StoreFailed == 12 })
 	if s := m.Stats(); s.Processed != 0 {
@@ -238,12 +238,12 @@ func TestSQSTransformerHasNoHTTPTrigger(t *testing.T) {
 func TestSQSTransformerConfigFromPodEnv(t *testing.T) {
 	p := pod("ns", "transformer-1", "10.0.0.9", ModelSQSTransformer, "500m")
 	p.Spec.Containers[0].Env = []corev1.EnvVar{
-		{Name: sqs.EnvEndpointURL, Value: "http://127.0.0.1:4100"},
-		{Name: sqs.EnvRegion, Value: "us-east-1"},
-		{Name: sqs.EnvAccessKeyID, ValueFrom: secretRef("aws", "AWS_ACCESS_KEY_ID", false)},
-		{Name: sqs.EnvSecretAccessKey, ValueFrom: secretRef("aws", "AWS_SECRET_ACCESS_KEY", false)},
-		{Name: sqs.EnvQueueURL, Value: "http://127.0.0.1:4100/100010001000/q"},
-		{Name: sqs.EnvRedisConnectionString, Value: "redis://127.0.0.1:6379"},
+		{Name: sqsapp.EnvEndpointURL, Value: "http://127.0.0.1:4100"},
+		{Name: sqsapp.EnvRegion, Value: "us-east-1"},
+		{Name: sqsapp.EnvAccessKeyID, ValueFrom: secretRef("aws", "AWS_ACCESS_KEY_ID", false)},
+		{Name: sqsapp.EnvSecretAccessKey, ValueFrom: secretRef("aws", "AWS_SECRET_ACCESS_KEY", false)},
+		{Name: sqsapp.EnvQueueURL, Value: "http://127.0.0.1:4100/100010001000/q"},
+		{Name: sqsapp.EnvRedisConnectionString, Value: "redis://127.0.0.1:6379"},
 	}
 	src := testEnvSource()
 	client := src.client.(*fake.Clientset)

@@ -1,4 +1,11 @@
-package sqs
+// Package sqsapp is the customer-transformer sample's I/O as the emulated
+// data plane runs it for every ready pod of its sqs-transformer model:
+// configured from the pod environment the sample's Deployment sets
+// (AppConfigFromEnv), it receives messages, validates and transforms each
+// with the sample's logic (sqs.Validate, sqs.Transform, shared with the real
+// app through fixtures/customer-transformer/testdata/cases.json), writes the
+// record to Redis and deletes only what it stored.
+package sqsapp
 
 import (
 	"context"
@@ -16,6 +23,8 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scalebench/scalebench/sqs"
 )
 
 // Environment variables the app reads, as the sample's Deployment sets them.
@@ -106,32 +115,37 @@ func (s redisStore) Set(ctx context.Context, key string, value []byte) error {
 
 func (s redisStore) Close() error { return s.rdb.Close() }
 
+// queue is the part of the SQS API the app uses (*awssqs.Client).
+type queue interface {
+	ReceiveMessage(context.Context, *awssqs.ReceiveMessageInput, ...func(*awssqs.Options)) (*awssqs.ReceiveMessageOutput, error)
+	DeleteMessage(context.Context, *awssqs.DeleteMessageInput, ...func(*awssqs.Options)) (*awssqs.DeleteMessageOutput, error)
+}
+
+var _ queue = (*awssqs.Client)(nil)
+
 // App is the sample app's I/O: it receives from the queue, writes records to
 // Redis and deletes what it processed.
 type App struct {
-	sqs      api
+	sqs      queue
 	store    store
 	queueURL string
-	http     *http.Client // closed with the app; nil when given by the caller
+	http     *http.Client // its idle connections are closed with the app
 	logger   *slog.Logger
 }
 
-// NewApp connects nothing yet: the first Receive and Handle do. Unless
-// WithHTTPClient says otherwise, SQS calls go direct (no proxy from the
-// environment), as from a pod.
-func NewApp(cfg AppConfig, opts ...Option) (*App, error) {
-	o := buildOptions(opts)
+// NewApp connects nothing yet: the first Receive and Handle do. SQS calls
+// go direct (no proxy from the environment), as from a pod. logger may be
+// nil.
+func NewApp(cfg AppConfig, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	ropts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("sqs app: %s %q: %w", EnvRedisConnectionString, cfg.RedisURL, err)
 	}
-	var own *http.Client
-	hc := o.httpClient
-	if hc == nil {
-		own = &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
-		hc = own
-	}
-	a, err := newAPI(cfg.Endpoint, cfg.Region, cfg.AccessKeyID, cfg.SecretAccessKey, hc)
+	own := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
+	a, err := sqs.NewAPIClient(cfg.Endpoint, cfg.Region, cfg.AccessKeyID, cfg.SecretAccessKey, own)
 	if err != nil {
 		return nil, fmt.Errorf("sqs app: %w", err)
 	}
@@ -140,10 +154,10 @@ func NewApp(cfg AppConfig, opts ...Option) (*App, error) {
 	}
 	return &App{
 		sqs:      a,
-		store:    redisStore{rdb: redis.NewClient(redisOptions(ropts))},
+		store:    redisStore{rdb: redis.NewClient(sqs.RedisOptions(ropts))},
 		queueURL: cfg.QueueURL,
 		http:     own,
-		logger:   o.logger,
+		logger:   logger,
 	}, nil
 }
 
@@ -217,13 +231,13 @@ func (o Outcome) String() string {
 // Handle processes one message as the sample does: validate; if invalid,
 // leave it; else transform, SET <message id> <record JSON>, and delete the
 // message only if the SET succeeded. The error says why for every outcome
-// but Processed (for LeftInvalid it wraps ErrInvalidCustomer).
+// but Processed (for LeftInvalid it wraps sqs.ErrInvalidCustomer).
 func (a *App) Handle(ctx context.Context, m ReceivedMessage) (Outcome, error) {
-	c, err := Validate(m.Body)
+	c, err := sqs.Validate(m.Body)
 	if err != nil {
 		return LeftInvalid, fmt.Errorf("sqs app: message %s: %w", m.ID, err)
 	}
-	data, err := json.Marshal(Transform(c))
+	data, err := json.Marshal(sqs.Transform(c))
 	if err != nil {
 		return StoreFailed, fmt.Errorf("sqs app: message %s: %w", m.ID, err)
 	}

@@ -1,4 +1,4 @@
-package sqs
+package sqsapp
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/scalebench/scalebench/sqs"
 )
 
 func TestAppConfigFromEnv(t *testing.T) {
@@ -41,6 +43,19 @@ func TestAppConfigFromEnv(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SQS_QUEUE_URL, REDIS_CONNECTION_STRING") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// fakeQueue answers DeleteMessage with del; ReceiveMessage is not faked.
+type fakeQueue struct {
+	del func(*awssqs.DeleteMessageInput) (*awssqs.DeleteMessageOutput, error)
+}
+
+func (f *fakeQueue) ReceiveMessage(context.Context, *awssqs.ReceiveMessageInput, ...func(*awssqs.Options)) (*awssqs.ReceiveMessageOutput, error) {
+	return nil, errors.New("not faked")
+}
+
+func (f *fakeQueue) DeleteMessage(_ context.Context, in *awssqs.DeleteMessageInput, _ ...func(*awssqs.Options)) (*awssqs.DeleteMessageOutput, error) {
+	return f.del(in)
 }
 
 type fakeStore struct {
@@ -78,7 +93,7 @@ func TestAppHandle(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &fakeStore{err: tc.storeErr, sets: map[string]string{}}
 			var deleted []string
-			f := &fakeAPI{del: func(in *awssqs.DeleteMessageInput) (*awssqs.DeleteMessageOutput, error) {
+			f := &fakeQueue{del: func(in *awssqs.DeleteMessageInput) (*awssqs.DeleteMessageOutput, error) {
 				if len(st.sets) == 0 {
 					t.Error("delete before the record was stored")
 				}
@@ -90,7 +105,7 @@ func TestAppHandle(t *testing.T) {
 			if got != tc.want || (err == nil) != (tc.want == Processed) {
 				t.Fatalf("Handle = %v, %v; want %v", got, err, tc.want)
 			}
-			if tc.want == LeftInvalid && !errors.Is(err, ErrInvalidCustomer) {
+			if tc.want == LeftInvalid && !errors.Is(err, sqs.ErrInvalidCustomer) {
 				t.Errorf("err %v does not wrap ErrInvalidCustomer", err)
 			}
 			if tc.stored != (st.sets[tc.msg.ID] != "") || tc.deleted != (len(deleted) == 1) {
@@ -105,7 +120,7 @@ func TestAppHandle(t *testing.T) {
 
 func TestNewAppRejectsBadConfig(t *testing.T) {
 	base := AppConfig{Endpoint: "http://127.0.0.1:1", Region: "us-east-1", AccessKeyID: "a", SecretAccessKey: "b", QueueURL: "q", RedisURL: "redis://127.0.0.1:2"}
-	if a, err := NewApp(base); err != nil {
+	if a, err := NewApp(base, nil); err != nil {
 		t.Fatal(err)
 	} else {
 		a.Close()
@@ -118,7 +133,7 @@ func TestNewAppRejectsBadConfig(t *testing.T) {
 	} {
 		c := base
 		mut(&c)
-		if _, err := NewApp(c); err == nil {
+		if _, err := NewApp(c, nil); err == nil {
 			t.Errorf("%s: accepted %+v", name, c)
 		}
 	}
