@@ -1,12 +1,18 @@
 package runner
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/scalebench/scalebench/load"
 	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/timeline"
 )
 
 func TestLoadSample(t *testing.T) {
@@ -88,5 +94,85 @@ func TestHTTPOptions(t *testing.T) {
 	want := []load.Step{{Duration: time.Second, Connections: 8}, {Duration: time.Second, Rate: 5}, {Duration: time.Second, Connections: 2}}
 	if !slices.Equal(lo.Steps, want) || lo.Connections != 8 {
 		t.Errorf("steps %+v, want %+v", lo.Steps, want)
+	}
+}
+
+// TestHTTPLoadRecords runs the scenario's load against a loopback server
+// whose every other request fails slowly, and checks what reaches the
+// timeline and the analysis: the mode in the load-start marker, per-second
+// samples with success-only percentiles, and totals with the open loop's
+// mode, rate, cap and missed count.
+func TestHTTPLoadRecords(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1)%2 == 0 {
+			time.Sleep(300 * time.Millisecond)
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		name   string
+		h      scenario.HTTPLoad
+		marker string
+	}{
+		{"closed loop", scenario.HTTPLoad{Mode: scenario.LoadClosedLoop, Connections: 2}, "closed-loop: 2 connections for 1.2s, each sending its next request when its response arrived"},
+		{"open loop", scenario.HTTPLoad{Mode: scenario.LoadOpenLoop, Rate: 40}, "open-loop: 40 requests/s for 1.2s, sent at their scheduled times whatever the responses, at most 41 in flight"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.h
+			h.Duration, h.Timeout, h.Path, h.Generator = scenario.D(1200*time.Millisecond), scenario.D(time.Second), "/", scenario.GeneratorBuiltin
+			s := &scenario.Scenario{Metadata: scenario.Metadata{Name: "t"}, Spec: scenario.Spec{Load: scenario.Load{Type: scenario.LoadHTTP, HTTP: &h}}}
+			r := &run{opts: Options{IngressURL: srv.URL}, s: s, rec: timeline.NewRecorder()}
+			if err := r.httpLoad(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var marker string
+			var samples []*timeline.LoadSample
+			for _, e := range r.rec.Events() {
+				switch {
+				case e.Kind == timeline.KindMarker && e.Marker.Name == timeline.MarkerLoadStart:
+					marker = e.Marker.Detail
+				case e.Kind == timeline.KindLoad:
+					samples = append(samples, e.Load)
+				}
+			}
+			if !strings.HasPrefix(marker, tc.marker) {
+				t.Errorf("load-start marker %q, want it to start with %q", marker, tc.marker)
+			}
+			lt := r.loadTotals
+			if lt == nil || lt.Mode != string(h.Mode) || lt.Requests == 0 || lt.Successes == 0 || lt.Successes == lt.Requests || lt.Description == "" {
+				t.Fatalf("totals %+v", lt)
+			}
+			if lt.SuccessP99LatencySeconds == nil || *lt.SuccessP99LatencySeconds >= 0.2 || lt.P99LatencySeconds < 0.3 {
+				t.Errorf("p99 %v, success p99 %v; want the failures' 300 ms and the successes' well below", lt.P99LatencySeconds, lt.SuccessP99LatencySeconds)
+			}
+			open := h.Mode == scenario.LoadOpenLoop
+			if (lt.Missed != nil) != open || (lt.Rate != nil) != open || (lt.MaxInFlight == 41) != open {
+				t.Errorf("missed %v rate %v max in flight %d; want them only for the open loop", lt.Missed, lt.Rate, lt.MaxInFlight)
+			}
+			if open && lt.Requests+*lt.Missed != 48 {
+				t.Errorf("%d requests + %d missed; want 48 due (40/s for 1.2 s)", lt.Requests, *lt.Missed)
+			}
+			if lt.Dropped == nil || *lt.Dropped != 0 {
+				t.Errorf("dropped %v, want 0", lt.Dropped)
+			}
+			var req, ok int
+			for _, ls := range samples {
+				req += ls.Requests
+				ok += ls.Successes()
+				if (ls.Missed != nil) != open {
+					t.Errorf("second %d: missed %v", ls.Second, ls.Missed)
+				}
+				if (ls.SuccessP99LatencySeconds != nil) != (ls.Successes() > 0) {
+					t.Errorf("second %d: %d successes, success p99 %v", ls.Second, ls.Successes(), ls.SuccessP99LatencySeconds)
+				}
+			}
+			// The open loop keys requests by schedule: seconds 0 and 1. A closed
+			// loop may end its last request before second 1.
+			if int64(req) != lt.Requests || int64(ok) != lt.Successes || (open && len(samples) != 2) || len(samples) == 0 {
+				t.Errorf("%d samples sum to %d requests, %d successes; totals %d, %d", len(samples), req, ok, lt.Requests, lt.Successes)
+			}
+		})
 	}
 }
