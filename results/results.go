@@ -96,9 +96,35 @@ type Scenario struct {
 	Knobs map[string]string `json:"knobs,omitempty"`
 	// Error is set when the harness failed to run the scenario to the end;
 	// the partial metrics and timeline are still reported.
-	Error    string           `json:"error,omitempty"`
-	Timeline []timeline.Event `json:"timeline"`
+	Error string `json:"error,omitempty"`
+	// ErrorKind classifies Error (set together with it).
+	ErrorKind ErrorKind        `json:"errorKind,omitempty"`
+	Timeline  []timeline.Event `json:"timeline"`
 }
+
+// ErrorKind says why a scenario did not run to the end.
+type ErrorKind string
+
+// Error kinds.
+const (
+	// ErrorHarness: scalebench itself failed (a bug, a client error, a
+	// missing capability).
+	ErrorHarness ErrorKind = "harness"
+	// ErrorRejected: the API server or an admission webhook refused an
+	// object of the scenario (e.g. KEDA's webhook denying a ScaledObject).
+	ErrorRejected ErrorKind = "rejected"
+	// ErrorPlatform: a platform component failed during the run (it died,
+	// or the platform was not healthy at the start).
+	ErrorPlatform ErrorKind = "platform"
+	// ErrorInterrupted: the run was cancelled (a signal, the caller).
+	ErrorInterrupted ErrorKind = "interrupted"
+	// ErrorTimeout: something the scenario waits for did not happen within
+	// its budget; the error holds the last observed state.
+	ErrorTimeout ErrorKind = "timeout"
+)
+
+// ErrorKinds are the allowed error kinds.
+var ErrorKinds = []ErrorKind{ErrorHarness, ErrorRejected, ErrorPlatform, ErrorInterrupted, ErrorTimeout}
 
 // Metrics are computed from a timeline. Nil means "does not apply"; where
 // the analysis knows why a metric is absent, Absent says so by JSON key.
