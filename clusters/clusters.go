@@ -6,13 +6,13 @@ package clusters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 
 	"k8s.io/client-go/rest"
 
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/sqs"
 )
 
 // Provider creates clusters of one kind.
@@ -39,6 +39,10 @@ type Options struct {
 	Progress io.Writer
 	// Keep leaves the cluster running on Delete (for debugging).
 	Keep bool
+	// IngressAddr is where a cluster that serves its own ingress on this
+	// machine listens (host:port; "127.0.0.1:0" picks a free port); "" is
+	// the kind's default. Kinds whose ingress is elsewhere ignore it.
+	IngressAddr string
 }
 
 // Cluster is a running cluster with the platform installed.
@@ -56,6 +60,10 @@ type Cluster interface {
 	Delete(ctx context.Context) error
 }
 
+// The optional capabilities below are small interfaces a Cluster may
+// implement; generic code finds them by type assertion, never by checking
+// for a concrete cluster kind.
+
 // HTTPIngress is implemented by clusters that expose an ingress (the docs'
 // load balancer at localhost:8081) routing by Kubernetes Ingress objects.
 type HTTPIngress interface {
@@ -63,19 +71,52 @@ type HTTPIngress interface {
 	IngressURL() string
 }
 
-// ErrNotImplemented is returned by cluster kinds that are not built yet.
-var ErrNotImplemented = errors.New("not implemented yet")
-
-// NotImplemented is a Provider for a cluster kind that is not built yet: it
-// answers Create with a clear error instead of a fake run.
-type NotImplemented struct{ Kind, Issue string }
-
-var _ Provider = NotImplemented{}
-
-// Name is the kind.
-func (n NotImplemented) Name() string { return n.Kind }
-
-// Create fails with ErrNotImplemented.
-func (n NotImplemented) Create(context.Context, Options) (Cluster, error) {
-	return nil, fmt.Errorf("cluster %q: %w (%s)", n.Kind, ErrNotImplemented, n.Issue)
+// Watchdog is implemented by clusters that run platform components
+// themselves: a component that dies is sent on the channel, so a scenario
+// stops with that reason instead of hanging.
+type Watchdog interface {
+	// Failures delivers component failures until ctx is done; then the
+	// subscription ends and nothing more is sent.
+	Failures(ctx context.Context) <-chan error
 }
+
+// HealthChecker is implemented by clusters that can tell whether every
+// platform component is running; a scenario does not start on a broken
+// platform.
+type HealthChecker interface {
+	// CheckComponents is nil when every component runs, else an error
+	// naming each one that does not.
+	CheckComponents() error
+}
+
+// SQSProvider is implemented by clusters that provide an SQS endpoint and a
+// Redis-protocol store for the keda-sqs scenario.
+type SQSProvider interface {
+	SQSEnv(ctx context.Context) (sqs.Env, error)
+}
+
+// ComponentStopper is implemented by clusters that can stop one of their
+// platform components on request and start it again (fault injection).
+type ComponentStopper interface {
+	StopComponent(ctx context.Context, name string) error
+	RestartComponent(ctx context.Context, name string) error
+}
+
+// FailureInjector is implemented by clusters whose platform components are
+// local processes: a test kills one from outside (as an OOM kill or
+// `kill -9` would) by its process id, and restarts it afterwards.
+type FailureInjector interface {
+	ComponentPID(name string) (int, bool)
+	RestartComponent(ctx context.Context, name string) error
+}
+
+// NodeSizer is implemented by providers whose nodes' capacity is a setting
+// (emulated nodes), not a property of the machines.
+type NodeSizer interface {
+	// SetNodeCPU sets each node's CPU capacity (a quantity: "4", "3500m").
+	SetNodeCPU(quantity string) error
+}
+
+// ErrNotImplemented is returned for cluster kinds that are not built yet;
+// check it with errors.Is.
+var ErrNotImplemented = errors.New("not implemented yet")

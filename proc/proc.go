@@ -281,6 +281,14 @@ func (s *Supervisor) Subscribe() <-chan Exit {
 	return ch
 }
 
+// Unsubscribe ends a subscription: ch receives nothing more (it is not
+// closed, as a send may be under way).
+func (s *Supervisor) Unsubscribe(ch <-chan Exit) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiters = slices.DeleteFunc(s.waiters, func(w chan Exit) bool { return w == ch })
+}
+
 // Exits returns every unexpected exit so far.
 func (s *Supervisor) Exits() []Exit {
 	s.mu.Lock()

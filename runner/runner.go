@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -61,19 +60,6 @@ type Options struct {
 	ScaleDownGrace time.Duration
 }
 
-// Watchdog is implemented by clusters that run platform components
-// themselves: a component that dies sends on Failures, and the run stops
-// with that reason instead of hanging.
-type Watchdog interface {
-	Failures() <-chan error
-}
-
-// HealthChecker is implemented by clusters that can tell whether every
-// platform component is running; a run does not start on a broken platform.
-type HealthChecker interface {
-	CheckComponents() error
-}
-
 // Run runs s once and returns its result. It never panics on cluster
 // trouble: errors become the result's Error, with the partial timeline.
 func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenario {
@@ -88,9 +74,14 @@ func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenar
 		r.opts.ScaleDownGrace = 30 * time.Second
 	}
 	err := r.executeSafely(ctx)
+	if err != nil && ctx.Err() != nil && KindOf(err) == results.ErrorHarness {
+		// Whatever broke, it broke because the caller stopped the run.
+		err = &Error{Kind: results.ErrorInterrupted, Err: err}
+	}
 	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages})
 	if err != nil {
 		res.Error = err.Error()
+		res.ErrorKind = KindOf(err)
 		res.Passed = false
 	}
 	return res
@@ -129,28 +120,33 @@ func (r *run) progressf(format string, args ...any) {
 func (r *run) execute(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if wd, ok := r.opts.Cluster.(Watchdog); ok {
+	if wd, ok := r.opts.Cluster.(clusters.Watchdog); ok {
+		// The subscription and this goroutine end with the run (cancel).
+		failures := wd.Failures(ctx)
 		go func() {
 			select {
-			case e := <-wd.Failures():
+			case e := <-failures:
 				r.rec.Mark(timeline.MarkerFault, e.Error())
-				cancel(fmt.Errorf("platform component failed: %w", e))
+				cancel(errorf(results.ErrorPlatform, "platform component failed: %w", e))
 			case <-ctx.Done():
 			}
 		}()
 	}
 	defer func() {
-		if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) && !strings.Contains(err.Error(), cause.Error()) {
-			err = fmt.Errorf("%w (%v)", cause, err)
+		// A component failure is the reason whatever was waiting gave up:
+		// lead with it, and keep its kind.
+		var pe *Error
+		if cause := context.Cause(ctx); err != nil && errors.As(cause, &pe) && !errors.Is(err, cause) {
+			err = &Error{Kind: pe.Kind, Err: fmt.Errorf("%w (%v)", pe.Err, err)}
 		}
 	}()
 
-	if hc, ok := r.opts.Cluster.(HealthChecker); ok {
+	if hc, ok := r.opts.Cluster.(clusters.HealthChecker); ok {
 		if err := hc.CheckComponents(); err != nil {
-			return fmt.Errorf("platform not healthy before the run: %w", err)
+			return errorf(results.ErrorPlatform, "platform not healthy before the run: %w", err)
 		}
 	}
-	r.c, err = kube.NewClients(r.opts.Cluster.RESTConfig(), func(msg string) {
+	r.c, err = newClients(r.opts.Cluster.RESTConfig(), func(msg string) {
 		r.rec.Mark(timeline.MarkerAPIWarning, msg)
 		r.progressf("API warning: %s", msg)
 	})
@@ -193,6 +189,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 
 	r.progressf("applying %s %s", r.s.Spec.Workload.Kind, r.s.Spec.Workload.Name)
 	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Workload...); err != nil {
+		if KindOf(err) == results.ErrorRejected {
+			return errorf(results.ErrorRejected, "workload rejected: %w", err)
+		}
 		return err
 	}
 	min := *r.s.Spec.Autoscaler.MinReplicas
@@ -203,7 +202,10 @@ func (r *run) execute(ctx context.Context) (err error) {
 	}
 	r.progressf("applying autoscaler %s", r.set.Autoscaler[0].GetKind())
 	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Autoscaler...); err != nil {
-		return fmt.Errorf("autoscaler rejected: %w", err)
+		if KindOf(err) == results.ErrorRejected {
+			return errorf(results.ErrorRejected, "autoscaler rejected: %w", err)
+		}
+		return fmt.Errorf("apply autoscaler: %w", err)
 	}
 	if err := r.waitAutoscaler(ctx); err != nil {
 		return err
@@ -277,7 +279,7 @@ func (r *run) waitDeployment(ctx context.Context, what string, timeout time.Dura
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
 				return fmt.Errorf("waiting for %s: %w; last seen Deployment %s: %s", what, cause, r.set.DeploymentName, last)
 			}
-			return fmt.Errorf("waiting for %s: not within %s; last seen Deployment %s: %s", what, timeout, r.set.DeploymentName, last)
+			return errorf(results.ErrorTimeout, "waiting for %s: not within %s; last seen Deployment %s: %s", what, timeout, r.set.DeploymentName, last)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -316,7 +318,7 @@ func (r *run) waitAutoscaler(ctx context.Context) error {
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
 				return fmt.Errorf("waiting for HPA %s: %w; last seen: %s", r.set.AutoscalerHPA, cause, last)
 			}
-			return fmt.Errorf("waiting for HPA %s to read its metric: not within %s; last seen: %s", r.set.AutoscalerHPA, r.opts.ReadyTimeout, last)
+			return errorf(results.ErrorTimeout, "waiting for HPA %s to read its metric: not within %s; last seen: %s", r.set.AutoscalerHPA, r.opts.ReadyTimeout, last)
 		case <-time.After(time.Second):
 		}
 	}
@@ -390,6 +392,9 @@ func (r *run) cleanup(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// newClients builds the clients of a cluster; tests replace it with fakes.
+var newClients = kube.NewClients
+
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -406,10 +411,4 @@ func deref(p *int32) int32 {
 		return 1
 	}
 	return *p
-}
-
-// IsRejection reports whether err is an admission rejection (e.g. KEDA's
-// webhook denying a ScaledObject).
-func IsRejection(err error) bool {
-	return err != nil && (apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || strings.Contains(err.Error(), "admission webhook"))
 }

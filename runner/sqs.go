@@ -6,16 +6,12 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/sqs"
 	"github.com/scalebench/scalebench/timeline"
 	"github.com/scalebench/scalebench/workloads"
 )
-
-// SQSProvider is implemented by clusters that provide an SQS endpoint and a
-// Redis-protocol store for the keda-sqs scenario.
-type SQSProvider interface {
-	SQSEnv(ctx context.Context) (sqs.Env, error)
-}
 
 // VisibilityTimeout of the scenario's queue: a message a pod took but did not
 // delete (it died, or the store was down) is visible again after it.
@@ -37,13 +33,14 @@ type sqsRun struct {
 
 // prepareSQS creates the queue and the wiring the workload and scaler need.
 func (r *run) prepareSQS(ctx context.Context) error {
-	sp, ok := r.opts.Cluster.(SQSProvider)
+	sp, ok := r.opts.Cluster.(clusters.SQSProvider)
 	if !ok {
 		return fmt.Errorf("keda-sqs: this cluster kind provides no SQS backend yet")
 	}
 	env, err := sp.SQSEnv(ctx)
 	if err != nil {
-		return fmt.Errorf("keda-sqs: %w", err)
+		// The SQS endpoint and the store are platform components.
+		return errorf(results.ErrorPlatform, "keda-sqs: %w", err)
 	}
 	c, err := sqs.NewClient(ctx, env, sqs.WithLogger(r.opts.Logger))
 	if err != nil {

@@ -45,7 +45,8 @@ type Provider struct {
 	// HPA holds the controller-manager's HPA settings; zero fields take the
 	// Kubernetes defaults (DefaultHPASettings).
 	HPA HPASettings
-	// IngressAddr is where the data plane's HTTP ingress listens; "" means
+	// IngressAddr is where the data plane's HTTP ingress listens unless
+	// clusters.Options.IngressAddr says otherwise; "" means
 	// 127.0.0.1:8081 (the docs' load balancer port); "127.0.0.1:0" picks a
 	// free port (see Cluster.IngressURL).
 	IngressAddr string
@@ -190,7 +191,10 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 	}
 	c.models = p.DataPlaneModels
 	c.builder = builder
-	c.ingressAddr = p.IngressAddr
+	c.ingressAddr = opts.IngressAddr
+	if c.ingressAddr == "" {
+		c.ingressAddr = p.IngressAddr
+	}
 	if c.ingressAddr == "" {
 		c.ingressAddr = "127.0.0.1:8081"
 	}

@@ -24,6 +24,9 @@ func TestHPAScalesOnCPU(t *testing.T) {
 		if len(res.Steps) < 2 || res.Steps[0].From != 1 {
 			t.Errorf("want scale-up steps starting from 1 replica, got %v", res.Steps)
 		}
+		if len(res.Steps) == 0 {
+			return // reported above
+		}
 		if last := res.Steps[len(res.Steps)-1]; last.To != 1 {
 			t.Errorf("want the last step back to 1 replica, got %v", res.Steps)
 		}

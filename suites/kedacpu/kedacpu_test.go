@@ -6,6 +6,7 @@ package kedacpu
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
+	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
@@ -52,8 +54,8 @@ func TestRejectedScaledObjectFailsClearly(t *testing.T) {
 			start := time.Now()
 			res := s.Run(ctx, t, sc, runner.Options{})
 			const keda = "scale to zero doesn't work"
-			if res.Passed || !strings.Contains(res.Error, "autoscaler rejected") || !strings.Contains(res.Error, keda) {
-				t.Fatalf("want a failed run whose error carries KEDA's message %q, got passed=%v error=%q", keda, res.Passed, res.Error)
+			if res.Passed || res.ErrorKind != results.ErrorRejected || !strings.Contains(res.Error, keda) {
+				t.Fatalf("want a failed run, rejected, whose error carries KEDA's message %q; got passed=%v kind=%q error=%q", keda, res.Passed, res.ErrorKind, res.Error)
 			}
 			if d := time.Since(start); d > 3*time.Minute {
 				t.Errorf("a rejection must fail fast, took %s", d)
@@ -64,18 +66,11 @@ func TestRejectedScaledObjectFailsClearly(t *testing.T) {
 	s.Env.Test(t, f)
 }
 
-// failureInjector is what the emulated cluster offers to kill a component
-// from outside (as an OOM kill or `kill -9` would) and bring it back.
-type failureInjector interface {
-	ComponentPID(name string) (int, bool)
-	RestartComponent(ctx context.Context, name string) error
-}
-
 // The KEDA operator dying mid-run ends the scenario with that reason in the
 // report, instead of a hang or a silently wrong result.
 func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 	s := suite.RequireCluster(t)
-	inj, ok := s.Cluster.(failureInjector)
+	inj, ok := s.Cluster.(clusters.FailureInjector)
 	if !ok {
 		t.Skip("this cluster kind cannot kill platform components")
 	}
@@ -88,12 +83,15 @@ func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
 		Assess("the operator's death is the scenario's error", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			defer suite.Recover(t)
+			// The killer always sends once: the kill's result, or why it
+			// did not kill (the HPA never appeared within its deadline, or
+			// the run ended first).
 			killed := make(chan error, 1)
-			kctx, cancel := context.WithCancel(ctx)
+			kctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 			defer cancel()
 			go func() {
 				// Kill it once KEDA has created its HPA, i.e. mid-run.
-				for kctx.Err() == nil {
+				for {
 					if _, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(kctx, "keda-hpa-"+workloads.ScaledObjectName, metav1.GetOptions{}); err == nil {
 						pid, ok := inj.ComponentPID("keda-operator")
 						if !ok {
@@ -103,16 +101,22 @@ func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 						killed <- syscall.Kill(pid, syscall.SIGKILL)
 						return
 					}
-					time.Sleep(500 * time.Millisecond)
+					select {
+					case <-kctx.Done():
+						killed <- fmt.Errorf("HPA keda-hpa-%s never appeared: %w", workloads.ScaledObjectName, context.Cause(kctx))
+						return
+					case <-time.After(500 * time.Millisecond):
+					}
 				}
 			}()
 			start := time.Now()
 			res := s.Run(ctx, t, sc, runner.Options{})
+			cancel() // the run is over: a killer still waiting gives up now
 			if err := <-killed; err != nil {
-				t.Fatalf("killing keda-operator: %v", err)
+				t.Fatalf("killing keda-operator: %v (run: passed=%v, %s error %q)", err, res.Passed, res.ErrorKind, res.Error)
 			}
-			if res.Passed || !strings.Contains(res.Error, "keda-operator") {
-				t.Errorf("want a failed run whose error names keda-operator, got passed=%v error=%q", res.Passed, res.Error)
+			if res.Passed || res.ErrorKind != results.ErrorPlatform || !strings.Contains(res.Error, "keda-operator") {
+				t.Errorf("want a failed run, platform error naming keda-operator; got passed=%v kind=%q error=%q", res.Passed, res.ErrorKind, res.Error)
 			}
 			if d := time.Since(start); d > 4*time.Minute {
 				t.Errorf("the failure must end the run promptly, took %s", d)

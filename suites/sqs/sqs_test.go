@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
 	"github.com/scalebench/scalebench/suites/internal/suite"
@@ -49,16 +50,9 @@ func TestSQSScalesFromZeroAndLosesNothing(t *testing.T) {
 	}))
 }
 
-// stopper is what the emulated cluster offers to stop and restart a
-// component it runs (here the Redis store).
-type stopper interface {
-	StopComponent(ctx context.Context, name string) error
-	RestartComponent(ctx context.Context, name string) error
-}
-
 func TestStoreDownLeavesMessagesInTheQueue(t *testing.T) {
 	s := suite.RequireCluster(t)
-	st, ok := s.Cluster.(stopper)
+	st, ok := s.Cluster.(clusters.ComponentStopper)
 	if !ok {
 		t.Skip("this cluster kind cannot stop its store")
 	}
@@ -88,8 +82,9 @@ func TestStoreDownLeavesMessagesInTheQueue(t *testing.T) {
 			if res.Passed {
 				t.Fatalf("want a failed scenario, got passed")
 			}
-			if m.MessagesInQueue == nil || *m.MessagesInQueue <= *m.MessagesInvalid {
-				t.Errorf("messagesInQueue %v, want more than the %d invalid ones: unprocessed messages must stay in the queue", m.MessagesInQueue, *m.MessagesInvalid)
+			if m.MessagesInQueue == nil || m.MessagesInvalid == nil || *m.MessagesInQueue <= *m.MessagesInvalid {
+				t.Errorf("messagesInQueue %s, want more than the %s invalid ones: unprocessed messages must stay in the queue",
+					results.FormatCount(m.MessagesInQueue), results.FormatCount(m.MessagesInvalid))
 			}
 			if m.MessagesLost != nil && *m.MessagesLost != 0 {
 				t.Errorf("messagesLost %d, want 0 (or unknown while the store is down)", *m.MessagesLost)

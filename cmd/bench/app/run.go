@@ -9,13 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
-	"time"
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/all"
-	"github.com/scalebench/scalebench/clusters/emulated"
-	"github.com/scalebench/scalebench/reports"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
 	"github.com/scalebench/scalebench/scenario"
@@ -85,21 +83,20 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	plan.Repeat = f.repeat
 
-	provider, err := all.Provider(f.cluster)
+	// A kind not built yet answers clusters.ErrNotImplemented: a usage
+	// error, and nothing was created.
+	provider, err := providerFor(f.cluster)
 	if err != nil {
 		return usageErr("run: %v", err)
 	}
-	if ep, ok := provider.(*emulated.Provider); ok {
-		ep.IngressAddr = f.ingressAddr
-		if f.nodeCPU != "" {
-			if err := ep.SetNodeCPU(f.nodeCPU); err != nil {
-				return usageErr("run: --node-cpu: %v", err)
-			}
+	if f.nodeCPU != "" {
+		ns, ok := provider.(clusters.NodeSizer)
+		if !ok {
+			return usageErr("run: --node-cpu: cluster kind %q has no configurable node capacity (only emulated)", f.cluster)
 		}
-	}
-	if ni, ok := provider.(clusters.NotImplemented); ok {
-		_, err := ni.Create(ctx, clusters.Options{})
-		return usageErr("run: %v", err)
+		if err := ns.SetNodeCPU(f.nodeCPU); err != nil {
+			return usageErr("run: --node-cpu: %v", err)
+		}
 	}
 
 	runID := runner.NewRunID()
@@ -110,77 +107,52 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return harnessErr(fmt.Errorf("report folder: %w", err))
 	}
-	progress := progressWriter(stderr, f.progress)
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	workDir, err := os.MkdirTemp("", "scalebench-"+runID+"-")
-	if err != nil {
-		return harnessErr(err)
-	}
-	if progress != nil {
-		fmt.Fprintf(progress, "run %s: creating %s cluster\n", runID, f.cluster)
-	}
-	started := time.Now()
-	cl, err := provider.Create(ctx, clusters.Options{Name: "scalebench", RunID: runID, WorkDir: workDir, Logger: logger, Progress: progress, Keep: f.keep})
-	if err != nil {
-		rep := results.Report{SchemaVersion: results.SchemaVersion, RunID: runID, StartedAt: started.UTC(), FinishedAt: time.Now().UTC(),
-			Environment: results.Environment{Provider: f.cluster, Emulated: []string{}, Host: results.LocalHost()}, Scenarios: []results.Scenario{}}
-		for _, s := range plan.Scenarios {
-			rep.Scenarios = append(rep.Scenarios, results.Scenario{Name: s.Metadata.Name, Autoscaler: s.Spec.Autoscaler.Type, Error: "cluster not created: " + err.Error(), Steps: []results.Step{}, Checks: []results.Check{}})
-		}
-		if werr := reports.WriteAll(out, rep); werr != nil {
-			logger.Warn("writing the partial report", "err", werr)
-		}
-		if !f.keep {
-			os.RemoveAll(workDir)
-		}
+	sess := runner.NewSession(runner.SessionConfig{
+		Provider: provider, RunID: runID, Out: out, Keep: f.keep, IngressAddr: f.ingressAddr,
+		Logger: logger, Progress: progressWriter(stderr, f.progress),
+		Defaults:    runner.Options{IngressURL: f.ingressURL},
+		RunScenario: scenarioRunner,
+	})
+	var createErr error
+	rep, closeErr := func() (results.Report, error) {
+		defer sess.Close(ctx) // also when a scenario panics through
+		createErr = sess.Create(ctx)
+		sess.RunPlan(ctx, plan)
+		return sess.Close(ctx)
+	}()
+	if createErr != nil {
 		hint := ""
-		if strings.Contains(err.Error(), "address already in use") {
+		if errors.Is(createErr, syscall.EADDRINUSE) {
 			hint = "; another run may hold the port: pass --ingress-addr 127.0.0.1:0"
 		}
-		return harnessErr(fmt.Errorf("create %s cluster: %w (partial report in %s)%s", f.cluster, err, out, hint))
+		return harnessErr(errors.Join(fmt.Errorf("%w (partial report in %s)%s", createErr, out, hint), closeErr))
 	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		if err := cl.Delete(dctx); err != nil {
-			logger.Warn("cluster teardown", "err", err)
-		}
-		if !f.keep {
-			os.RemoveAll(workDir)
-		}
-	}()
-
-	rep := runner.RunPlan(ctx, runner.Options{Cluster: cl, RunID: runID, Logger: logger, Progress: progress, IngressURL: f.ingressURL, Keep: f.keep}, plan)
-	harnessFailed := ctx.Err() != nil
+	printSummary(stdout, rep, out)
+	harnessFailed := ctx.Err() != nil || closeErr != nil
 	for _, s := range rep.Scenarios {
 		if s.Error != "" {
 			harnessFailed = true
 		}
 	}
-	if !rep.Passed() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		if err := cl.CollectDiagnostics(dctx, filepath.Join(out, "diagnostics")); err != nil {
-			logger.Warn("collecting diagnostics", "err", err)
-		}
-		cancel()
-	}
-	if err := reports.WriteAll(out, rep); err != nil {
-		return harnessErr(fmt.Errorf("write reports: %w", err))
-	}
-	printSummary(stdout, rep, out)
 	switch {
 	case harnessFailed:
-		return harnessErr(fmt.Errorf("run %s did not complete (see %s)", runID, out))
+		return harnessErr(errors.Join(fmt.Errorf("run %s did not complete (see %s)", runID, out), closeErr))
 	case !rep.Passed():
 		return &ExitError{Code: ExitViolation, Err: fmt.Errorf("expectations violated")}
 	}
 	return nil
 }
+
+// Seams for the command's tests: where providers and scenario runs come from.
+var (
+	providerFor    = all.Provider
+	scenarioRunner = runner.Run
+)
 
 func printSummary(w io.Writer, rep results.Report, out string) {
 	fmt.Fprintf(w, "run %s on %s cluster", rep.RunID, rep.Environment.Provider)
@@ -200,13 +172,13 @@ func printSummary(w io.Writer, rep results.Report, out string) {
 			verdict = "ERROR"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, max(s.Trial, 1), verdict,
-			f64(m.DecisionSeconds), f64(m.FirstScaleUpSeconds), f64(m.FirstReadySeconds), i32(m.PeakReplicas), f64(m.TimeToPeakSeconds),
-			f64(m.ScaleDownSeconds), i64(m.Requests), i64(m.Errors), f64(m.P99LatencySeconds))
+			results.FormatSeconds(m.DecisionSeconds), results.FormatSeconds(m.FirstScaleUpSeconds), results.FormatSeconds(m.FirstReadySeconds), results.FormatCount(m.PeakReplicas), results.FormatSeconds(m.TimeToPeakSeconds),
+			results.FormatSeconds(m.ScaleDownSeconds), results.FormatCount(m.Requests), results.FormatCount(m.Errors), results.FormatSeconds(m.P99LatencySeconds))
 	}
 	tw.Flush()
 	for _, s := range rep.Scenarios {
 		if s.Error != "" {
-			fmt.Fprintf(w, "%s: error: %s\n", s.Name, s.Error)
+			fmt.Fprintf(w, "%s: error (%s): %s\n", s.Name, s.ErrorKind, s.Error)
 		}
 		for _, c := range s.Checks {
 			if !c.Passed {
@@ -215,25 +187,4 @@ func printSummary(w io.Writer, rep results.Report, out string) {
 		}
 	}
 	fmt.Fprintf(w, "reports: %s\n", out)
-}
-
-func f64(p *float64) string {
-	if p == nil {
-		return "–"
-	}
-	return fmt.Sprintf("%.1f", *p)
-}
-
-func i32(p *int32) string {
-	if p == nil {
-		return "–"
-	}
-	return fmt.Sprint(*p)
-}
-
-func i64(p *int64) string {
-	if p == nil {
-		return "–"
-	}
-	return fmt.Sprint(*p)
 }

@@ -9,6 +9,7 @@ package suite
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,8 +27,6 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/all"
-	"github.com/scalebench/scalebench/clusters/emulated"
-	"github.com/scalebench/scalebench/reports"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
 	"github.com/scalebench/scalebench/scenario"
@@ -44,7 +42,7 @@ const (
 	EnvFull = "SCALEBENCH_FULL"
 )
 
-// Suite is one suite's environment and what it collected.
+// Suite is one suite's environment and its run session.
 type Suite struct {
 	Name    string
 	Env     types.Environment
@@ -52,9 +50,7 @@ type Suite struct {
 	RunID   string
 	Logger  *slog.Logger
 
-	mu      sync.Mutex
-	results []results.Scenario
-	workDir string
+	session *runner.Session
 	out     string
 }
 
@@ -90,66 +86,43 @@ func (s *Suite) createCluster(ctx context.Context, cfg *envconf.Config) (context
 	}
 	p, err := all.Provider(kind)
 	if err != nil {
-		return ctx, err
-	}
-	if ep, ok := p.(*emulated.Provider); ok {
-		// Suites may run next to a `bench run` on the same machine.
-		ep.IngressAddr = "127.0.0.1:0"
-	}
-	s.workDir, err = os.MkdirTemp("", "scalebench-suite-"+s.Name+"-")
-	if err != nil {
-		return ctx, err
+		return ctx, fmt.Errorf("suite %s: %s=%q: %w", s.Name, EnvCluster, kind, err)
 	}
 	var progress io.Writer
 	if testing.Verbose() {
 		progress = os.Stderr
 	}
+	s.session = runner.NewSession(runner.SessionConfig{
+		Provider: p, ClusterName: "scalebench-" + s.Name, RunID: s.RunID, Out: s.out,
+		// Suites may run next to a `bench run` on the same machine.
+		IngressAddr: "127.0.0.1:0",
+		Logger:      s.Logger, Progress: progress,
+	})
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Minute) // includes a cold component build
 	defer cancel()
-	cl, err := p.Create(cctx, clusters.Options{Name: "scalebench-" + s.Name, RunID: s.RunID, WorkDir: s.workDir, Logger: s.Logger, Progress: progress})
-	if err != nil {
-		return ctx, fmt.Errorf("suite %s: create %s cluster: %w", s.Name, kind, err)
+	if err := s.session.Create(cctx); err != nil {
+		// The partial report and the work folder are dealt with now: a
+		// failed setup may not reach finish.
+		_, cerr := s.session.Close(ctx)
+		return ctx, errors.Join(fmt.Errorf("suite %s: %w", s.Name, err), cerr)
 	}
 	fmt.Fprintf(os.Stderr, "suite %s: %s cluster ready in %s\n", s.Name, kind, time.Since(start).Round(100*time.Millisecond))
-	s.Cluster = cl
-	cfg.WithKubeconfigFile(cl.KubeconfigPath())
+	s.Cluster = s.session.Cluster()
+	cfg.WithKubeconfigFile(s.Cluster.KubeconfigPath())
 	return ctx, nil
 }
 
+// finish closes the session: diagnostics when a scenario failed, the
+// cluster deleted, the reports written.
 func (s *Suite) finish(ctx context.Context, _ *envconf.Config) (context.Context, error) {
-	rep := results.Report{SchemaVersion: results.SchemaVersion, RunID: s.RunID, StartedAt: time.Now().UTC(), Scenarios: s.results}
-	if rep.Scenarios == nil {
-		rep.Scenarios = []results.Scenario{}
+	if s.session == nil {
+		return ctx, nil
 	}
-	var errs []error
-	if s.Cluster != nil {
-		rep.Environment = s.Cluster.Environment()
-		rep.Environment.Host = results.LocalHost()
-		if !rep.Passed() {
-			dctx, cancel := context.WithTimeout(ctx, time.Minute)
-			if err := s.Cluster.CollectDiagnostics(dctx, filepath.Join(s.out, "diagnostics")); err != nil {
-				errs = append(errs, err)
-			}
-			cancel()
-		}
-		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		if err := s.Cluster.Delete(dctx); err != nil {
-			errs = append(errs, err)
-		}
-		cancel()
+	if _, err := s.session.Close(ctx); err != nil {
+		return ctx, fmt.Errorf("suite %s teardown: %w", s.Name, err)
 	}
-	if err := reports.WriteAll(s.out, rep); err != nil {
-		errs = append(errs, err)
-	} else {
-		fmt.Fprintf(os.Stderr, "suite %s: reports in %s\n", s.Name, s.out)
-	}
-	if s.workDir != "" {
-		os.RemoveAll(s.workDir)
-	}
-	if len(errs) > 0 {
-		return ctx, fmt.Errorf("suite %s teardown: %v", s.Name, errs)
-	}
+	fmt.Fprintf(os.Stderr, "suite %s: reports in %s\n", s.Name, s.out)
 	return ctx, nil
 }
 
@@ -180,7 +153,7 @@ func (s *Suite) Feature(sc *scenario.Scenario, opts runner.Options, assess func(
 			defer Recover(t)
 			res := s.Run(ctx, t, sc, opts)
 			if res.Error != "" {
-				t.Errorf("scenario %s: harness error: %s", sc.Metadata.Name, res.Error)
+				t.Errorf("scenario %s: %s error: %s", sc.Metadata.Name, res.ErrorKind, res.Error)
 			}
 			for _, c := range res.Checks {
 				if c.Passed {
@@ -200,39 +173,16 @@ func (s *Suite) Feature(sc *scenario.Scenario, opts runner.Options, assess func(
 // suite's report.
 func (s *Suite) Run(ctx context.Context, t *testing.T, sc *scenario.Scenario, opts runner.Options) results.Scenario {
 	t.Helper()
-	opts.Cluster = s.Cluster
-	opts.RunID = s.RunID
-	if opts.Logger == nil {
-		opts.Logger = s.Logger
-	}
-	if opts.Progress == nil && testing.Verbose() {
-		opts.Progress = os.Stderr
-	}
-	res := runner.Run(ctx, opts, sc)
-	s.mu.Lock()
-	s.results = append(s.results, res)
-	s.mu.Unlock()
+	res := s.session.RunScenario(ctx, sc, opts)
 	m := res.Metrics
 	t.Logf("%s: decision %s s, first scale-up %s s, first ready %s s, peak %s at %s s, scale-down %s s, steps %v",
-		sc.Metadata.Name, f(m.DecisionSeconds), f(m.FirstScaleUpSeconds), f(m.FirstReadySeconds), i(m.PeakReplicas), f(m.TimeToPeakSeconds), f(m.ScaleDownSeconds), res.Steps)
+		sc.Metadata.Name, results.FormatSeconds(m.DecisionSeconds), results.FormatSeconds(m.FirstScaleUpSeconds), results.FormatSeconds(m.FirstReadySeconds),
+		results.FormatCount(m.PeakReplicas), results.FormatSeconds(m.TimeToPeakSeconds), results.FormatSeconds(m.ScaleDownSeconds), res.Steps)
 	return res
 }
 
-func f(p *float64) string {
-	if p == nil {
-		return "–"
-	}
-	return fmt.Sprintf("%.1f", *p)
-}
-
-func i(p *int32) string {
-	if p == nil {
-		return "–"
-	}
-	return fmt.Sprint(*p)
-}
-
-// RequireShort skips a test under -short (suites need a cluster).
+// RequireCluster skips a test under -short (suites need a cluster) and
+// fails it when the suite's cluster was not created.
 func RequireCluster(t *testing.T) *Suite {
 	t.Helper()
 	if testing.Short() || current == nil {
