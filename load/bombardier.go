@@ -23,19 +23,6 @@ const BombardierModule = "github.com/codesenberg/bombardier"
 // ErrUnsupported is returned for options a generator cannot honour.
 var ErrUnsupported = errors.New("not supported")
 
-// WithBombardierBinary makes bombardier mode run this executable instead of
-// building the go.mod tool.
-func WithBombardierBinary(path string) Option { return func(c *config) { c.binary = path } }
-
-// WithModuleDir is the directory of the go.mod whose tool directive pins
-// bombardier (default: the working directory, or any directory below the
-// module root).
-func WithModuleDir(dir string) Option { return func(c *config) { c.moduleDir = dir } }
-
-// WithToolCache is the directory bombardier is built into once per version
-// (default: <user cache dir>/scalebench/tools).
-func WithToolCache(dir string) Option { return func(c *config) { c.cacheDir = dir } }
-
 // Bombardier runs the real bombardier (codesenberg/bombardier, pinned as a Go
 // tool in go.mod) with the same parameters and parses its JSON summary.
 //
@@ -68,9 +55,6 @@ func NewBombardier(opts ...Option) *Bombardier { return &Bombardier{cfg: newConf
 
 // Binary returns the bombardier executable, building it on first use.
 func (b *Bombardier) Binary(ctx context.Context) (string, error) {
-	if b.cfg.binary != "" {
-		return b.cfg.binary, nil
-	}
 	b.once.Do(func() { b.path, b.pathErr = b.build(ctx) })
 	return b.path, b.pathErr
 }
@@ -79,7 +63,7 @@ func (b *Bombardier) build(ctx context.Context) (string, error) {
 	log := b.cfg.log
 	out, err := proc.Run(ctx, proc.Cmd{
 		Argv: []string{"go", "list", "-m", "-f", "{{.Version}}", BombardierModule},
-		Env:  os.Environ(), Dir: b.cfg.moduleDir, Stdout: true, Logger: log,
+		Env:  os.Environ(), Stdout: true, Logger: log,
 	})
 	if err != nil {
 		return "", fmt.Errorf("load: bombardier: find the tool version in go.mod: %w", err)
@@ -88,14 +72,13 @@ func (b *Bombardier) build(ctx context.Context) (string, error) {
 	if version == "" || strings.ContainsAny(version, `/\`) {
 		return "", fmt.Errorf("load: bombardier: unexpected version %q from go list", version)
 	}
-	dir := b.cfg.cacheDir
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("load: bombardier: tool cache: %w", err)
-		}
-		dir = filepath.Join(base, "scalebench", "tools")
+	// Built into <user cache dir>/scalebench/tools once per version. go list
+	// and go build run in the working directory: anywhere in the module.
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("load: bombardier: tool cache: %w", err)
 	}
+	dir := filepath.Join(base, "scalebench", "tools")
 	name := fmt.Sprintf("bombardier-%s-%s-%s", version, runtime.GOOS, runtime.GOARCH)
 	if runtime.GOOS == "windows" {
 		name += ".exe"
@@ -116,7 +99,7 @@ func (b *Bombardier) build(ctx context.Context) (string, error) {
 	log.InfoContext(ctx, "load: building bombardier from the go.mod tool directive", "version", version, "into", path)
 	if _, err := proc.Run(ctx, proc.Cmd{
 		Argv: []string{"go", "build", "-o", tmp.Name(), BombardierModule},
-		Env:  os.Environ(), Dir: b.cfg.moduleDir, Logger: log,
+		Env:  os.Environ(), Logger: log,
 	}); err != nil {
 		return "", fmt.Errorf("load: bombardier %s: build: %w", version, err)
 	}

@@ -23,8 +23,6 @@ type Option func(*config)
 
 type config struct {
 	log *slog.Logger
-	// bombardier only
-	binary, moduleDir, cacheDir string
 }
 
 func newConfig(opts []Option) config {

@@ -166,18 +166,6 @@ func (c *Cluster) StopComponent(ctx context.Context, name string) error {
 	return nil
 }
 
-// KillComponent kills a supervised component with SIGKILL, as a crash would.
-func (c *Cluster) KillComponent(ctx context.Context, name string) error {
-	if err := c.knownComponent(name); err != nil {
-		return err
-	}
-	if err := c.sup.Kill(ctx, name); err != nil {
-		return fmt.Errorf("emulated: kill component %q: %w", name, err)
-	}
-	c.logger.Info("component killed on request", "component", name)
-	return nil
-}
-
 // RestartComponent starts a stopped (or died) component again with its
 // original command line; a running one is stopped first.
 func (c *Cluster) RestartComponent(ctx context.Context, name string) error {

@@ -23,7 +23,7 @@ const (
 	kedaExternalMetricsAPISvc = "v1beta1.external.metrics.k8s.io"
 )
 
-// Component names of the supervised processes (StopComponent, KillComponent).
+// Component names of the supervised processes (StopComponent, RestartComponent).
 const (
 	ComponentKEDAOperator = "keda-operator"
 	ComponentKEDAAdapter  = "keda-adapter"

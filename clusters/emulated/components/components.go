@@ -245,15 +245,6 @@ func BinaryNames() []string {
 	return out
 }
 
-// ModulePath returns the Go module path of a component ("" for an unknown component).
-func ModulePath(component string) string {
-	s, err := specFor(component)
-	if err != nil {
-		return ""
-	}
-	return s.module
-}
-
 // goBuildExecName is the file name `go build -o dir/` gives the binary of an import path: the last path
 // element, or the one before it when the last is a major version suffix (example.com/cmd/v2 -> cmd).
 func goBuildExecName(importPath string) string {
