@@ -1,0 +1,139 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/all"
+	"github.com/scalebench/scalebench/reports"
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/scenario"
+)
+
+type fakeProvider struct {
+	createErr error
+	cluster   *fakeCluster
+}
+
+func (p *fakeProvider) Name() string { return "emulated" }
+func (p *fakeProvider) Create(context.Context, clusters.Options) (clusters.Cluster, error) {
+	if p.createErr != nil {
+		return nil, p.createErr
+	}
+	p.cluster = &fakeCluster{}
+	return p.cluster, nil
+}
+
+type fakeCluster struct{ deletes, diagnostics int }
+
+func (c *fakeCluster) RESTConfig() *rest.Config { return &rest.Config{} }
+func (c *fakeCluster) KubeconfigPath() string   { return "" }
+func (c *fakeCluster) Environment() results.Environment {
+	return results.Environment{Provider: "emulated", Emulated: []string{}}
+}
+func (c *fakeCluster) CollectDiagnostics(context.Context, string) error { c.diagnostics++; return nil }
+func (c *fakeCluster) Delete(context.Context) error                     { c.deletes++; return nil }
+
+// fake replaces the command's provider and scenario runner for one test.
+func fake(t *testing.T, p *fakeProvider, run func(*scenario.Scenario) results.Scenario) {
+	t.Helper()
+	oldP, oldR := providerFor, scenarioRunner
+	t.Cleanup(func() { providerFor, scenarioRunner = oldP, oldR })
+	providerFor = func(kind string) (clusters.Provider, error) {
+		if kind != "emulated" {
+			return all.Provider(kind)
+		}
+		return p, nil
+	}
+	scenarioRunner = func(_ context.Context, _ runner.Options, s *scenario.Scenario) results.Scenario {
+		res := run(s)
+		res.Name, res.Steps, res.Checks = s.Metadata.Name, []results.Step{}, append([]results.Check{}, res.Checks...)
+		return res
+	}
+}
+
+func passed(*scenario.Scenario) results.Scenario {
+	return results.Scenario{Passed: true, Checks: []results.Check{{Name: "scale-up", Passed: true, Detail: "ok"}}}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		args      []string
+		createErr error
+		run       func(*scenario.Scenario) results.Scenario
+		want      int
+		stderr    string
+		deletes   int
+		diags     int
+	}{
+		{name: "pass", run: passed, want: ExitOK, deletes: 1},
+		{name: "violation", run: func(*scenario.Scenario) results.Scenario {
+			return results.Scenario{Checks: []results.Check{{Name: "scale-up", Detail: "too slow"}}}
+		}, want: ExitViolation, deletes: 1, diags: 1},
+		{name: "harness error", run: func(*scenario.Scenario) results.Scenario {
+			return results.Scenario{Error: "waiting for HPA: not within 3m0s; last seen: no conditions yet", ErrorKind: results.ErrorTimeout}
+		}, want: ExitHarness, stderr: "did not complete", deletes: 1, diags: 1},
+		{name: "create fails", createErr: fmt.Errorf("ingress: %w", syscall.EADDRINUSE), run: passed, want: ExitHarness,
+			stderr: "pass --ingress-addr 127.0.0.1:0"},
+		{name: "unknown flag", args: []string{"--nope"}, run: passed, want: ExitUsage},
+		{name: "unknown cluster", args: []string{"--cluster", "minikube"}, run: passed, want: ExitUsage, stderr: "allowed: emulated"},
+		{name: "not implemented", args: []string{"--cluster", "k3d"}, run: passed, want: ExitUsage, stderr: clusters.ErrNotImplemented.Error()},
+		{name: "node cpu on fixed nodes", args: []string{"--node-cpu", "4"}, run: passed, want: ExitUsage, stderr: "no configurable node capacity"},
+		{name: "bad scenario", args: []string{"--scenario", "no-such-scenario"}, run: passed, want: ExitUsage},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := &fakeProvider{createErr: c.createErr}
+			fake(t, p, c.run)
+			out := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"run", "--scenario", "hpa-cpu-fast", "--out", out, "--progress", "never"}, c.args...)
+			code := Main(context.Background(), args, &stdout, &stderr)
+			if code != c.want {
+				t.Fatalf("exit %d, want %d; stdout %q stderr %q", code, c.want, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stderr.String(), c.stderr) {
+				t.Errorf("stderr %q, want it to say %q", stderr.String(), c.stderr)
+			}
+			if c.want == ExitUsage {
+				if entries, _ := os.ReadDir(out); len(entries) != 0 || p.cluster != nil {
+					t.Errorf("a usage error created something: %v", entries)
+				}
+				return
+			}
+			// Every run that got going writes its report, partial or not.
+			if _, err := os.Stat(filepath.Join(out, reports.JSONFile)); err != nil {
+				t.Errorf("no report: %v", err)
+			}
+			if p.cluster != nil && (p.cluster.deletes != c.deletes || p.cluster.diagnostics != c.diags) {
+				t.Errorf("deletes %d diagnostics %d, want %d and %d", p.cluster.deletes, p.cluster.diagnostics, c.deletes, c.diags)
+			}
+		})
+	}
+}
+
+func TestRunSummaryNamesTheErrorKind(t *testing.T) {
+	fake(t, &fakeProvider{}, func(*scenario.Scenario) results.Scenario {
+		return results.Scenario{Error: `autoscaler rejected: admission webhook "vscaledobject.kb.io" denied the request`, ErrorKind: results.ErrorRejected}
+	})
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{"run", "--scenario", "keda-cpu-fast", "--out", t.TempDir(), "--progress", "never"}, &stdout, &stderr)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != ExitHarness {
+		t.Fatalf("want a harness exit, got %v", err)
+	}
+	if !strings.Contains(stdout.String(), "ERROR") || !strings.Contains(stdout.String(), "error (rejected): autoscaler rejected") {
+		t.Errorf("summary does not show the rejection:\n%s", stdout.String())
+	}
+}
