@@ -83,6 +83,9 @@ type Timings struct {
 	// scaler reaches the interceptor and the add-on's Services answer
 	// through the data plane's service network (which starts meanwhile).
 	HTTPAddOn time.Duration
+	// Calibration is the time to resolve the cpu-load-gen cost (measuring
+	// it the first time on a machine, else reading the cache).
+	Calibration time.Duration
 	// Ready is from the end of Binaries until Create returned.
 	Ready time.Duration
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/emulated/calibrate"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 )
@@ -37,7 +38,9 @@ type Provider struct {
 	// Its CPU is also the capacity the data plane's pods share on a node.
 	NodeShape NodeShape
 	// CPUCost is the cpu-load-gen model's CPU time per request when a
-	// scenario sets none; zero means AssumedCPUCost.
+	// scenario sets none. Zero means this machine's calibration (package
+	// calibrate: measured at the first Create, in seconds, then cached), or
+	// AssumedCPUCost, saying why, when calibration fails.
 	CPUCost CPUCost
 	// PodTiming sets the pods' default start-up delays; nil means
 	// DefaultPodTiming. Pods override them with the Annotation* annotations.
@@ -55,6 +58,10 @@ type Provider struct {
 	DataPlaneModels map[string]dataplane.NewModelFunc
 	// ReadyTimeout bounds Create once the binaries are there; 0 means 3 min.
 	ReadyTimeout time.Duration
+	// Calibration configures the calibration of the cpu-load-gen cost when
+	// CPUCost is zero; the zero value measures with calibrate's defaults
+	// into the default cache.
+	Calibration calibrate.Options
 }
 
 var _ clusters.Provider = (*Provider)(nil)
@@ -207,6 +214,17 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 	}
 	c.bins = bins
 	c.timings.Binaries = time.Since(start)
+
+	// The cpu-load-gen cost, also outside the ready timeout: measured once
+	// per machine (seconds; the first time also a Go build for wasip1).
+	start = time.Now()
+	cost, how, err := resolveCPUCost(ctx, p.CPUCost, p.Calibration, opts.Progress, logger)
+	if err != nil {
+		return nil, fmt.Errorf("emulated: create %q: %w", name, err)
+	}
+	c.cost = cost
+	c.timings.Calibration = time.Since(start)
+	c.progressf("cpu-load-gen costs %s of CPU per request (%s)", cost.PerRequest, how)
 
 	readyTimeout := p.ReadyTimeout
 	if readyTimeout <= 0 {
