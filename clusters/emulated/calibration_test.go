@@ -28,7 +28,7 @@ func TestResolveCPUCost(t *testing.T) {
 	if measured.PerRequest <= 0 || how != "calibrated now" {
 		t.Errorf("calibrated cost: %+v, %q", measured, how)
 	}
-	for _, want := range []string{"calibrated: ", "wazero", "fib(22)", "native Go"} {
+	for _, want := range []string{"calibrated: ", "LLVM -Oz", "wazero", "fib(22)", "native Go"} {
 		if !strings.Contains(measured.Source, want) {
 			t.Errorf("source %q lacks %q", measured.Source, want)
 		}

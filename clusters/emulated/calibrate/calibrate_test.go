@@ -1,9 +1,12 @@
 package calibrate
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,12 +51,38 @@ func TestCallRatio(t *testing.T) {
 	}
 }
 
-func TestFibWasmMatchesNative(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 10, 20} {
-		// timeWasm checks every call's result against the native fib(n).
-		if _, err := timeWasm(t.Context(), wasmGuest{name: "plain-wasm", binary: fibWasm}, n, 1); err != nil {
-			t.Errorf("fib(%d): %v", n, err)
+func TestWasmGuestsMatchNative(t *testing.T) {
+	for _, g := range []wasmGuest{{name: "llvm-oz", binary: fibLLVM}, {name: "naive-wasm", binary: fibWasm}} {
+		for _, n := range []int{0, 1, 2, 3, 10, 20} {
+			// timeWasm checks every call's result against the native fib(n).
+			if _, err := timeWasm(t.Context(), g, n, 1); err != nil {
+				t.Errorf("%s: fib(%d): %v", g.name, n, err)
+			}
 		}
+	}
+}
+
+// TestLLVMGuestUpToDate rebuilds the checked-in LLVM guest from guest/fib.c
+// when clang and wasm-ld are installed.
+func TestLLVMGuestUpToDate(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("no clang on PATH")
+	}
+	if _, err := exec.LookPath("wasm-ld"); err != nil {
+		t.Skip("no wasm-ld on PATH")
+	}
+	out := filepath.Join(t.TempDir(), "fib.wasm")
+	cmd := exec.CommandContext(t.Context(), clang, "--target=wasm32", "-nostdlib", "-Oz", "-Wl,--no-entry", "-o", out, "guest/fib.c")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", cmd.Args, err, b)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, fibLLVM) {
+		t.Errorf("guest/fib-llvm-oz.wasm (%d bytes) differs from clang's build of guest/fib.c (%d bytes): run go generate (or another clang version made it)", len(fibLLVM), len(got))
 	}
 }
 
@@ -107,8 +136,11 @@ func TestCalibrateCaches(t *testing.T) {
 	if !strings.Contains(r.Method, "calls(43)/calls(25)") {
 		t.Errorf("method does not state the scaling: %q", r.Method)
 	}
-	if r.GoWasip1 != nil || r.GoWasip1Absent == "" {
-		t.Errorf("skipped Go guest: GoWasip1 = %+v, absent = %q", r.GoWasip1, r.GoWasip1Absent)
+	if a, ok := r.Alternative("naive-wasm"); !ok || a.Seconds <= 0 || a.Ratio <= 0 || len(a.Samples) != 3 {
+		t.Errorf("naive-wasm alternative: %+v", a)
+	}
+	if a, ok := r.Alternative("go-wasip1"); !ok || a.Absent == "" || a.Seconds != 0 {
+		t.Errorf("skipped Go guest: %+v, want absent with a reason", a)
 	}
 	if !strings.Contains(progress.String(), "calibrating cpu-load-gen cost") {
 		t.Errorf("progress = %q", progress.String())
@@ -155,12 +187,15 @@ func TestCalibrateRemeasuresACorruptCache(t *testing.T) {
 func TestSummaryAndKnobs(t *testing.T) {
 	r := Result{CPUSecondsPerRequest: 2.6543, N: 36, Ratio: 1.34, CallRatio: 29.03, RuntimeVersion: "v1.12.0",
 		GoVersion: "go1.26.8", Reps: 5, CPUModel: "Some CPU (2 CPUs)", MeasuredAt: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC),
-		GoWasip1: &GoWasip1{Ratio: 3.9, SecondsPerRequest: 7.7}}
+		Alternatives: []Alternative{{Name: "go-wasip1", Ratio: 3.9, SecondsPerRequest: 7.7}, {Name: "naive-wasm", Absent: "x"}}}
 	k := r.Knobs()
+	if strings.Contains(k["cpuLoadGen.calibration"], "naive-wasm") {
+		t.Errorf("an absent alternative is in the summary: %q", k["cpuLoadGen.calibration"])
+	}
 	if k["cpuLoadGen.cpuSecondsPerRequest"] != "2.654" {
 		t.Errorf("knob = %q", k["cpuLoadGen.cpuSecondsPerRequest"])
 	}
-	for _, want := range []string{"2.65 CPU-s", "fib(36)", "wazero v1.12.0", "1.34×", "3.90×", "Some CPU", "2026-12-01T08:00:00Z"} {
+	for _, want := range []string{"2.65 CPU-s", "fib(36)", "LLVM -Oz", "wazero v1.12.0", "1.34×", "go-wasip1 3.90×", "Some CPU", "2026-12-01T08:00:00Z"} {
 		if !strings.Contains(k["cpuLoadGen.calibration"], want) {
 			t.Errorf("calibration knob %q lacks %q", k["cpuLoadGen.calibration"], want)
 		}
@@ -182,11 +217,12 @@ func TestGoWasip1Guest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.GoWasip1 == nil {
-		t.Fatalf("Go guest absent: %s", r.GoWasip1Absent)
+	a, ok := r.Alternative("go-wasip1")
+	if !ok || a.Absent != "" {
+		t.Fatalf("Go guest absent: %+v", a)
 	}
-	if r.GoWasip1.Seconds <= 0 || r.GoWasip1.Ratio <= 0 || r.GoWasip1.GoVersion == "" {
-		t.Errorf("Go guest timing: %+v", r.GoWasip1)
+	if a.Seconds <= 0 || a.Ratio <= 0 || !strings.Contains(a.Guest, "(go1.") {
+		t.Errorf("Go guest timing: %+v", a)
 	}
 	t.Logf("%s", r.Summary())
 }

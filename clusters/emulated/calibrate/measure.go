@@ -52,31 +52,44 @@ func compilerSupported() bool {
 	return false
 }
 
-// timeCalls runs call reps times on one locked OS thread and returns the CPU
-// seconds of each run (clockName), after one untimed warm-up run.
-func timeCalls(ctx context.Context, reps int, call func() error) ([]float64, error) {
+// subject is one build of fib(n), ready to be called.
+type subject struct {
+	name  string
+	call  func() error
+	close func()
+}
+
+// timeInterleaved times reps calls of every subject on one locked OS thread,
+// round-robin (a, b, c, a, b, c, …) after one untimed warm-up call each, so
+// that a change in the machine's load affects all subjects alike. It returns
+// the CPU seconds (clockName) of each call, per subject.
+func timeInterleaved(ctx context.Context, reps int, subjects []subject) ([][]float64, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := call(); err != nil {
-		return nil, err
+	for _, s := range subjects {
+		if err := s.call(); err != nil {
+			return nil, err
+		}
 	}
-	samples := make([]float64, 0, reps)
+	samples := make([][]float64, len(subjects))
 	for range reps {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("calibrate: %w", err)
+		for i, s := range subjects {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("calibrate: %w", err)
+			}
+			t0, err := cpuTime()
+			if err != nil {
+				return nil, err
+			}
+			if err := s.call(); err != nil {
+				return nil, err
+			}
+			t1, err := cpuTime()
+			if err != nil {
+				return nil, err
+			}
+			samples[i] = append(samples[i], (t1 - t0).Seconds())
 		}
-		t0, err := cpuTime()
-		if err != nil {
-			return nil, err
-		}
-		if err := call(); err != nil {
-			return nil, err
-		}
-		t1, err := cpuTime()
-		if err != nil {
-			return nil, err
-		}
-		samples = append(samples, (t1 - t0).Seconds())
 	}
 	return samples, nil
 }
@@ -92,15 +105,15 @@ func median(xs []float64) float64 {
 	return (s[m-1] + s[m]) / 2
 }
 
-// timeNative times the ported fib(n) compiled by gc into this binary.
-func timeNative(ctx context.Context, n, reps int) ([]float64, error) {
+// nativeSubject is the ported fib(n) compiled by gc into this binary.
+func nativeSubject(n int) subject {
 	want := fib(n)
-	return timeCalls(ctx, reps, func() error {
+	return subject{name: "native", close: func() {}, call: func() error {
 		if got := fib(n); got != want {
 			return fmt.Errorf("calibrate: native fib(%d) = %d, then %d", n, want, got)
 		}
 		return nil
-	})
+	}}
 }
 
 // wasmGuest is a compiled guest whose export "fib" takes an i32.
@@ -113,22 +126,25 @@ type wasmGuest struct {
 	result64 bool
 }
 
-// timeWasm compiles g with wazero's compiler, instantiates it and times
-// fib(n) calls; each result is checked against the native fib(n).
-func timeWasm(ctx context.Context, g wasmGuest, n, reps int) ([]float64, error) {
+// wasmSubject compiles g with wazero's compiler and instantiates it; each
+// call's result is checked against the native fib(n).
+func wasmSubject(ctx context.Context, g wasmGuest, n int) (subject, error) {
 	if !compilerSupported() {
-		return nil, fmt.Errorf("calibrate: wazero's compiler does not support %s/%s (the interpreter would not stand for wasmtime)", runtime.GOOS, runtime.GOARCH)
+		return subject{}, fmt.Errorf("calibrate: wazero's compiler does not support %s/%s (the interpreter would not stand for wasmtime)", runtime.GOOS, runtime.GOARCH)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler())
-	defer rt.Close(ctx)
+	fail := func(what string, err error) (subject, error) {
+		rt.Close(ctx)
+		return subject{}, fmt.Errorf("calibrate: %s guest: %s: %w", g.name, what, err)
+	}
 	if g.reactor {
 		if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-			return nil, fmt.Errorf("calibrate: %s guest: instantiate WASI: %w", g.name, err)
+			return fail("instantiate WASI", err)
 		}
 	}
 	compiled, err := rt.CompileModule(ctx, g.binary)
 	if err != nil {
-		return nil, fmt.Errorf("calibrate: %s guest: compile: %w", g.name, err)
+		return fail("compile", err)
 	}
 	cfg := wazero.NewModuleConfig().WithName(g.name).WithStartFunctions()
 	if g.reactor {
@@ -136,16 +152,15 @@ func timeWasm(ctx context.Context, g wasmGuest, n, reps int) ([]float64, error) 
 	}
 	mod, err := rt.InstantiateModule(ctx, compiled, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("calibrate: %s guest: instantiate: %w", g.name, err)
+		return fail("instantiate", err)
 	}
-	defer mod.Close(ctx)
 	f := mod.ExportedFunction("fib")
 	if f == nil {
-		return nil, fmt.Errorf("calibrate: %s guest: no exported function fib", g.name)
+		return fail("exports", fmt.Errorf("no function fib"))
 	}
 	want := int64(fib(n))
 	arg := api.EncodeI32(int32(n))
-	return timeCalls(ctx, reps, func() error {
+	return subject{name: g.name, close: func() { rt.Close(ctx) }, call: func() error {
 		res, err := f.Call(ctx, arg)
 		if err != nil {
 			return fmt.Errorf("calibrate: %s guest: fib(%d): %w", g.name, n, err)
@@ -158,5 +173,19 @@ func timeWasm(ctx context.Context, g wasmGuest, n, reps int) ([]float64, error) 
 			return fmt.Errorf("calibrate: %s guest: fib(%d) = %d, want %d", g.name, n, got, want)
 		}
 		return nil
-	})
+	}}, nil
+}
+
+// timeWasm times one guest alone.
+func timeWasm(ctx context.Context, g wasmGuest, n, reps int) ([]float64, error) {
+	s, err := wasmSubject(ctx, g, n)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	samples, err := timeInterleaved(ctx, reps, []subject{s})
+	if err != nil {
+		return nil, err
+	}
+	return samples[0], nil
 }

@@ -1,12 +1,28 @@
 package calibrate
 
+import _ "embed"
+
+// fibLLVM is the guest the figure comes from: guest/fib.c, the sample's fib
+// transliterated to C, compiled by clang/LLVM for wasm32 at -Oz (gen.go).
+//
+//go:embed guest/fib-llvm-oz.wasm
+var fibLLVM []byte
+
+// Guest descriptions.
+const (
+	llvmGuest = "the sample's fib (as C: int32, the same recursion) compiled by LLVM for wasm32 at -Oz — TinyGo's backend and its " +
+		"default optimisation level — which, as in TinyGo's output, turns the second recursive call into a loop; checked in, " +
+		"built by go generate with clang 14 (no TinyGo toolchain here)"
+	naiveGuest = "the naive recursion as one plain wasm function (i32, two calls per level), hand-assembled, no optimiser"
+	goGuest    = "Go's own wasip1 build of the sample's Go source (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared, go:wasmexport): " +
+		"Go's wasm ABI keeps its own stack in linear memory and makes every call resumable, which TinyGo's output does not"
+)
+
 // fibWasm is the sample's fib as a plain WebAssembly module: one exported
 // function, the naive recursion with native wasm calls on i32 (TinyGo's int
-// on wasm32 is 32 bits). It is the code shape an LLVM-based compiler such as
-// TinyGo emits for the handler's fib, without the Go runtime around it and
-// without whatever LLVM's optimiser might add (-opt=z; TinyGo's output for
-// the sample could not be built here: no TinyGo toolchain). Hand-assembled
-// from this text form; TestFibWasm checks it against the native fib:
+// on wasm32 is 32 bits), without any optimiser's rewriting. Hand-assembled
+// from this text form; TestWasmGuestsMatchNative checks it against the
+// native fib:
 //
 //	(module
 //	  (func $fib (export "fib") (param $n i32) (result i32)

@@ -47,11 +47,13 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		src = "cached (bench calibrate --again measures anew)"
 	}
 	fmt.Fprintf(stdout, "cpu-load-gen: %.3f CPU-seconds per request (%s)\n", r.CPUSecondsPerRequest, src)
-	fmt.Fprintf(stdout, "  native fib(%d): %.4fs, wasm: %.4fs, ratio %.2f\n", r.N, r.NativeSeconds, r.WasmSeconds, r.Ratio)
-	if r.GoWasip1 != nil {
-		fmt.Fprintf(stdout, "  Go wasip1 guest (%s): %.4fs, ratio %.2f, %.3f CPU-s per request (not used)\n", r.GoWasip1.GoVersion, r.GoWasip1.Seconds, r.GoWasip1.Ratio, r.GoWasip1.SecondsPerRequest)
-	} else {
-		fmt.Fprintf(stdout, "  Go wasip1 guest: %s\n", r.GoWasip1Absent)
+	fmt.Fprintf(stdout, "  fib(%d): native %.4fs, wasm %.4fs, ratio %.2f\n", r.N, r.NativeSeconds, r.WasmSeconds, r.Ratio)
+	for _, a := range r.Alternatives {
+		if a.Absent != "" {
+			fmt.Fprintf(stdout, "  not used, %s: %s\n", a.Name, a.Absent)
+			continue
+		}
+		fmt.Fprintf(stdout, "  not used, %s: %.4fs, ratio %.2f, %.3f CPU-s per request\n", a.Name, a.Seconds, a.Ratio, a.SecondsPerRequest)
 	}
 	fmt.Fprintf(stdout, "  method: %s\n  runtime: %s %s\n  guest: %s\n  host: %s, %s, %s\n",
 		r.Method, r.Runtime, r.RuntimeVersion, r.Guest, r.Host, r.CPUModel, r.MeasuredAt.Format("2006-01-02T15:04:05Z07:00"))
