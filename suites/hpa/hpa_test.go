@@ -4,10 +4,12 @@ package hpa
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/suites/internal/doctable"
 	"github.com/scalebench/scalebench/suites/internal/suite"
 )
 
@@ -29,6 +31,11 @@ func TestHPAScalesOnCPU(t *testing.T) {
 		}
 		if last := res.Steps[len(res.Steps)-1]; last.To != 1 {
 			t.Errorf("want the last step back to 1 replica, got %v", res.Steps)
+		}
+		// The tutorial's table: 1→4→8→10 at the HPA's 15 s sync.
+		t.Log(doctable.Row(doctable.HPA, res.Steps))
+		if v := doctable.Compare(doctable.HPA, res.Steps, sc.Spec.Autoscaler.MaxReplicas, sc.Spec.Autoscaler.Behavior != nil); len(v) > 0 {
+			t.Errorf("not the document's table (%s): %s", doctable.Row(doctable.HPA, res.Steps), strings.Join(v, "; "))
 		}
 	}))
 }

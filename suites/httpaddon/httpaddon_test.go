@@ -5,10 +5,12 @@ package httpaddon
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/suites/internal/doctable"
 	"github.com/scalebench/scalebench/suites/internal/suite"
 )
 
@@ -32,6 +34,10 @@ func TestHTTPAddOnScalesFromAndToZero(t *testing.T) {
 			t.Errorf("cold-start stages out of order: %+v", cs)
 		}
 		t.Logf("cold start %.3f s: activated %.3f s, scaled %.3f s, pod ready %.3f s", cs.ResponseSeconds, deref(cs.ActivatedSeconds), deref(cs.ScaledSeconds), deref(cs.PodReadySeconds))
+		// The add-on document's cold start from zero: 1–2 s.
+		if v := doctable.CompareColdStart(*m.ColdStartSeconds); len(v) > 0 {
+			t.Errorf("not the document's cold start: %s", strings.Join(v, "; "))
+		}
 		if m.Errors == nil {
 			t.Error("no request count recorded")
 		} else if *m.Errors != 0 {

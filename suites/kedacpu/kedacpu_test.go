@@ -21,6 +21,7 @@ import (
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/suites/internal/doctable"
 	"github.com/scalebench/scalebench/suites/internal/suite"
 	"github.com/scalebench/scalebench/workloads"
 )
@@ -37,6 +38,12 @@ func TestKEDAScalesOnCPU(t *testing.T) {
 		}
 		if len(res.Steps) == 0 || res.Steps[0].From != 1 {
 			t.Errorf("want scale-up steps starting from 1 replica, got %v", res.Steps)
+		}
+		// The tutorial's table: 1→2→4→8→16→20 at the HPA's 15 s sync (the
+		// first step's size is the load start's phase, see doctable).
+		t.Log(doctable.Row(doctable.KEDACPU, res.Steps))
+		if v := doctable.Compare(doctable.KEDACPU, res.Steps, sc.Spec.Autoscaler.MaxReplicas, sc.Spec.Autoscaler.Behavior != nil); len(v) > 0 {
+			t.Errorf("not the document's table (%s): %s", doctable.Row(doctable.KEDACPU, res.Steps), strings.Join(v, "; "))
 		}
 	}))
 }

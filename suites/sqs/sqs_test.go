@@ -18,6 +18,7 @@ import (
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/suites/internal/doctable"
 	"github.com/scalebench/scalebench/suites/internal/suite"
 )
 
@@ -46,6 +47,16 @@ func TestSQSScalesFromZeroAndLosesNothing(t *testing.T) {
 		}
 		if len(res.Steps) == 0 || res.Steps[0].From != 0 || res.Steps[len(res.Steps)-1].To != 0 {
 			t.Errorf("want steps from 0 and back to 0, got %v", res.Steps)
+		}
+		// The sample's table: 0→N(≈8)→0, back at zero one cooldown after the queue is empty.
+		cooldown := doctable.SQSCooldown
+		if c := sc.Spec.Autoscaler.CooldownPeriod; c != nil {
+			cooldown = time.Duration(*c) * time.Second
+		}
+		t.Logf("document 0→≈%d→0, %s cooldown; run %s then 0, back at 0 %.1fs after the queue drained",
+			doctable.SQS.Replicas[1], cooldown, doctable.Format(doctable.Sequence(res.Steps)), deref(m.ScaleDownSeconds))
+		if v := doctable.CompareSQS(res.Steps, m.ScaleDownSeconds, cooldown, sc.Spec.Autoscaler.MaxReplicas); len(v) > 0 {
+			t.Errorf("not the document's table: %s", strings.Join(v, "; "))
 		}
 	}))
 }
@@ -103,4 +114,11 @@ func TestStoreDownLeavesMessagesInTheQueue(t *testing.T) {
 			return ctx
 		}).Feature()
 	s.Env.Test(t, f)
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
