@@ -27,6 +27,8 @@ func TestBuiltinsParseAndMatchTheSeedDocuments(t *testing.T) {
 		{"keda-http", KEDAHTTP, 0, 10},
 		{"hpa-cpu-fast", HPA, 1, 10},
 		{"keda-cpu-fast", KEDACPU, 1, 20},
+		{"hpa-cpu-docs", HPA, 1, 10},
+		{"keda-cpu-docs", KEDACPU, 1, 20},
 	} {
 		s := byName[want.name]
 		if s == nil {
@@ -38,10 +40,19 @@ func TestBuiltinsParseAndMatchTheSeedDocuments(t *testing.T) {
 			t.Errorf("%s: autoscaler %s %d..%d, want %s %d..%d", want.name, a.Type, *a.MinReplicas, a.MaxReplicas, want.autoscaler, want.min, want.max)
 		}
 	}
-	h := byName["hpa-cpu"].Spec
-	if *h.Autoscaler.CPUUtilization != 50 || h.Load.HTTP.Connections != 40 || h.Load.HTTP.Timeout.Duration != 5*time.Second || h.Load.HTTP.Duration.Duration != 3*time.Minute {
-		t.Errorf("hpa-cpu does not match the docs: %+v %+v", h.Autoscaler, h.Load.HTTP)
+	// The -docs variants carry the tutorials' own load; the others serve
+	// (one connection per replica at the peak, a 40 s timeout).
+	for name, conns := range map[string]int{"hpa-cpu-docs": 40, "keda-cpu-docs": 40, "hpa-cpu": 10, "keda-cpu": 20} {
+		h := byName[name].Spec
+		timeout := 40 * time.Second
+		if conns == 40 {
+			timeout = 5 * time.Second
+		}
+		if *h.Autoscaler.CPUUtilization != 50 || h.Load.HTTP.Connections != conns || h.Load.HTTP.Timeout.Duration != timeout || h.Load.HTTP.Duration.Duration != 3*time.Minute {
+			t.Errorf("%s: want 50 %% CPU and -c %d -t %s -d 3m, got %+v %+v", name, conns, timeout, h.Autoscaler, h.Load.HTTP)
+		}
 	}
+	h := byName["hpa-cpu"].Spec
 	if r := h.Workload.Resources; r.Limits.CPU != "500m" || r.Limits.Memory != "500Mi" || r.Requests.CPU != "100m" || r.Requests.Memory != "400Mi" {
 		t.Errorf("hpa-cpu resources %+v", r)
 	}
