@@ -43,6 +43,20 @@ func optSeconds(p *float64) string {
 	return fmtSeconds(*p)
 }
 
+func optString(s string) string {
+	if s == "" {
+		return absent
+	}
+	return s
+}
+
+func optPercent(p *float64) string {
+	if p == nil {
+		return absent
+	}
+	return strconv.FormatFloat(*p*100, 'f', 2, 64) + "%"
+}
+
 func optInt[T int | int32 | int64](p *T) string {
 	if p == nil {
 		return absent
@@ -83,18 +97,15 @@ func outcome(s results.Scenario) string {
 
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
 
-// failedFirst returns the checks with the failed ones first, each group in
-// its original order.
+// failedFirst returns the checks failed first, then passed, then not
+// tested, each group in its original order.
 func failedFirst(cs []results.Check) []results.Check {
 	out := make([]results.Check, 0, len(cs))
-	for _, c := range cs {
-		if !c.Passed {
-			out = append(out, c)
-		}
-	}
-	for _, c := range cs {
-		if c.Passed {
-			out = append(out, c)
+	for _, state := range []string{results.CheckFailed, results.CheckPassed, results.CheckSkipped} {
+		for _, c := range cs {
+			if c.State() == state {
+				out = append(out, c)
+			}
 		}
 	}
 	return out
@@ -153,6 +164,8 @@ var summaryColumns = []column{
 	{Header: "cold start s", get: secondsOf(func(m results.Metrics) *float64 { return m.ColdStartSeconds })},
 	{Header: "p99 s", get: secondsOf(func(m results.Metrics) *float64 { return m.P99LatencySeconds })},
 	{Header: "errors", Integer: true, get: countOf(func(m results.Metrics) *int64 { return m.Errors })},
+	{Header: "successful", Integer: true, get: countOf(func(m results.Metrics) *int64 { return m.SuccessfulRequests })},
+	{Header: "goodput/s", get: secondsOf(func(m results.Metrics) *float64 { return m.GoodputPerSecond })},
 	{Header: "messages lost", Integer: true, get: countOf(func(m results.Metrics) *int64 { return m.MessagesLost })},
 }
 
@@ -180,14 +193,41 @@ func metricRows(m results.Metrics) []metricRow {
 		{"flaps", optInt(m.Flaps)},
 		{"replica-seconds", optSeconds(m.ReplicaSeconds)},
 		{"cold start (s)", optSeconds(m.ColdStartSeconds)},
+		{"load mode", optString(m.LoadMode)},
 		{"requests", optInt(m.Requests)},
 		{"errors", optInt(m.Errors)},
-		{"p50 latency (s)", optSeconds(m.P50LatencySeconds)},
-		{"p99 latency (s)", optSeconds(m.P99LatencySeconds)},
+		{"successful requests", optInt(m.SuccessfulRequests)},
+		{"error rate", optPercent(m.ErrorRate)},
+		{"goodput (successful/s)", optSeconds(m.GoodputPerSecond)},
+		{"p50 latency, all requests (s)", optSeconds(m.P50LatencySeconds)},
+		{"p99 latency, all requests (s)", optSeconds(m.P99LatencySeconds)},
+		{"p50 latency, successful (s)", optSeconds(m.SuccessP50LatencySeconds)},
+		{"p99 latency, successful (s)", optSeconds(m.SuccessP99LatencySeconds)},
+		{"missed requests", optInt(m.MissedRequests)},
+		{"dropped results", optInt(m.DroppedResults)},
 		{"messages sent", optInt(m.MessagesSent)},
 		{"messages processed", optInt(m.MessagesProcessed)},
 		{"messages invalid", optInt(m.MessagesInvalid)},
 		{"messages lost", optInt(m.MessagesLost)},
+		{"messages still in the queues", optInt(m.MessagesInQueue)},
+	}
+	if w := m.ReplicaSecondsWindow; w != nil {
+		rows = append(rows, metricRow{"replica-seconds window", fmt.Sprintf("%s s (%s) → %s s (%s)", fmtAt(w.FromSeconds), w.From, fmtAt(w.ToSeconds), w.To)})
+	}
+	if g := m.Goodput; g != nil {
+		for _, ph := range []struct {
+			name string
+			p    *results.Phase
+		}{{"before scale-up", g.BeforeScaleUp}, {"during scale-up", g.DuringScaleUp}, {"at peak", g.AtPeak}} {
+			v := absent
+			if ph.p != nil {
+				v = fmt.Sprintf("%s/s (%d of %d requests succeeded, %s → %s s)", fmtSeconds(ph.p.GoodputPerSecond), ph.p.SuccessfulRequests, ph.p.Requests, fmtAt(ph.p.FromSeconds), fmtAt(ph.p.ToSeconds))
+			}
+			rows = append(rows, metricRow{"goodput " + ph.name, v})
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Absent)) {
+		rows = append(rows, metricRow{"absent: " + k, m.Absent[k]})
 	}
 	if c := m.ColdStart; c != nil {
 		rows = append(rows,

@@ -49,6 +49,12 @@ type junitCase struct {
 	Time      string        `xml:"time,attr,omitempty"`
 	Failure   *junitProblem `xml:"failure"`
 	Error     *junitProblem `xml:"error"`
+	// Skipped marks a check that was not tested (it could not fail).
+	Skipped *junitSkipped `xml:"skipped"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -89,7 +95,11 @@ func WriteJUnit(w io.Writer, r results.Report) error {
 		class := s.Name
 		for _, c := range s.Checks {
 			tc := junitCase{Name: c.Name, Classname: class}
-			if !c.Passed {
+			switch {
+			case c.Skipped:
+				tc.Skipped = &junitSkipped{Message: c.Detail}
+				suite.Skipped++
+			case !c.Passed:
 				tc.Failure = &junitProblem{Message: firstLine(c.Detail), Type: "CheckFailed", Text: c.Detail}
 				suite.Failures++
 			}

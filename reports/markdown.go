@@ -142,10 +142,16 @@ func (m mdWriter) trial(s results.Scenario) {
 		m.p("**Checks**\n\n")
 		for _, c := range failedFirst(s.Checks) {
 			mark := "✅"
-			if !c.Passed {
+			switch {
+			case c.Skipped:
+				mark = "➖"
+			case !c.Passed:
 				mark = "❌"
 			}
 			m.p("- %s **%s**", mark, mdText(c.Name))
+			if c.Skipped {
+				m.p(" (not tested)")
+			}
 			if c.Detail != "" {
 				m.p(" — %s", mdLines(c.Detail, "  "))
 			}

@@ -99,6 +99,7 @@ type junitDoc struct {
 		Tests      int    `xml:"tests,attr"`
 		Failures   int    `xml:"failures,attr"`
 		Errors     int    `xml:"errors,attr"`
+		Skipped    int    `xml:"skipped,attr"`
 		Time       string `xml:"time,attr"`
 		Properties []struct {
 			Name  string `xml:"name,attr"`
@@ -114,6 +115,9 @@ type junitDoc struct {
 				Message string `xml:"message,attr"`
 				Text    string `xml:",chardata"`
 			} `xml:"error"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
 		} `xml:"testcase"`
 	} `xml:"testsuite"`
 }
@@ -121,11 +125,12 @@ type junitDoc struct {
 // TestJUnitParses reads every golden report.xml back and checks that the
 // counts agree with the elements and with the fixture.
 func TestJUnitParses(t *testing.T) {
-	type counts struct{ tests, failures, errors int }
+	type counts struct{ tests, failures, errors, skipped int }
 	want := map[string][]counts{
-		"hpa":    {{4, 0, 0}, {4, 0, 0}},
-		"sqs":    {{4, 0, 0}},
-		"failed": {{4, 2, 1}, {2, 1, 0}},
+		// Each hpa trial has a check that was not tested: a JUnit <skipped>.
+		"hpa":    {{5, 0, 0, 1}, {5, 0, 0, 1}},
+		"sqs":    {{4, 0, 0, 0}},
+		"failed": {{4, 2, 1, 0}, {2, 1, 0, 0}},
 	}
 	fx := fixtures()
 	for name, suites := range want {
@@ -155,11 +160,17 @@ func TestJUnitParses(t *testing.T) {
 					if tc.Error != nil {
 						c.errors++
 					}
+					if tc.Skipped != nil {
+						c.skipped++
+						if !strings.Contains(tc.Skipped.Message, "not tested") || tc.Failure != nil {
+							t.Errorf("suite %q case %q: a check not tested must say so and not fail: %+v", s.Name, tc.Name, tc.Skipped)
+						}
+					}
 				}
 				if c != suites[i] {
 					t.Errorf("suite %q has %+v, want %+v", s.Name, c, suites[i])
 				}
-				if s.Tests != c.tests || s.Failures != c.failures || s.Errors != c.errors {
+				if s.Tests != c.tests || s.Failures != c.failures || s.Errors != c.errors || s.Skipped != c.skipped {
 					t.Errorf("suite %q attributes tests=%d failures=%d errors=%d disagree with its cases %+v",
 						s.Name, s.Tests, s.Failures, s.Errors, c)
 				}
