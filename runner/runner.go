@@ -261,28 +261,22 @@ func (r *run) ensureNamespace(ctx context.Context, ns string) error {
 // waitDeployment polls the workload's Deployment until ok, within timeout;
 // on timeout it returns the last observed state.
 func (r *run) waitDeployment(ctx context.Context, what string, timeout time.Duration, ok func(*appsv1.Deployment) bool) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errorf(results.ErrorTimeout, "not within %s", timeout))
 	defer cancel()
-	last := "not created yet"
-	for {
-		d, err := r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, r.set.DeploymentName, metav1.GetOptions{})
-		if err == nil {
-			if d.Status.ObservedGeneration >= d.Generation && ok(d) {
-				return nil
-			}
-			last = fmt.Sprintf("spec %d, ready %d, updated %d, observed generation %d/%d", deref(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.UpdatedReplicas, d.Status.ObservedGeneration, d.Generation)
-		} else if !apierrors.IsNotFound(err) && ctx.Err() == nil {
-			last = err.Error()
+	name := r.set.DeploymentName
+	return kube.Poll(ctx, 500*time.Millisecond, what, func(ctx context.Context) (bool, string, error) {
+		d, err := r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case ctx.Err() != nil:
+			return false, "", nil // keep the last state seen before the end
+		case apierrors.IsNotFound(err):
+			return false, "Deployment " + name + ": not created yet", nil
+		case err != nil:
+			return false, "Deployment " + name + ": " + err.Error(), nil // transient: keep polling
 		}
-		select {
-		case <-ctx.Done():
-			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
-				return fmt.Errorf("waiting for %s: %w; last seen Deployment %s: %s", what, cause, r.set.DeploymentName, last)
-			}
-			return errorf(results.ErrorTimeout, "waiting for %s: not within %s; last seen Deployment %s: %s", what, timeout, r.set.DeploymentName, last)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+		return d.Status.ObservedGeneration >= d.Generation && ok(d), fmt.Sprintf("Deployment %s: spec %d, ready %d, updated %d, observed generation %d/%d",
+			name, deref(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.UpdatedReplicas, d.Status.ObservedGeneration, d.Generation), nil
+	})
 }
 
 // waitAutoscaler waits until the HPA that will scale the workload can read
@@ -290,38 +284,30 @@ func (r *run) waitDeployment(ctx context.Context, what string, timeout time.Dura
 // autoscaler's creation. KEDA's HTTP and SQS objects at zero replicas report
 // ScalingActive false on purpose; for them the HPA existing is enough.
 func (r *run) waitAutoscaler(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.ReadyTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.ReadyTimeout, errorf(results.ErrorTimeout, "not within %s", r.opts.ReadyTimeout))
 	defer cancel()
 	needActive := *r.s.Spec.Autoscaler.MinReplicas > 0
-	last := "not created yet"
-	r.progressf("waiting for HPA %s to read its metric", r.set.AutoscalerHPA)
-	for {
-		h, err := r.c.Kube.AutoscalingV2().HorizontalPodAutoscalers(r.s.Spec.Namespace).Get(ctx, r.set.AutoscalerHPA, metav1.GetOptions{})
-		if err == nil {
-			if !needActive {
-				return nil
-			}
-			last = "no conditions yet"
-			for _, c := range h.Status.Conditions {
-				if c.Type == autoscalingv2.ScalingActive {
-					if c.Status == corev1.ConditionTrue {
-						return nil
-					}
-					last = fmt.Sprintf("ScalingActive=%s %s: %s", c.Status, c.Reason, c.Message)
-				}
-			}
-		} else if !apierrors.IsNotFound(err) && ctx.Err() == nil {
-			last = err.Error()
+	name := r.set.AutoscalerHPA
+	r.progressf("waiting for HPA %s to read its metric", name)
+	return kube.Poll(ctx, time.Second, "HPA "+name+" to read its metric", func(ctx context.Context) (bool, string, error) {
+		h, err := r.c.Kube.AutoscalingV2().HorizontalPodAutoscalers(r.s.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case ctx.Err() != nil:
+			return false, "", nil
+		case apierrors.IsNotFound(err):
+			return false, "not created yet", nil
+		case err != nil:
+			return false, err.Error(), nil
+		case !needActive:
+			return true, "", nil
 		}
-		select {
-		case <-ctx.Done():
-			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
-				return fmt.Errorf("waiting for HPA %s: %w; last seen: %s", r.set.AutoscalerHPA, cause, last)
+		for _, c := range h.Status.Conditions {
+			if c.Type == autoscalingv2.ScalingActive {
+				return c.Status == corev1.ConditionTrue, fmt.Sprintf("ScalingActive=%s %s: %s", c.Status, c.Reason, c.Message), nil
 			}
-			return errorf(results.ErrorTimeout, "waiting for HPA %s to read its metric: not within %s; last seen: %s", r.set.AutoscalerHPA, r.opts.ReadyTimeout, last)
-		case <-time.After(time.Second):
 		}
-	}
+		return false, "no conditions yet", nil
+	})
 }
 
 func (r *run) ingressURL() string {
@@ -378,18 +364,19 @@ func (r *run) cleanup(ctx context.Context) error {
 	}
 	// Wait for the app and its pods to go, so the next scenario starts from
 	// a clean slate.
-	for ctx.Err() == nil {
+	err := kube.Poll(ctx, time.Second, "the scenario's pods and Deployment to go", func(ctx context.Context) (bool, string, error) {
 		pods, err := r.c.Kube.CoreV1().Pods(r.s.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.set.PodSelector})
 		if err != nil {
-			return err
+			return false, "", err
 		}
 		_, derr := r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, r.set.DeploymentName, metav1.GetOptions{})
-		if len(pods.Items) == 0 && apierrors.IsNotFound(derr) {
-			return r.c.Delete(ctx, executors...)
-		}
-		_ = sleep(ctx, time.Second)
+		gone := apierrors.IsNotFound(derr)
+		return len(pods.Items) == 0 && gone, fmt.Sprintf("%d pods left, Deployment deleted: %v", len(pods.Items), gone), nil
+	})
+	if err != nil {
+		return err
 	}
-	return ctx.Err()
+	return r.c.Delete(ctx, executors...)
 }
 
 // newClients builds the clients of a cluster; tests replace it with fakes.

@@ -2,11 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/scalebench/scalebench/analysis"
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/sqs"
 	"github.com/scalebench/scalebench/timeline"
@@ -121,30 +123,36 @@ func (r *run) sqsLoad(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	valid := int64(len(res.Valid))
-	var v, f int64
-	for {
+	err = kube.Poll(dctx, time.Second, "the queue to drain", func(ctx context.Context) (bool, string, error) {
 		// Drained: every valid message has its record and the queue holds
 		// nothing but the invalid ones (which move to the dead-letter queue).
-		var err error
-		v, f, err = r.sqs.client.Depth(dctx, r.sqs.queueURL)
-		if err == nil && v+f <= res.Invalid {
-			ver, verr := sqs.Verify(dctx, r.sqs.client.Env().RedisAddr, res)
-			if verr == nil && ver.Processed+ver.Wrong >= valid {
-				r.rec.Mark(timeline.MarkerQueueDrained, fmt.Sprintf("%d valid messages processed, %d invalid ones still in the queue", ver.Processed, v+f))
-				r.progressf("queue drained: %d valid messages stored, %d invalid ones still in the queue", ver.Processed, v+f)
-				return nil
-			}
+		v, f, err := r.sqs.client.Depth(ctx, r.sqs.queueURL)
+		if err != nil {
+			return false, "", nil // transient: keep the last depth seen
 		}
-		select {
-		case <-dctx.Done():
-			if ctx.Err() != nil {
-				return context.Cause(ctx)
-			}
-			r.progressf("queue not drained within %s (visible %d, in flight %d)", budget, v, f)
-			return nil
-		case <-time.After(time.Second):
+		state := fmt.Sprintf("visible %d, in flight %d", v, f)
+		if v+f > res.Invalid {
+			return false, state, nil
 		}
+		ver, verr := sqs.Verify(ctx, r.sqs.client.Env().RedisAddr, res)
+		if verr != nil || ver.Processed+ver.Wrong < valid {
+			return false, state, nil
+		}
+		r.rec.Mark(timeline.MarkerQueueDrained, fmt.Sprintf("%d valid messages processed, %d invalid ones still in the queue", ver.Processed, v+f))
+		r.progressf("queue drained: %d valid messages stored, %d invalid ones still in the queue", ver.Processed, v+f)
+		return true, state, nil
+	})
+	var we *kube.WaitError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case errors.As(err, &we):
+		r.progressf("queue not drained within %s (%s)", budget, we.Last)
+		return nil
 	}
+	return err
 }
 
 // finishSQS counts what happened to every message sent.
