@@ -297,7 +297,7 @@ func printVerdict(w io.Writer, res results.Scenario, trial, repeat int) {
 		fmt.Fprintf(w, "  error (%s): %s\n", res.ErrorKind, res.Error)
 	}
 	for _, c := range res.Checks {
-		if !c.Passed {
+		if !c.Passed && !c.Skipped {
 			fmt.Fprintf(w, "  failed check %q: %s\n", c.Name, c.Detail)
 		}
 	}

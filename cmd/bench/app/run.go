@@ -181,7 +181,7 @@ func printSummary(w io.Writer, rep results.Report, out string) {
 			fmt.Fprintf(w, "%s: error (%s): %s\n", s.Name, s.ErrorKind, s.Error)
 		}
 		for _, c := range s.Checks {
-			if !c.Passed {
+			if !c.Passed && !c.Skipped {
 				fmt.Fprintf(w, "%s: failed check %q: %s\n", s.Name, c.Name, c.Detail)
 			}
 		}
