@@ -105,6 +105,10 @@ func (q *MessageTotals) lost() (n int64, ok bool, why string) {
 	switch {
 	case q.ValidWaiting != nil:
 		waiting = *q.ValidWaiting
+	case q.Sent-q.Invalid <= q.Processed:
+		// Every valid message is stored: whatever is left in the queues is
+		// invalid or stored but not yet deleted.
+		waiting = 0
 	case q.InMainQueue != nil && *q.InMainQueue == 0, q.LeftInQueue == 0:
 		waiting = 0
 	default:

@@ -395,6 +395,9 @@ func TestMessagesLost(t *testing.T) {
 		{"waiting in the main queue", MessageTotals{Sent: 1000, Invalid: 20, Processed: 900, LeftInQueue: 100, ValidWaiting: i64(80)}, i64(0), ""},
 		// Inconsistent counts never make a negative loss.
 		{"never negative", MessageTotals{Sent: 100, Processed: 100, ValidWaiting: i64(7)}, i64(0), ""},
+		// Every valid message stored: the 50 left (invalid ones not yet
+		// dead-lettered) cannot hide a loss.
+		{"all valid stored, queues not classified", MessageTotals{Sent: 1000, Invalid: 50, Processed: 950, LeftInQueue: 50}, i64(0), ""},
 		{"queues not classified", MessageTotals{Sent: 1000, Invalid: 20, Processed: 950, LeftInQueue: 40}, nil,
 			"40 messages are still in the queues and the run did not tell the valid ones waiting in the main queue from invalid, dead-lettered or already-stored ones"},
 	} {

@@ -173,7 +173,8 @@ func (r *run) finishSQS(ctx context.Context) error {
 		return fmt.Errorf("keda-sqs: dead-letter queue depth at the end: %w", derr)
 	}
 	r.progressf("at the end: %d messages in the queue, %d in the dead-letter queue", v+f, dv+df)
-	r.messages = &analysis.MessageTotals{Sent: res.Sent, Invalid: res.Invalid, LeftInQueue: v + f + dv + df}
+	mainQueue := v + f
+	r.messages = &analysis.MessageTotals{Sent: res.Sent, Invalid: res.Invalid, LeftInQueue: v + f + dv + df, InMainQueue: &mainQueue}
 	ver, err := sqs.Verify(ctx, r.sqs.client.Env().RedisAddr, *res)
 	if err != nil {
 		// What was processed cannot be known: say so rather than count it lost.
