@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -140,6 +141,18 @@ var requiredBinaries = []string{
 	components.KEDAOperator, components.KEDAAdapter, components.KEDAWebhooks,
 	components.SpinOperatorBinary,
 	components.HTTPAddOnOperator, components.HTTPAddOnScaler, components.HTTPAddOnInterceptor,
+}
+
+// MissingBinaries names, as binary@version, the component binaries a
+// cluster runs that b has not cached yet (what Create would build first).
+func MissingBinaries(b *components.Builder) []string {
+	var missing []string
+	for _, st := range b.Status() {
+		if slices.Contains(requiredBinaries, st.Binary) && !st.Cached {
+			missing = append(missing, st.Binary+"@"+st.Version)
+		}
+	}
+	return missing
 }
 
 // CreateCluster is Create with the concrete type, for callers that use

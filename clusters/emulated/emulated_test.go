@@ -614,3 +614,13 @@ func TestSetNodeCPU(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingBinariesNamesEveryRequiredOneOfAnEmptyCache(t *testing.T) {
+	missing := MissingBinaries(&components.Builder{CacheDir: t.TempDir()})
+	if len(missing) != len(requiredBinaries) {
+		t.Fatalf("missing %v, want all %d required binaries", missing, len(requiredBinaries))
+	}
+	if !strings.Contains(missing[0], "@v") {
+		t.Errorf("missing[0] = %q, want binary@version", missing[0])
+	}
+}

@@ -40,17 +40,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func requireCachedBinaries(t *testing.T) {
 	t.Helper()
-	b := &components.Builder{}
-	var missing []string
-	for _, st := range b.Status() {
-		for _, need := range requiredBinaries {
-			if st.Binary == need && !st.Cached {
-				missing = append(missing, st.Binary+"@"+st.Version)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		t.Skipf("component binaries not cached (build them with the components package first; a cold build takes ~20 min): %s", strings.Join(missing, ", "))
+	if missing := MissingBinaries(&components.Builder{}); len(missing) > 0 {
+		t.Skipf("component binaries not cached (go run ./cmd/bench components builds them; a cold build takes ~20 min): %s", strings.Join(missing, ", "))
 	}
 }
 

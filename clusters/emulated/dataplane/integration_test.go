@@ -40,20 +40,8 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 func requireCachedBinaries(t *testing.T) {
 	t.Helper()
-	need := map[string]bool{
-		components.KubeAPIServer: true, components.KubeControllerManager: true, components.KubeScheduler: true,
-		components.Kubectl: true, components.EtcdBinary: true, components.KwokBinary: true, components.Kwokctl: true,
-		components.MetricsServerBinary: true, components.KEDAOperator: true, components.KEDAAdapter: true,
-		components.KEDAWebhooks: true, components.SpinOperatorBinary: true,
-	}
-	var missing []string
-	for _, st := range (&components.Builder{}).Status() {
-		if need[st.Binary] && !st.Cached {
-			missing = append(missing, st.Binary+"@"+st.Version)
-		}
-	}
-	if len(missing) > 0 {
-		t.Skipf("component binaries not cached (a cold build takes ~20 min): %s", strings.Join(missing, ", "))
+	if missing := emulated.MissingBinaries(&components.Builder{}); len(missing) > 0 {
+		t.Skipf("component binaries not cached (go run ./cmd/bench components builds them; a cold build takes ~20 min): %s", strings.Join(missing, ", "))
 	}
 }
 
