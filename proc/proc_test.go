@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +222,29 @@ func TestRunEmptyCommand(t *testing.T) {
 	if _, err := Run(context.Background(), Cmd{}); err == nil {
 		t.Fatal("want an error for an empty argv")
 	}
+}
+
+func TestLockFileWaitsForHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	unlock, err := LockFile(context.Background(), path, 50*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := false
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	if _, err := LockFile(ctx, path, 50*time.Millisecond, func() { waited = true }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock: err = %v, want deadline exceeded", err)
+	}
+	if !waited {
+		t.Error("waiting callback not called")
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	unlock2, err := LockFile(context.Background(), path, 50*time.Millisecond, nil)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
 }

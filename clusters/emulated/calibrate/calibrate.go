@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/proc"
 )
 
 // recipe identifies the measurement method; bump it when the method changes
@@ -267,9 +268,10 @@ func Calibrate(ctx context.Context, opts Options) (Result, error) {
 	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
 		return Result{}, fmt.Errorf("calibrate: cache dir: %w", err)
 	}
-	unlock, err := lockFile(ctx, filepath.Join(o.CacheDir, "calibration.lock"))
+	// Two calibrations at once would share the CPU and both measure too much.
+	unlock, err := proc.LockFile(ctx, filepath.Join(o.CacheDir, "calibration.lock"), 200*time.Millisecond, nil)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("calibrate: %w", err)
 	}
 	defer unlock()
 	if !o.Force {

@@ -211,7 +211,7 @@ func (b *Builder) ensureComponent(ctx context.Context, cacheDir string, s compon
 	if err := os.MkdirAll(filepath.Join(cacheDir, s.name), 0o755); err != nil {
 		return fmt.Errorf("components: %s %s: %w", s.name, version, err)
 	}
-	unlock, err := lockFile(ctx, lockPath(cacheDir, s.name, version), func() {
+	unlock, err := proc.LockFile(ctx, lockPath(cacheDir, s.name, version), 500*time.Millisecond, func() {
 		log.Info("waiting for another process building the same version")
 		b.progressf("%s %s: waiting for another process that is building it…", s.name, version)
 	})

@@ -3,13 +3,11 @@ package components
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/mod/modfile"
 )
@@ -370,29 +368,4 @@ func TestChildEnvIsExplicit(t *testing.T) {
 			t.Errorf("env carries %s", kv)
 		}
 	}
-}
-
-func TestLockFileWaitsForHolder(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
-	unlock, err := lockFile(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waited := false
-	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
-	defer cancel()
-	if _, err := lockFile(ctx, path, func() { waited = true }); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("second lock: err = %v, want deadline exceeded", err)
-	}
-	if !waited {
-		t.Error("waiting callback not called")
-	}
-	if err := unlock(); err != nil {
-		t.Fatal(err)
-	}
-	unlock2, err := lockFile(context.Background(), path, nil)
-	if err != nil {
-		t.Fatalf("lock after unlock: %v", err)
-	}
-	unlock2()
 }

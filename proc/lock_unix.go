@@ -1,6 +1,6 @@
 //go:build unix
 
-package components
+package proc
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	"time"
 )
 
-const lockPollInterval = 500 * time.Millisecond
-
-// lockFile takes an exclusive flock on path, polling until ctx ends. waiting is called once if another
-// process holds the lock. The lock dies with the process, so a crashed build never leaves it stuck.
-func lockFile(ctx context.Context, path string, waiting func()) (unlock func() error, err error) {
+// LockFile takes an exclusive flock on path (created when missing), trying
+// every poll until ctx ends; waiting, when set, is called once if another
+// process holds the lock. The lock dies with the process, so a crash never
+// leaves it stuck; unlock releases it.
+func LockFile(ctx context.Context, path string, poll time.Duration, waiting func()) (unlock func() error, err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
@@ -24,7 +24,7 @@ func lockFile(ctx context.Context, path string, waiting func()) (unlock func() e
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			break
+			return f.Close, nil // closing the descriptor releases the flock
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
 			f.Close()
@@ -38,11 +38,7 @@ func lockFile(ctx context.Context, path string, waiting func()) (unlock func() e
 		case <-ctx.Done():
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, ctx.Err())
-		case <-time.After(lockPollInterval):
+		case <-time.After(poll):
 		}
 	}
-	return func() error {
-		// Closing the descriptor releases the flock.
-		return f.Close()
-	}, nil
 }
