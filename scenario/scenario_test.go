@@ -41,10 +41,10 @@ func TestBuiltinsParseAndMatchTheSeedDocuments(t *testing.T) {
 		}
 	}
 	// The -docs variants carry the tutorials' own load; the others serve
-	// (one connection per replica at the peak, a 40 s timeout).
+	// (one connection per replica at the peak, a 45 s timeout).
 	for name, conns := range map[string]int{"hpa-cpu-docs": 40, "keda-cpu-docs": 40, "hpa-cpu": 10, "keda-cpu": 20} {
 		h := byName[name].Spec
-		timeout := 40 * time.Second
+		timeout := 45 * time.Second
 		if conns == 40 {
 			timeout = 5 * time.Second
 		}

@@ -40,7 +40,9 @@ func TestCompareCatchesShapeViolations(t *testing.T) {
 	}{
 		"first step beyond the legacy limit": {steps(30, 1, 5, 45, 5, 10), false, "beyond the HPA's limit 4"},
 		"default behavior allows 1→5":        {steps(30, 1, 5, 45, 5, 10), true, ""},
-		"a later step short of the limit":    {steps(30, 1, 4, 45, 4, 6, 60, 6, 10), false, "stops short of the HPA's limit 8"},
+		"a later step short of the limit":    {steps(30, 1, 4, 45, 4, 6, 60, 6, 10), false, ""},
+		"two steps too many":                 {steps(30, 1, 2, 45, 2, 3, 60, 3, 4, 75, 4, 6, 90, 6, 10), false, "took 5 steps"},
+		"1→2→6→10 with a behavior":           {steps(64.2, 1, 2, 79.2, 2, 6, 94.5, 6, 10), true, ""},
 		"steps too close":                    {steps(30, 1, 4, 40, 4, 8, 55, 8, 10), false, "comes 10.0s after"},
 		"a step two syncs late is fine":      {steps(30, 1, 4, 60, 4, 8, 75, 8, 10), false, ""},
 		"a step three syncs late":            {steps(30, 1, 4, 80, 4, 8, 95, 8, 10), false, "comes 50.0s after"},
@@ -64,6 +66,19 @@ func TestKEDATableSideBySide(t *testing.T) {
 	}
 	if got, want := Row(KEDACPU, run), "document 1→2→4→8→16→20 at 15s steps; run 1→4→8→16→20, steps [15.1 14.8 15.3] s apart"; got != want {
 		t.Errorf("Row = %q, want %q", got, want)
+	}
+}
+
+// The keda-cpu-fast run measured on the emulated cluster (default behavior,
+// set by its scale-down window): 1→2 as the tutorial, then limit- and
+// metric-bound steps.
+func TestMeasuredKEDARun(t *testing.T) {
+	run := steps(64.2, 1, 2, 79.2, 2, 6, 94.5, 6, 10, 109.7, 10, 20, 201.5, 20, 1)
+	if v := Compare(KEDACPU, run, 20, true); len(v) != 0 {
+		t.Errorf("violations %v", v)
+	}
+	if v := Compare(KEDACPU, run, 20, false); len(v) == 0 {
+		t.Error("2→6 passed without a behavior (legacy limit 4)")
 	}
 }
 
