@@ -107,8 +107,13 @@ func TestUsageToHPALag(t *testing.T) {
 		h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, name, metav1.GetOptions{})
 		if err == nil {
 			for _, m := range h.Status.CurrentMetrics {
-				if m.Resource != nil && m.Resource.Current.AverageValue != nil {
+				switch {
+				case m.Resource == nil:
+				case m.Resource.Current.AverageValue != nil:
 					hpaMilli = m.Resource.Current.AverageValue.MilliValue()
+				case m.Resource.Current.AverageUtilization != nil:
+					// Percent of the 100m request.
+					hpaMilli = int64(*m.Resource.Current.AverageUtilization)
 				}
 			}
 		}
@@ -138,7 +143,7 @@ func TestUsageToHPALag(t *testing.T) {
 			rctx, stop = context.WithCancel(ctx)
 			go func() {
 				req, _ := http.NewRequestWithContext(rctx, http.MethodGet, c.IngressURL()+"/", nil)
-				if resp, err := directHTTP.Do(req); err == nil {
+				if resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req); err == nil { // no client timeout
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 				}
