@@ -157,6 +157,29 @@ func (c *Cluster) startControlPlane(ctx context.Context, cfgPath string) error {
 	if err := kube.Poll(ctx, 100*time.Millisecond, "API server ready", c.apiServerReady); err != nil {
 		return err
 	}
+	// kwokctl may start metrics-server before the API server listens; it
+	// then exits at once and nothing restarts it. Start the control plane
+	// again (at most twice) when a process kwokctl recorded is already gone.
+	for attempt := 1; attempt <= 2; attempt++ {
+		dead := c.deadControlPlane(2 * time.Second)
+		if len(dead) == 0 {
+			break
+		}
+		c.logger.Warn("control-plane processes exited at start; starting the control plane again", "dead", dead, "attempt", attempt)
+		if _, err := c.kwokctl(ctx, "delete", "cluster", "--kubeconfig="+filepath.Join(c.home, "kubeconfig-unused")); err != nil {
+			return fmt.Errorf("restart control plane (%v exited): %w", dead, err)
+		}
+		_ = c.killLeftovers()
+		if _, err := c.kwokctl(ctx, "--config", cfgPath, "create", "cluster", "--kubeconfig="); err != nil {
+			return fmt.Errorf("restart control plane: %w", err)
+		}
+		if err := c.connect(); err != nil {
+			return err
+		}
+		if err := kube.Poll(ctx, 100*time.Millisecond, "API server ready", c.apiServerReady); err != nil {
+			return err
+		}
+	}
 	c.timings.ControlPlane = time.Since(t0)
 	c.progressf("control plane up in %s (Kubernetes %s)", roundDur(c.timings.ControlPlane), c.kubeVersion)
 	return nil
@@ -532,4 +555,20 @@ func parallel(fns ...func() error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// deadControlPlane waits settle, then names the control-plane processes
+// kwokctl recorded a pid for that are no longer running.
+func (c *Cluster) deadControlPlane(settle time.Duration) []string {
+	time.Sleep(settle)
+	live := c.controlPlanePids()
+	files, _ := filepath.Glob(filepath.Join(c.kwokWorkDir, "clusters", c.kwokName, "pids", "*.pid"))
+	var dead []string
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".pid")
+		if _, ok := live[name]; !ok {
+			dead = append(dead, name)
+		}
+	}
+	return dead
 }
