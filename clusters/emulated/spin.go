@@ -9,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/scalebench/scalebench/proc"
 	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/proc"
 )
 
 // Spin runtime names, as spin-operator's release assets define them.

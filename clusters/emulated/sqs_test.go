@@ -21,8 +21,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scalebench/scalebench/clusters/emulated/components"
-	"github.com/scalebench/scalebench/proc"
 	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/proc"
 	"github.com/scalebench/scalebench/sqs"
 )
 
