@@ -21,6 +21,8 @@ type htmlPage struct {
 	SchemaVersion int
 	RunID         string
 	Passed        bool
+	Interrupted   bool
+	Diagnostics   string
 	Started       string
 	Duration      string
 	Env           htmlEnv
@@ -81,7 +83,7 @@ func WriteHTML(w io.Writer, r results.Report) error {
 }
 
 func newHTMLPage(r results.Report) htmlPage {
-	pg := htmlPage{SchemaVersion: results.SchemaVersion, RunID: r.RunID, Passed: r.Passed()}
+	pg := htmlPage{SchemaVersion: results.SchemaVersion, RunID: r.RunID, Passed: r.Passed(), Interrupted: r.Interrupted, Diagnostics: r.Diagnostics}
 	if !r.StartedAt.IsZero() {
 		pg.Started = r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 		if !r.FinishedAt.IsZero() {

@@ -34,7 +34,16 @@ func (m mdWriter) report(r results.Report) {
 	if r.Passed() {
 		verdict = "✅ PASS"
 	}
+	if r.Interrupted {
+		verdict += " (interrupted)"
+	}
 	m.p("# scalebench run %s — %s\n\n", mdCode(r.RunID), verdict)
+	if r.Interrupted {
+		m.p("- **Interrupted:** the run was stopped before its plan ended; what follows is partial.\n")
+	}
+	if r.Diagnostics != "" {
+		m.p("- **Diagnostics:** [%s](%s) (events, autoscaler status history, component logs, applied manifests)\n", mdText(r.Diagnostics), r.Diagnostics)
+	}
 	env := r.Environment
 	m.p("- **Provider:** %s", mdText(env.Provider))
 	if env.KubernetesVersion != "" {

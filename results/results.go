@@ -23,7 +23,15 @@ type Report struct {
 	StartedAt     time.Time   `json:"startedAt"`
 	FinishedAt    time.Time   `json:"finishedAt,omitempty"`
 	Environment   Environment `json:"environment"`
-	Scenarios     []Scenario  `json:"scenarios"`
+	// Interrupted is true when the run was stopped (a signal, the caller)
+	// before its plan ended: the report holds what ran, and the timeline of
+	// the scenario cut short up to the interruption.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Diagnostics is the folder, relative to the report, that holds what
+	// was collected after a failure (events, autoscaler status history,
+	// component logs, applied manifests); empty when nothing was collected.
+	Diagnostics string     `json:"diagnostics,omitempty"`
+	Scenarios   []Scenario `json:"scenarios"`
 	// Aggregates summarise the trials of each scenario run more than once.
 	Aggregates []Aggregate `json:"aggregates,omitempty"`
 }
@@ -37,8 +45,12 @@ type Aggregate struct {
 	Metrics  map[string]*Series `json:"metrics"`
 }
 
-// Passed reports whether every scenario passed.
+// Passed reports whether every scenario passed and the run was not
+// interrupted (a plan not run to its end promises nothing).
 func (r Report) Passed() bool {
+	if r.Interrupted {
+		return false
+	}
 	for _, s := range r.Scenarios {
 		if !s.Passed {
 			return false

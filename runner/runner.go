@@ -170,9 +170,17 @@ func (r *run) execute(ctx context.Context) (err error) {
 		// Registered before the observer's Stop, so it runs after it: the
 		// cleanup is not part of the scenario's timeline.
 		defer func() {
-			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			// Interrupted, the user waits for the exit: delete the objects
+			// without waiting for their pods to go (the next scenario will
+			// not run), within a shorter bound.
+			interrupted := ctx.Err() != nil && KindOf(context.Cause(ctx)) == results.ErrorInterrupted
+			bound := time.Minute
+			if interrupted {
+				bound = 10 * time.Second
+			}
+			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 			defer ccancel()
-			if derr := r.cleanup(cctx); derr != nil {
+			if derr := r.cleanup(cctx, !interrupted); derr != nil {
 				r.opts.Logger.Warn("cleanup", "scenario", r.s.Metadata.Name, "err", derr)
 			}
 		}()
@@ -348,7 +356,9 @@ func (r *run) waitScaleDown(ctx context.Context) error {
 	return nil
 }
 
-func (r *run) cleanup(ctx context.Context) error {
+// cleanup deletes the scenario's objects; with wait, it waits for the app's
+// pods and Deployment to go before deleting the executors.
+func (r *run) cleanup(ctx context.Context, wait bool) error {
 	// The executor goes last: spin-operator refuses to delete it while a
 	// SpinApp still uses it.
 	var executors, rest []*unstructured.Unstructured
@@ -361,6 +371,9 @@ func (r *run) cleanup(ctx context.Context) error {
 	}
 	if err := r.c.Delete(ctx, rest...); err != nil {
 		return err
+	}
+	if !wait {
+		return r.c.Delete(ctx, executors...)
 	}
 	// Wait for the app and its pods to go, so the next scenario starts from
 	// a clean slate.

@@ -307,22 +307,30 @@ func printVerdict(w io.Writer, res results.Scenario, trial, repeat int) {
 // cluster's diagnostics into Out/diagnostics when a scenario failed, deletes
 // the cluster (unless Keep: the provider then leaves it running), removes
 // the temporary work folder, and writes the reports to Out. Teardown runs
-// even when ctx is already done. It returns the report and the teardown and
-// report-writing errors, joined; a failed diagnostics collection is only
-// logged (the run's verdict does not depend on it). Later calls return the
-// same.
+// even when ctx is already done; a done ctx (or a scenario or creation cut
+// short by it) marks the report Interrupted, and an interrupted run collects
+// no diagnostics, so that the teardown ends soon after the signal. It
+// returns the report and the teardown and report-writing errors, joined; a
+// failed diagnostics collection is only logged (the run's verdict does not
+// depend on it). Later calls return the same.
 func (s *Session) Close(ctx context.Context) (results.Report, error) {
-	s.closeOnce.Do(func() { s.closeErr = s.close(context.WithoutCancel(ctx)) })
+	s.closeOnce.Do(func() { s.closeErr = s.close(context.WithoutCancel(ctx), ctx.Err() != nil) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.report, s.closeErr
 }
 
-func (s *Session) close(ctx context.Context) error {
+func (s *Session) close(ctx context.Context, cancelled bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
 	rep := &s.report
+	rep.Interrupted = cancelled || KindOf(s.createErr) == results.ErrorInterrupted
+	for _, sc := range rep.Scenarios {
+		if sc.ErrorKind == results.ErrorInterrupted {
+			rep.Interrupted = true
+		}
+	}
 	if s.cluster != nil {
 		// Taken at the end: components a scenario starts on demand (the
 		// SQS emulator and the store) are part of the fingerprint.
@@ -332,12 +340,22 @@ func (s *Session) close(ctx context.Context) error {
 	}
 	rep.Environment.Host = results.LocalHost()
 	rep.FinishedAt = time.Now().UTC()
-	if s.cluster != nil && s.cfg.Out != "" && !rep.Passed() {
+	switch {
+	case s.cluster == nil || s.cfg.Out == "" || rep.Passed():
+	case rep.Interrupted:
+		// The user is waiting for the exit: teardown first. Only a check
+		// that failed is worth a diagnostics bundle.
+		s.cfg.Logger.Info("interrupted: no diagnostics collected", "run", s.cfg.RunID)
+	default:
 		dctx, cancel := context.WithTimeout(ctx, time.Minute)
-		if err := s.cluster.CollectDiagnostics(dctx, filepath.Join(s.cfg.Out, DiagnosticsDir)); err != nil {
+		dir := filepath.Join(s.cfg.Out, DiagnosticsDir)
+		if err := s.cluster.CollectDiagnostics(dctx, dir); err != nil {
 			s.cfg.Logger.Warn("collecting diagnostics", "run", s.cfg.RunID, "err", err)
 		}
 		cancel()
+		if _, err := os.Stat(dir); err == nil {
+			rep.Diagnostics = DiagnosticsDir + "/"
+		}
 	}
 	if s.cluster != nil {
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -278,3 +278,34 @@ func TestKindOf(t *testing.T) {
 		}
 	}
 }
+
+// A cancelled run's report is interrupted and not passed, the cluster is
+// deleted, and no diagnostics delay the exit; a failed one that was not
+// interrupted links its diagnostics.
+func TestSessionInterruptedAndDiagnosticsLink(t *testing.T) {
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &fakeProvider{}
+	rep, _ := RunSession(ctx, SessionConfig{Provider: p, Out: out,
+		RunScenario: func(_ context.Context, _ Options, s *scenario.Scenario) results.Scenario {
+			cancel()
+			return results.Scenario{Name: s.Metadata.Name, Passed: true}
+		}}, Plan{Scenarios: []*scenario.Scenario{testScenario(t, "a"), testScenario(t, "b")}})
+	if !rep.Interrupted || rep.Passed() || len(rep.Scenarios) != 1 || rep.Diagnostics != "" {
+		t.Errorf("want an interrupted, not passed report of one scenario, no diagnostics; got interrupted=%v passed=%v %d scenarios diagnostics %q",
+			rep.Interrupted, rep.Passed(), len(rep.Scenarios), rep.Diagnostics)
+	}
+	if c := p.created; c.deletes != 1 || len(c.diagnostics) != 0 {
+		t.Errorf("deletes %d, diagnostics %v", c.deletes, c.diagnostics)
+	}
+
+	out = t.TempDir()
+	rep, _ = RunSession(context.Background(), SessionConfig{Provider: &fakeProvider{}, Out: out, RunScenario: verdicts(map[string]string{"a": "fail"})},
+		Plan{Scenarios: []*scenario.Scenario{testScenario(t, "a")}})
+	if rep.Interrupted || rep.Diagnostics != DiagnosticsDir+"/" {
+		t.Errorf("a failed check: interrupted=%v diagnostics %q, want the link %s/", rep.Interrupted, rep.Diagnostics, DiagnosticsDir)
+	}
+	if got := readReport(t, out); got.Diagnostics != rep.Diagnostics {
+		t.Errorf("report.json diagnostics %q", got.Diagnostics)
+	}
+}

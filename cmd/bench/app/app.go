@@ -47,7 +47,9 @@ Usage:
   bench components [--list]  list the emulated cluster's components and build the missing ones
   bench calibrate [--again]  measure (once per machine, cached) the CPU cost of one cpu-load-gen request
 
-Exit codes: 0 all expectations met, 1 an expectation violated, 2 usage error, 3 harness error.
+Exit codes: 0 all expectations met, 1 an expectation violated, 2 usage error, 3 harness error,
+130 interrupted (SIGINT/SIGTERM: the load stops, what the run started is torn down and the
+partial report written; a second signal exits at once).
 Run "bench COMMAND -h" for a command's flags.
 `
 

@@ -125,6 +125,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		sess.RunPlan(ctx, plan)
 		return sess.Close(ctx)
 	}()
+	if ctx.Err() != nil || rep.Interrupted {
+		printSummary(stdout, rep, out)
+		return &ExitError{Code: ExitInterrupted, Err: errors.Join(fmt.Errorf("run %s interrupted (partial report in %s)", runID, out), closeErr)}
+	}
 	if createErr != nil {
 		hint := ""
 		if errors.Is(createErr, syscall.EADDRINUSE) {
