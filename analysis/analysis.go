@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scalebench/scalebench/results"
@@ -749,15 +750,47 @@ func Knobs(s *scenario.Scenario) map[string]string {
 			k["scaleUpStabilizationSeconds"] = fmt.Sprint(*b.ScaleUp.StabilizationWindowSeconds)
 		}
 	}
+	if d := s.Spec.Load.Delay.Duration; d > 0 {
+		k["loadDelay"] = d.String()
+	}
 	if h := s.Spec.Load.HTTP; h != nil {
-		k["loadConnections"] = fmt.Sprint(h.Connections)
+		k["loadMode"] = h.Mode
+		k["loadGenerator"] = h.Generator
+		if h.Mode != scenario.LoadOpenLoop {
+			k["loadConnections"] = fmt.Sprint(h.Connections)
+		}
 		k["loadDuration"] = h.TotalDuration().String()
 		k["loadTimeout"] = h.Timeout.String()
+		switch {
+		case len(h.Steps) > 0:
+			k["loadSteps"] = loadSteps(h)
+		case h.Rate > 0 && h.Mode == scenario.LoadOpenLoop:
+			k["loadRate"] = strconv.FormatFloat(h.Rate, 'f', -1, 64) + " requests/s arriving"
+		case h.Rate > 0:
+			k["loadRate"] = strconv.FormatFloat(h.Rate, 'f', -1, 64) + " requests/s at most"
+		}
+		if h.Mode == scenario.LoadOpenLoop {
+			if h.MaxInFlight > 0 {
+				k["loadMaxInFlight"] = fmt.Sprint(h.MaxInFlight)
+			} else {
+				k["loadMaxInFlight"] = "rate × timeout + 1"
+			}
+		}
+		if h.ColdStarts > 0 {
+			k["coldStarts"] = fmt.Sprint(h.ColdStarts)
+		}
 	}
 	if q := s.Spec.Load.SQS; q != nil {
 		k["messages"] = fmt.Sprint(q.Messages)
 		k["batchSize"] = fmt.Sprint(q.BatchSize)
+		if q.Rate > 0 {
+			k["sendRate"] = strconv.FormatFloat(q.Rate, 'f', -1, 64) + " batches/s"
+		} else {
+			k["sendRate"] = "as fast as the endpoint answers"
+		}
+		k["invalidShare"] = strconv.FormatFloat(q.InvalidShare, 'f', -1, 64)
 	}
+	emulationKnobs(k, s.Spec.Workload.Emulation)
 	e := s.Spec.Expectations
 	if e.ScaleUp != nil {
 		k["budgetScaleUp"] = fmt.Sprintf("%d replicas within %s", e.ScaleUp.Replicas, e.ScaleUp.Within)
@@ -774,6 +807,9 @@ func Knobs(s *scenario.Scenario) map[string]string {
 	if e.MaxErrorRate != nil {
 		k["maxErrorRate"] = strconv.FormatFloat(*e.MaxErrorRate, 'f', -1, 64)
 	}
+	if e.MaxMessagesLost != nil {
+		k["maxMessagesLost"] = fmt.Sprint(*e.MaxMessagesLost)
+	}
 	if e.MaxReplicas != nil {
 		k["budgetMaxReplicas"] = fmt.Sprint(*e.MaxReplicas)
 	}
@@ -781,6 +817,56 @@ func Knobs(s *scenario.Scenario) map[string]string {
 		k["budgetPeakAtMost"] = fmt.Sprint(e.ScaleUp.AtMost)
 	}
 	return k
+}
+
+// loadSteps states a stepped load: "30s×4, 30s×8" (connections, closed
+// loop) or "30s@5/s" (arrival rate, open loop).
+func loadSteps(h *scenario.HTTPLoad) string {
+	parts := make([]string, len(h.Steps))
+	for i, st := range h.Steps {
+		switch {
+		case h.Mode == scenario.LoadOpenLoop:
+			parts[i] = fmt.Sprintf("%s@%s/s", st.Duration, strconv.FormatFloat(st.Rate, 'f', -1, 64))
+		default:
+			c := st.Connections
+			if c == 0 {
+				c = h.Connections
+			}
+			parts[i] = fmt.Sprintf("%s×%d connections", st.Duration, c)
+			if st.Rate > 0 {
+				parts[i] += fmt.Sprintf(" ≤%s/s", strconv.FormatFloat(st.Rate, 'f', -1, 64))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// emulationKnobs state the workload's emulation parameters (used on the
+// emulated cluster only); one a scenario leaves unset is the cluster's
+// default, named with where environment.knobs states it.
+func emulationKnobs(k map[string]string, e scenario.Emulation) {
+	if e.Model == "" {
+		return
+	}
+	k["emulation.model"] = e.Model
+	switch {
+	case e.CPUPerRequest.Duration > 0:
+		k["emulation.cpuPerRequest"] = e.CPUPerRequest.String()
+	case e.Model == scenario.ModelCPULoadGen:
+		k["emulation.cpuPerRequest"] = "cluster default (environment.knobs dataplane.cpuLoadGen.cpuPerRequest)"
+	case e.Model == scenario.ModelHello:
+		k["emulation.cpuPerRequest"] = "cluster default (environment.knobs dataplane.hello.cpuPerRequest)"
+	}
+	if e.StartupLatency.Duration > 0 {
+		k["emulation.startupLatency"] = e.StartupLatency.String()
+	} else {
+		k["emulation.startupLatency"] = "cluster default (environment.knobs kwok.podReadyDelayDefault)"
+	}
+	if e.Latency.Duration > 0 {
+		k["emulation.latency"] = e.Latency.String()
+	} else if e.Model == scenario.ModelHello {
+		k["emulation.latency"] = "0s"
+	}
 }
 
 // perTrialStatistics label the aggregate series whose samples are one

@@ -498,7 +498,7 @@ func TestColdStartSeriesCheck(t *testing.T) {
 	got := Analyze(Input{Scenario: s, Events: b.evs})
 	want := map[string]string{
 		CheckColdStart:   "expected every first response at zero replicas within 10s; observed 3 cold starts: mean 5.167 s, p50 2.500 s, max 12.500 s",
-		CheckColdStartOK: "expected a 2xx response to every cold-start request; observed 1 of 3 failed (at 130.0 s: status 504)",
+		CheckColdStartOK: "expected a successful response (status below 400, in time) to every cold-start request; observed 1 of 3 failed (at 130.0 s: status 504)",
 	}
 	for _, c := range got.Checks {
 		if w, ok := want[c.Name]; ok {

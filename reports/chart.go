@@ -200,9 +200,9 @@ func collect(s results.Scenario) chartData {
 			d.Markers = append(d.Markers, m)
 		case e.Request != nil:
 			r := e.Request
-			label := fmt.Sprintf("%s: %d in %s s", r.Purpose, r.Status, fmtSeconds(r.LatencySeconds))
+			label := fmt.Sprintf("%s: %d in %s s", r.Purpose, r.Status, results.Seconds(r.LatencySeconds))
 			if r.Status == 0 {
-				label = fmt.Sprintf("%s: failed after %s s", r.Purpose, fmtSeconds(r.LatencySeconds))
+				label = fmt.Sprintf("%s: failed after %s s", r.Purpose, results.Seconds(r.LatencySeconds))
 			}
 			d.Markers = append(d.Markers, rawMarker{T: t, Class: clsMarkReq, Label: label,
 				Title: fmt.Sprintf("%s s: request %s", fmtAt(t), describe(e))})

@@ -571,8 +571,9 @@ func failedReport() results.Report {
 			"interceptor.conditionWaitTimeout": "30s",
 			"budget.coldStart":                 "3s",
 		},
-		Error:    "wait for Deployment default/http-app to have 1 ready replica: context deadline exceeded after 60s\nlast observed: spec 1, updated 1, ready 0, available 0; pod " + pod + " Pending (ImagePullBackOff)",
-		Timeline: s.events(),
+		ErrorKind: results.ErrorTimeout,
+		Error:     "wait for Deployment default/http-app to have 1 ready replica: context deadline exceeded after 60s\nlast observed: spec 1, updated 1, ready 0, available 0; pod " + pod + " Pending (ImagePullBackOff)",
+		Timeline:  s.events(),
 	}
 
 	// 2. KEDA CPU burst that flaps.

@@ -14,54 +14,16 @@ import (
 )
 
 // absent is shown for a metric that does not apply; never "0".
-const absent = "–"
-
-// fmtSeconds formats seconds with about three significant digits.
-func fmtSeconds(v float64) string {
-	a := math.Abs(v)
-	dec := 3
-	switch {
-	case a >= 100:
-		dec = 0
-	case a >= 10:
-		dec = 1
-	case a >= 1:
-		dec = 2
-	case a > 0 && a < 0.01:
-		dec = 4
-	}
-	return strconv.FormatFloat(v, 'f', dec, 64)
-}
+const absent = results.Absent
 
 // fmtAt formats an offset from the run start to a tenth of a second.
 func fmtAt(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
-
-func optSeconds(p *float64) string {
-	if p == nil {
-		return absent
-	}
-	return fmtSeconds(*p)
-}
 
 func optString(s string) string {
 	if s == "" {
 		return absent
 	}
 	return s
-}
-
-func optPercent(p *float64) string {
-	if p == nil {
-		return absent
-	}
-	return strconv.FormatFloat(*p*100, 'f', 2, 64) + "%"
-}
-
-func optInt[T int | int32 | int64](p *T) string {
-	if p == nil {
-		return absent
-	}
-	return strconv.FormatInt(int64(*p), 10)
 }
 
 // fmtNumber formats an aggregate of a metric: integers stay integers.
@@ -72,7 +34,7 @@ func fmtNumber(v float64, integer bool) string {
 		}
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
-	return fmtSeconds(v)
+	return results.Seconds(v)
 }
 
 // scenarioTitle names one scenario trial.
@@ -184,32 +146,32 @@ type metricRow struct {
 // metricRows lists every metric of m; absent ones show as absent.
 func metricRows(m results.Metrics) []metricRow {
 	rows := []metricRow{
-		{"decision (s)", optSeconds(m.DecisionSeconds)},
-		{"first scale-up (s)", optSeconds(m.FirstScaleUpSeconds)},
-		{"first ready (s)", optSeconds(m.FirstReadySeconds)},
-		{"time to peak (s)", optSeconds(m.TimeToPeakSeconds)},
-		{"peak replicas", optInt(m.PeakReplicas)},
-		{"scale-down (s)", optSeconds(m.ScaleDownSeconds)},
-		{"flaps", optInt(m.Flaps)},
-		{"replica-seconds", optSeconds(m.ReplicaSeconds)},
-		{"cold start (s)", optSeconds(m.ColdStartSeconds)},
+		{"decision (s)", results.FormatSeconds(m.DecisionSeconds)},
+		{"first scale-up (s)", results.FormatSeconds(m.FirstScaleUpSeconds)},
+		{"first ready (s)", results.FormatSeconds(m.FirstReadySeconds)},
+		{"time to peak (s)", results.FormatSeconds(m.TimeToPeakSeconds)},
+		{"peak replicas", results.FormatCount(m.PeakReplicas)},
+		{"scale-down (s)", results.FormatSeconds(m.ScaleDownSeconds)},
+		{"flaps", results.FormatCount(m.Flaps)},
+		{"replica-seconds", results.FormatSeconds(m.ReplicaSeconds)},
+		{"cold start (s)", results.FormatSeconds(m.ColdStartSeconds)},
 		{"load mode", optString(m.LoadMode)},
-		{"requests", optInt(m.Requests)},
-		{"errors", optInt(m.Errors)},
-		{"successful requests", optInt(m.SuccessfulRequests)},
-		{"error rate", optPercent(m.ErrorRate)},
-		{"goodput (successful/s)", optSeconds(m.GoodputPerSecond)},
-		{"p50 latency, all requests (s)", optSeconds(m.P50LatencySeconds)},
-		{"p99 latency, all requests (s)", optSeconds(m.P99LatencySeconds)},
-		{"p50 latency, successful (s)", optSeconds(m.SuccessP50LatencySeconds)},
-		{"p99 latency, successful (s)", optSeconds(m.SuccessP99LatencySeconds)},
-		{"missed requests", optInt(m.MissedRequests)},
-		{"dropped results", optInt(m.DroppedResults)},
-		{"messages sent", optInt(m.MessagesSent)},
-		{"messages processed", optInt(m.MessagesProcessed)},
-		{"messages invalid", optInt(m.MessagesInvalid)},
-		{"messages lost", optInt(m.MessagesLost)},
-		{"messages still in the queues", optInt(m.MessagesInQueue)},
+		{"requests", results.FormatCount(m.Requests)},
+		{"errors", results.FormatCount(m.Errors)},
+		{"successful requests", results.FormatCount(m.SuccessfulRequests)},
+		{"error rate", results.FormatPercent(m.ErrorRate)},
+		{"goodput (successful/s)", results.FormatSeconds(m.GoodputPerSecond)},
+		{"p50 latency, all requests (s)", results.FormatSeconds(m.P50LatencySeconds)},
+		{"p99 latency, all requests (s)", results.FormatSeconds(m.P99LatencySeconds)},
+		{"p50 latency, successful (s)", results.FormatSeconds(m.SuccessP50LatencySeconds)},
+		{"p99 latency, successful (s)", results.FormatSeconds(m.SuccessP99LatencySeconds)},
+		{"missed requests", results.FormatCount(m.MissedRequests)},
+		{"dropped results", results.FormatCount(m.DroppedResults)},
+		{"messages sent", results.FormatCount(m.MessagesSent)},
+		{"messages processed", results.FormatCount(m.MessagesProcessed)},
+		{"messages invalid", results.FormatCount(m.MessagesInvalid)},
+		{"messages lost", results.FormatCount(m.MessagesLost)},
+		{"messages still in the queues", results.FormatCount(m.MessagesInQueue)},
 	}
 	if w := m.ReplicaSecondsWindow; w != nil {
 		rows = append(rows, metricRow{"replica-seconds window", fmt.Sprintf("%s s (%s) → %s s (%s)", fmtAt(w.FromSeconds), w.From, fmtAt(w.ToSeconds), w.To)})
@@ -221,7 +183,7 @@ func metricRows(m results.Metrics) []metricRow {
 		}{{"before scale-up", g.BeforeScaleUp}, {"during scale-up", g.DuringScaleUp}, {"at peak", g.AtPeak}} {
 			v := absent
 			if ph.p != nil {
-				v = fmt.Sprintf("%s/s (%d of %d requests succeeded, %s → %s s)", fmtSeconds(ph.p.GoodputPerSecond), ph.p.SuccessfulRequests, ph.p.Requests, fmtAt(ph.p.FromSeconds), fmtAt(ph.p.ToSeconds))
+				v = fmt.Sprintf("%s/s (%d of %d requests succeeded, %s → %s s)", results.Seconds(ph.p.GoodputPerSecond), ph.p.SuccessfulRequests, ph.p.Requests, fmtAt(ph.p.FromSeconds), fmtAt(ph.p.ToSeconds))
 			}
 			rows = append(rows, metricRow{"goodput " + ph.name, v})
 		}
@@ -231,10 +193,10 @@ func metricRows(m results.Metrics) []metricRow {
 	}
 	if c := m.ColdStart; c != nil {
 		rows = append(rows,
-			metricRow{"cold start: activated (s)", optSeconds(c.ActivatedSeconds)},
-			metricRow{"cold start: scaled (s)", optSeconds(c.ScaledSeconds)},
-			metricRow{"cold start: pod ready (s)", optSeconds(c.PodReadySeconds)},
-			metricRow{"cold start: response (s)", fmtSeconds(c.ResponseSeconds)},
+			metricRow{"cold start: activated (s)", results.FormatSeconds(c.ActivatedSeconds)},
+			metricRow{"cold start: scaled (s)", results.FormatSeconds(c.ScaledSeconds)},
+			metricRow{"cold start: pod ready (s)", results.FormatSeconds(c.PodReadySeconds)},
+			metricRow{"cold start: response (s)", results.Seconds(c.ResponseSeconds)},
 			metricRow{"cold start: status", strconv.Itoa(c.Status)},
 		)
 		if c.ColdStartHeader != "" {
@@ -244,9 +206,9 @@ func metricRows(m results.Metrics) []metricRow {
 	if s := m.ColdStartSeries; s != nil {
 		rows = append(rows,
 			metricRow{"cold starts: samples", strconv.Itoa(len(s.Samples))},
-			metricRow{"cold starts: mean (s)", fmtSeconds(s.MeanSeconds)},
-			metricRow{"cold starts: p50 (s)", fmtSeconds(s.P50Seconds)},
-			metricRow{"cold starts: max (s)", fmtSeconds(s.MaxSeconds)},
+			metricRow{"cold starts: mean (s)", results.Seconds(s.MeanSeconds)},
+			metricRow{"cold starts: p50 (s)", results.Seconds(s.P50Seconds)},
+			metricRow{"cold starts: max (s)", results.Seconds(s.MaxSeconds)},
 		)
 	}
 	return rows
@@ -382,7 +344,7 @@ func describe(e timeline.Event) string {
 	case e.Load != nil:
 		l := e.Load
 		s := fmt.Sprintf("second %d · %d req · %d err · p50 %s s · p99 %s s · max %s s",
-			l.Second, l.Requests, l.Errors, fmtSeconds(l.P50LatencySeconds), fmtSeconds(l.P99LatencySeconds), fmtSeconds(l.MaxLatencySeconds))
+			l.Second, l.Requests, l.Errors, results.Seconds(l.P50LatencySeconds), results.Seconds(l.P99LatencySeconds), results.Seconds(l.MaxLatencySeconds))
 		if len(l.ErrorsByKind) > 0 {
 			var kinds []string
 			for _, k := range slices.Sorted(maps.Keys(l.ErrorsByKind)) {
@@ -400,7 +362,7 @@ func describe(e timeline.Event) string {
 		return s
 	case e.Request != nil:
 		r := e.Request
-		s := fmt.Sprintf("%s · sent at %s s · status %d · %s s", r.Purpose, fmtAt(r.SentAtSeconds), r.Status, fmtSeconds(r.LatencySeconds))
+		s := fmt.Sprintf("%s · sent at %s s · status %d · %s s", r.Purpose, fmtAt(r.SentAtSeconds), r.Status, results.Seconds(r.LatencySeconds))
 		if r.Error != "" {
 			s += " · error: " + r.Error
 		}

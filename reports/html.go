@@ -58,12 +58,16 @@ type htmlTrial struct {
 	Anchor  string
 	Title   string
 	Outcome string
-	Chart   chartModel
-	Rows    []metricRow
-	Absent  []string // metrics that do not apply
-	Checks  []results.Check
-	Knobs   []kv
-	Events  []htmlEvent
+	// ErrorTitle names the kind of Error (e.g. "Timed out").
+	ErrorTitle string
+	// StepsZero says what t = 0 of the steps is.
+	StepsZero string
+	Chart     chartModel
+	Rows      []metricRow
+	Absent    []string // metrics that do not apply
+	Checks    []results.Check
+	Knobs     []kv
+	Events    []htmlEvent
 }
 
 type htmlEvent struct {
@@ -87,7 +91,7 @@ func newHTMLPage(r results.Report) htmlPage {
 	if !r.StartedAt.IsZero() {
 		pg.Started = r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 		if !r.FinishedAt.IsZero() {
-			pg.Duration = fmtSeconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
+			pg.Duration = results.Seconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
 		}
 	}
 	pg.Env = htmlEnv{Environment: r.Environment, Components: kvs(r.Environment.Components), Knobs: kvs(r.Environment.Knobs)}
@@ -111,13 +115,15 @@ func newHTMLPage(r results.Report) htmlPage {
 		}
 		for j, s := range g.Trials {
 			t := htmlTrial{
-				Scenario: s,
-				Anchor:   anchor(g.Index[j]),
-				Title:    scenarioTitle(s),
-				Outcome:  outcome(s),
-				Chart:    buildChart(s),
-				Checks:   failedFirst(s.Checks),
-				Knobs:    kvs(s.Knobs),
+				Scenario:   s,
+				Anchor:     anchor(g.Index[j]),
+				Title:      scenarioTitle(s),
+				Outcome:    outcome(s),
+				ErrorTitle: errorTitle(s.ErrorKind),
+				StepsZero:  stepsZero(s),
+				Chart:      buildChart(s),
+				Checks:     failedFirst(s.Checks),
+				Knobs:      kvs(s.Knobs),
 			}
 			for _, m := range metricRows(s.Metrics) {
 				if m.Value == absent {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/timeline"
 )
 
 // WriteMarkdown writes a GitHub-flavoured Markdown summary of r, meant for
@@ -62,7 +63,7 @@ func (m mdWriter) report(r results.Report) {
 	if !r.StartedAt.IsZero() {
 		m.p("- **Started:** %s", r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 		if !r.FinishedAt.IsZero() {
-			m.p(" · **duration** %s s", fmtSeconds(r.FinishedAt.Sub(r.StartedAt).Seconds()))
+			m.p(" · **duration** %s s", results.Seconds(r.FinishedAt.Sub(r.StartedAt).Seconds()))
 		}
 		m.p("\n")
 	}
@@ -145,7 +146,7 @@ func (m mdWriter) group(g group) {
 func (m mdWriter) trial(s results.Scenario) {
 	m.p("Autoscaler: **%s**\n\n", mdText(s.Autoscaler))
 	if s.Error != "" {
-		m.p("> [!CAUTION]\n> **Harness error:** %s\n\n", mdLines(s.Error, "> "))
+		m.p("> [!CAUTION]\n> **%s:** %s\n\n", errorTitle(s.ErrorKind), mdLines(s.Error, "> "))
 	}
 	if len(s.Checks) > 0 {
 		m.p("**Checks**\n\n")
@@ -169,7 +170,7 @@ func (m mdWriter) trial(s results.Scenario) {
 		m.p("\n")
 	}
 	if len(s.Steps) > 0 {
-		m.p("**Steps**\n\n| at s | replicas |\n|---:|---|\n")
+		m.p("**Steps** (%s)\n\n| at s | replicas |\n|---:|---|\n", stepsZero(s))
 		for _, st := range s.Steps {
 			m.p("| %s | %d → %d |\n", fmtAt(st.AtSeconds), st.From, st.To)
 		}
@@ -182,6 +183,32 @@ func (m mdWriter) trial(s results.Scenario) {
 		m.knobs(s.Knobs)
 		m.p("</details>\n\n")
 	}
+}
+
+// stepsZero says what t = 0 of the steps (and of every timeline offset) is.
+func stepsZero(s results.Scenario) string {
+	z := "t = 0 s is the start of the scenario's run, before its workload was applied"
+	for _, e := range s.Timeline {
+		if e.Kind == timeline.KindMarker && e.Marker != nil && e.Marker.Name == timeline.MarkerLoadStart {
+			return z + fmt.Sprintf("; the load started at %s s", fmtAt(e.Seconds()))
+		}
+	}
+	return z + "; the load never started"
+}
+
+// errorTitle names a scenario's error by its kind.
+func errorTitle(k results.ErrorKind) string {
+	switch k {
+	case results.ErrorRejected:
+		return "Rejected by the API server"
+	case results.ErrorPlatform:
+		return "Platform component failed"
+	case results.ErrorInterrupted:
+		return "Interrupted"
+	case results.ErrorTimeout:
+		return "Timed out"
+	}
+	return "Harness error"
 }
 
 func (m mdWriter) knobs(k map[string]string) {
@@ -197,6 +224,9 @@ func mdOutcome(s results.Scenario) string {
 	case "pass":
 		return "✅ pass"
 	case "error":
+		if s.ErrorKind != "" {
+			return "💥 error (" + mdText(string(s.ErrorKind)) + ")"
+		}
 		return "💥 error"
 	}
 	return "❌ fail"

@@ -161,10 +161,12 @@ type Metrics struct {
 	// "open-loop" (requests at a constant arrival rate).
 	LoadMode string `json:"loadMode,omitempty"`
 	// Requests counts every request sent; Errors those that failed
-	// (transport error, timeout or non-2xx status).
+	// (transport error, timeout, or a status of 400 or more).
 	Requests *int64 `json:"requests,omitempty"`
 	Errors   *int64 `json:"errors,omitempty"`
-	// SuccessfulRequests counts the requests answered with a 2xx in time.
+	// SuccessfulRequests counts the requests answered in time with a status
+	// below 400 (1xx–3xx; the generator follows no redirect, so a 3xx is
+	// the app's own answer): Requests − Errors.
 	SuccessfulRequests *int64 `json:"successfulRequests,omitempty"`
 	// ErrorRate is Errors / Requests (0..1).
 	ErrorRate *float64 `json:"errorRate,omitempty"`

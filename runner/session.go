@@ -293,6 +293,9 @@ func printVerdict(w io.Writer, res results.Scenario, trial, repeat int) {
 		verdict = "FAIL"
 	}
 	fmt.Fprintf(w, "scenario %s (trial %d/%d): %s\n", res.Name, trial, repeat, verdict)
+	if served := res.Metrics.ServedLine(); served != "" {
+		fmt.Fprintf(w, "  served: %s\n", served)
+	}
 	if res.Error != "" {
 		fmt.Fprintf(w, "  error (%s): %s\n", res.ErrorKind, res.Error)
 	}

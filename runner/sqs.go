@@ -175,6 +175,25 @@ func (r *run) finishSQS(ctx context.Context) error {
 	r.progressf("at the end: %d messages in the queue, %d in the dead-letter queue", v+f, dv+df)
 	mainQueue := v + f
 	r.messages = &analysis.MessageTotals{Sent: res.Sent, Invalid: res.Invalid, LeftInQueue: v + f + dv + df, InMainQueue: &mainQueue}
+	// Which messages still wait in the main queue: take the visible ones for
+	// a while (no pod can store one meanwhile), then read the store. Exact
+	// only when no pod holds a message after the peek.
+	var peeked []string
+	held := int64(0)
+	if mainQueue > 0 {
+		ids, perr := r.sqs.client.Peek(ctx, r.sqs.queueURL, peekHide)
+		_, f2, derr := r.sqs.client.Depth(ctx, r.sqs.queueURL)
+		switch {
+		case perr != nil:
+			r.progressf("could not list the messages left in the queue: %v", perr)
+			held = -1
+		case derr != nil:
+			r.progressf("queue depth after listing it: %v", derr)
+			held = -1
+		default:
+			peeked, held = ids, max(f2-int64(len(ids)), 0)
+		}
+	}
 	ver, err := sqs.Verify(ctx, r.sqs.client.Env().RedisAddr, *res)
 	if err != nil {
 		// What was processed cannot be known: say so rather than count it lost.
@@ -186,5 +205,33 @@ func (r *run) finishSQS(ctx context.Context) error {
 	for _, p := range ver.Problems {
 		r.progressf("store: %s", p)
 	}
+	switch {
+	case held == 0:
+		n := validWaiting(peeked, ver.NotStored)
+		r.messages.ValidWaiting = &n
+	case held > 0:
+		r.progressf("%d messages were held by pods at the end: which valid ones still wait is not known", held)
+	}
 	return nil
+}
+
+// peekHide is how long listing the queue at the end hides its messages: long
+// enough to read the store before a pod can take one again.
+const peekHide = 30 * time.Second
+
+// validWaiting counts the valid messages without a correct record among the
+// ids still in the main queue.
+func validWaiting(inQueue, notStored []string) int64 {
+	pending := make(map[string]bool, len(notStored))
+	for _, id := range notStored {
+		pending[id] = true
+	}
+	var n int64
+	for _, id := range inQueue {
+		if pending[id] {
+			n++
+			delete(pending, id) // a message listed twice counts once
+		}
+	}
+	return n
 }

@@ -26,6 +26,9 @@ type Verification struct {
 	Wrong int64
 	// Problems describe the first few missing and wrong records.
 	Problems []string
+	// NotStored are the ids of the valid messages without a correct record
+	// (missing or wrong), sorted.
+	NotStored []string
 }
 
 // maxProblems bounds Verification.Problems.
@@ -85,6 +88,7 @@ func verify(ctx context.Context, sent SendResult, get mget) (Verification, error
 		want := Transform(sent.Valid[id])
 		if val == nil {
 			v.Missing++
+			v.NotStored = append(v.NotStored, id)
 			problem("message %s: no record (want %s)", id, recordJSON(want))
 			return
 		}
@@ -92,9 +96,11 @@ func verify(ctx context.Context, sent SendResult, get mget) (Verification, error
 		switch {
 		case err != nil:
 			v.Wrong++
+			v.NotStored = append(v.NotStored, id)
 			problem("message %s: record %.120q: %v", id, fmt.Sprint(val), err)
 		case got != want:
 			v.Wrong++
+			v.NotStored = append(v.NotStored, id)
 			problem("message %s: record %s, want %s", id, recordJSON(got), recordJSON(want))
 		default:
 			v.Processed++

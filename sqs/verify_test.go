@@ -46,6 +46,9 @@ func TestVerify(t *testing.T) {
 	if v.Processed != 1 || v.Missing != 1 || v.Wrong != 5 {
 		t.Errorf("verification %+v; want 1 processed, 1 missing (d), 5 wrong (b c e f y)", v)
 	}
+	if got := strings.Join(v.NotStored, ","); got != "b,c,d,e,f" {
+		t.Errorf("not stored %s; want the valid messages without a correct record b,c,d,e,f", got)
+	}
 	all := strings.Join(v.Problems, "\n")
 	for _, want := range []string{"message b: record", `"adult":false`, "message d: no record", "invalid message y: has a record", "a field is missing", "unknown field"} {
 		if !strings.Contains(all, want) {

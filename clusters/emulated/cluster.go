@@ -211,9 +211,9 @@ func (c *Cluster) ComponentExits() <-chan ComponentExit {
 	return c.sup.Subscribe()
 }
 
-// CheckComponents returns nil when every supervised component is running;
-// otherwise an error naming each one that is not, why, and (for unexpected
-// exits) the end of its log.
+// CheckComponents returns nil when every supervised component and every
+// control-plane process kwokctl started is running; otherwise an error naming
+// each one that is not, why, and (for unexpected exits) the end of its log.
 func (c *Cluster) CheckComponents() error {
 	if c.sup == nil {
 		return errors.New("emulated: no component was started")
@@ -232,6 +232,12 @@ func (c *Cluster) CheckComponents() error {
 			continue
 		}
 		errs = append(errs, fmt.Errorf("component %q is not running (stopped on request)", n))
+	}
+	// The control plane (etcd, API server, controller manager, scheduler,
+	// kwok, metrics-server) runs as processes kwokctl started.
+	for _, n := range c.deadKwokctlProcesses() {
+		errs = append(errs, fmt.Errorf("control-plane process %q (started by kwokctl) is not running; its log: %s", n,
+			filepath.Join(c.kwokWorkDir, "clusters", c.kwokName, "logs", n+".log")))
 	}
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,11 +17,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/proc"
 	"github.com/scalebench/scalebench/sqs"
 )
 
@@ -622,5 +626,51 @@ func TestMissingBinariesNamesEveryRequiredOneOfAnEmptyCache(t *testing.T) {
 	}
 	if !strings.Contains(missing[0], "@v") {
 		t.Errorf("missing[0] = %q, want binary@version", missing[0])
+	}
+}
+
+func TestIsWebhookDenial(t *testing.T) {
+	gr := schema.GroupResource{Group: "keda.sh", Resource: "scaledobjects"}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"denied (403, controller-runtime's Denied)", apierrors.NewForbidden(gr, "probe", errors.New("name too long")), true},
+		{"denied with a status of its own (422)", apierrors.NewInvalid(schema.GroupKind{Group: "keda.sh", Kind: "ScaledObject"}, "probe", nil), true},
+		{"webhook not reachable (500)", apierrors.NewInternalError(errors.New(`failed calling webhook "vscaledobject.kb.io": connection refused`)), false},
+		{"API server down", errors.New("connection refused"), false},
+		{"accepted", nil, false},
+	} {
+		if got := isWebhookDenial(tc.err); got != tc.want {
+			t.Errorf("%s: isWebhookDenial = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A control-plane process kwokctl started that is gone fails the health
+// check, named, with where its log is.
+func TestCheckComponentsCoversKwokctlProcesses(t *testing.T) {
+	dir := t.TempDir()
+	sup, err := proc.New(proc.Options{LogDir: filepath.Join(dir, "logs"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{kwokWorkDir: filepath.Join(dir, "kwok"), kwokName: "sb-x", sup: sup, specs: map[string]specEntry{}}
+	if err := c.CheckComponents(); err != nil {
+		t.Fatalf("no process recorded yet: CheckComponents = %v", err)
+	}
+	pids := filepath.Join(c.kwokWorkDir, "clusters", c.kwokName, "pids")
+	if err := os.MkdirAll(pids, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A pid no process has (above the kernel's pid_max).
+	if err := os.WriteFile(filepath.Join(pids, "metrics-server.pid"), []byte("99999999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckComponents()
+	if err == nil || !strings.Contains(err.Error(), `control-plane process "metrics-server" (started by kwokctl) is not running`) ||
+		!strings.Contains(err.Error(), filepath.Join("logs", "metrics-server.log")) {
+		t.Fatalf("CheckComponents = %v; want metrics-server named as not running, with its log", err)
 	}
 }

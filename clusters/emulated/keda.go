@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/scalebench/scalebench/proc"
@@ -22,6 +23,9 @@ const (
 	kedaWebhookConfigName     = "keda-admission"
 	kedaExternalMetricsAPISvc = "v1beta1.external.metrics.k8s.io"
 )
+
+// metricsAPIService is metrics-server's APIService (resource metrics).
+const metricsAPIService = "v1beta1.metrics.k8s.io"
 
 // Component names of the supervised processes (StopComponent, RestartComponent).
 const (
@@ -289,8 +293,12 @@ func kedaWebhookProbe() *unstructured.Unstructured {
 	}}
 }
 
-// isWebhookDenial reports whether err is a denial by KEDA's ScaledObject
-// webhook (as opposed to the API server failing to call it).
+// isWebhookDenial reports whether err is a denial by an admission webhook
+// (as opposed to the API server failing to call it). The probe is one the
+// CRD schema accepts and scalebench is cluster admin, so a 4xx status on its
+// dry-run create comes from admission: KEDA's webhook denies with 403
+// Forbidden (controller-runtime's Denied) or, for a status error of its own,
+// 400/422. An API server that cannot call the webhook answers 500.
 func isWebhookDenial(err error) bool {
-	return err != nil && strings.Contains(err.Error(), `admission webhook "vscaledobject.kb.io" denied the request`)
+	return apierrors.IsForbidden(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err)
 }

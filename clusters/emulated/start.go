@@ -310,12 +310,19 @@ func (c *Cluster) startHTTPAddOn(p *platformSetup) error {
 	return nil
 }
 
-// waitPlatform waits until KEDA and spin-operator answer; meanwhile it
-// starts the data plane and connects the add-on's Services to its processes
-// through it.
+// waitPlatform waits until KEDA, spin-operator and the resource metrics API
+// answer; meanwhile it starts the data plane and connects the add-on's
+// Services to its processes through it.
 func (c *Cluster) waitPlatform(ctx context.Context, p *platformSetup) error {
 	return parallel(
 		func() error { return c.waitKEDA(ctx, p) },
+		func() error {
+			// metrics-server (started by kwokctl) serves the HPA's CPU
+			// metric: a cluster without it would fail every CPU scenario.
+			return c.pollComponents(ctx, "resource metrics API (metrics-server) available", func(ctx context.Context) (bool, string, error) {
+				return c.apiServiceAvailable(ctx, metricsAPIService)
+			})
+		},
 		func() error {
 			return c.pollComponents(ctx, "spin-operator ready", func(ctx context.Context) (bool, string, error) {
 				return httpOK(ctx, "http://"+loopback(p.ports.spinProbe)+"/readyz")
@@ -561,6 +568,15 @@ func parallel(fns ...func() error) error {
 // kwokctl recorded a pid for that are no longer running.
 func (c *Cluster) deadControlPlane(settle time.Duration) []string {
 	time.Sleep(settle)
+	return c.deadKwokctlProcesses()
+}
+
+// deadKwokctlProcesses names the control-plane processes kwokctl recorded a
+// pid for that are no longer running.
+func (c *Cluster) deadKwokctlProcesses() []string {
+	if c.kwokWorkDir == "" {
+		return nil
+	}
 	live := c.controlPlanePids()
 	files, _ := filepath.Glob(filepath.Join(c.kwokWorkDir, "clusters", c.kwokName, "pids", "*.pid"))
 	var dead []string

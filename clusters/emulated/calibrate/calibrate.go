@@ -161,14 +161,6 @@ func shortClock() string {
 	return "wall time"
 }
 
-// Knobs are the report knobs for the figure (environment.knobs).
-func (r Result) Knobs() map[string]string {
-	return map[string]string{
-		"cpuLoadGen.cpuSecondsPerRequest": strconv.FormatFloat(r.CPUSecondsPerRequest, 'f', 3, 64),
-		"cpuLoadGen.calibration":          r.Summary(),
-	}
-}
-
 // Options configure a calibration. The zero value measures with the defaults
 // into the default cache.
 type Options struct {

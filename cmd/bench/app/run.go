@@ -165,7 +165,7 @@ func printSummary(w io.Writer, rep results.Report, out string) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tTRIAL\tRESULT\tDECISION s\tFIRST UP s\tFIRST READY s\tPEAK\tTO PEAK s\tSCALE-DOWN s\tREQUESTS\tERRORS\tP99 s")
+	fmt.Fprintln(tw, "SCENARIO\tTRIAL\tRESULT\tDECISION s\tFIRST UP s\tFIRST READY s\tPEAK\tTO PEAK s\tSCALE-DOWN s\tREQUESTS\tSUCCESSFUL\tERROR RATE\tGOODPUT/s\tAT PEAK/s\tP99 s")
 	for _, s := range rep.Scenarios {
 		m := s.Metrics
 		verdict := "pass"
@@ -175,9 +175,14 @@ func printSummary(w io.Writer, rep results.Report, out string) {
 		if s.Error != "" {
 			verdict = "ERROR"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, max(s.Trial, 1), verdict,
+		var atPeak *float64
+		if m.Goodput != nil && m.Goodput.AtPeak != nil {
+			atPeak = &m.Goodput.AtPeak.GoodputPerSecond
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, max(s.Trial, 1), verdict,
 			results.FormatSeconds(m.DecisionSeconds), results.FormatSeconds(m.FirstScaleUpSeconds), results.FormatSeconds(m.FirstReadySeconds), results.FormatCount(m.PeakReplicas), results.FormatSeconds(m.TimeToPeakSeconds),
-			results.FormatSeconds(m.ScaleDownSeconds), results.FormatCount(m.Requests), results.FormatCount(m.Errors), results.FormatSeconds(m.P99LatencySeconds))
+			results.FormatSeconds(m.ScaleDownSeconds), results.FormatCount(m.Requests), results.FormatCount(m.SuccessfulRequests), results.FormatPercent(m.ErrorRate),
+			results.FormatSeconds(m.GoodputPerSecond), results.FormatSeconds(atPeak), results.FormatSeconds(m.P99LatencySeconds))
 	}
 	tw.Flush()
 	for _, s := range rep.Scenarios {
