@@ -13,6 +13,7 @@ import (
 
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/stats"
 	"github.com/scalebench/scalebench/timeline"
 )
 
@@ -69,6 +70,11 @@ type LoadTotals struct {
 	// timeline's per-second load samples; nil when there are no per-second
 	// samples at all (bombardier).
 	Dropped *int64
+	// SuccessLatencies are, by load second (the LoadSample's Second), the
+	// latencies in seconds of that second's successful requests, so a
+	// phase's percentile pools its requests; nil when the generator keeps
+	// no per-request results (bombardier).
+	SuccessLatencies [][]float64
 }
 
 // MessageTotals count the SQS messages of a run.
@@ -174,6 +180,8 @@ type view struct {
 	end        time.Duration            // last event
 	hpa        string                   // the HPA's timeline object name
 	so         string                   // the ScaledObject's timeline object name ("" for hpa)
+	// successLatencies are LoadTotals.SuccessLatencies (nil: unknown).
+	successLatencies [][]float64
 }
 
 func newView(evs []timeline.Event, s *scenario.Scenario) *view {
@@ -510,6 +518,7 @@ func (v *view) loadMetrics(m *results.Metrics, l *LoadTotals, s *scenario.Scenar
 	}
 	// Phases: before the first scale-up, during it (→ peak ready reached),
 	// at peak (→ load stop). A phase that did not occur is absent.
+	v.successLatencies = l.SuccessLatencies
 	g := &results.GoodputPhases{}
 	upEnd := stop
 	if c.scaledUp && c.firstUp < stop {
@@ -536,14 +545,24 @@ func (v *view) phase(from, to time.Duration) *results.Phase {
 		return nil
 	}
 	p := &results.Phase{FromSeconds: round(from.Seconds()), ToSeconds: round(to.Seconds())}
+	var ok []float64
+	known := v.successLatencies != nil
 	for _, e := range v.load {
 		mid := e.At - time.Second/2
 		if mid >= from && mid < to {
 			p.Requests += int64(e.Load.Requests)
 			p.SuccessfulRequests += int64(e.Load.Requests - e.Load.Errors)
+			if i := e.Load.Second; i >= 0 && i < len(v.successLatencies) {
+				ok = append(ok, v.successLatencies[i]...)
+			}
 		}
 	}
 	p.GoodputPerSecond = round(float64(p.SuccessfulRequests) / (to - from).Seconds())
+	// Only when every success of the phase has its latency: a p99 of part
+	// of them would be a different statistic.
+	if known && len(ok) > 0 && int64(len(ok)) == p.SuccessfulRequests {
+		p.SuccessP99LatencySeconds = results.F64(round(stats.Percentile(ok, 0.99)))
+	}
 	return p
 }
 
@@ -624,38 +643,25 @@ func (v *view) coldStart(req timeline.Event) *results.ColdStart {
 	return cs
 }
 
-// Summarize computes mean, median and max of samples (seconds).
+// Summarize computes mean, median, min and max of samples (seconds), with
+// the statistics package that comparisons use.
 func Summarize(samples []float64) *results.Series {
-	s := append([]float64(nil), samples...)
-	sort.Float64s(s)
-	sum := 0.0
-	for _, x := range s {
-		sum += x
-	}
+	s := stats.Summarize(samples)
 	rounded := make([]float64, len(samples))
 	for i, x := range samples {
 		rounded[i] = round(x)
 	}
 	return &results.Series{
 		Samples:     rounded,
-		MeanSeconds: round(sum / float64(len(s))),
-		P50Seconds:  round(Median(s)),
-		MinSeconds:  round(s[0]),
-		MaxSeconds:  round(s[len(s)-1]),
+		MeanSeconds: round(s.Mean),
+		P50Seconds:  round(s.Median),
+		MinSeconds:  round(s.Min),
+		MaxSeconds:  round(s.Max),
 	}
 }
 
-// Median of sorted values.
-func Median(sorted []float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return math.NaN()
-	}
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
-}
+// Median of sorted values (stats.MedianSorted).
+func Median(sorted []float64) float64 { return stats.MedianSorted(sorted) }
 
 // flaps counts the reversals of spec.replicas that are not the intended
 // up-then-down of a load cycle. A load cycle is the main load (load start →

@@ -788,3 +788,38 @@ func TestAggregateLabelsPerTrialPercentiles(t *testing.T) {
 		t.Error("absent metric aggregated")
 	}
 }
+
+// The scale-up phase's p99 pools the latencies of its seconds' successful
+// requests; it is absent when they were not kept (bombardier) or some are
+// missing.
+func TestScaleUpPhaseP99PoolsItsSeconds(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	b := &tl{}
+	// Load seconds 0..9 from 5 s; scale-up at 9 s (seconds 4..), peak ready at 12 s.
+	b.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).load(5, 10, constant(4), constant(0))
+	b.deploy(9, 3, 1).deploy(12, 3, 3).mark(15, timeline.MarkerLoadStop)
+	lat := make([][]float64, 10)
+	for i := range lat {
+		lat[i] = []float64{0.01, 0.01, 0.01, 0.01}
+	}
+	lat[5] = []float64{0.01, 0.02, 0.03, 9.0}  // the slow one is inside the scale-up
+	lat[9] = []float64{0.01, 0.01, 0.01, 20.0} // at peak, outside it
+	got := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 40, SuccessLatencies: lat}})
+	up := got.Metrics.Goodput.DuringScaleUp
+	if up == nil || up.SuccessP99LatencySeconds == nil || *up.SuccessP99LatencySeconds != 9 || up.Requests != 12 {
+		t.Fatalf("during scale-up %+v", up)
+	}
+	if p := got.Metrics.Goodput.AtPeak; p == nil || p.SuccessP99LatencySeconds == nil || *p.SuccessP99LatencySeconds != 20 {
+		t.Fatalf("at peak %+v", p)
+	}
+	// Without the latencies, or with some missing, the p99 is absent.
+	got = Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 40}})
+	if p := got.Metrics.Goodput.DuringScaleUp.SuccessP99LatencySeconds; p != nil {
+		t.Fatalf("p99 %v without latencies", *p)
+	}
+	lat[5] = lat[5][:3]
+	got = Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 40, SuccessLatencies: lat}})
+	if p := got.Metrics.Goodput.DuringScaleUp.SuccessP99LatencySeconds; p != nil {
+		t.Fatalf("p99 %v with a latency missing", *p)
+	}
+}

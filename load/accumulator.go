@@ -26,6 +26,10 @@ type Second struct {
 	// Missed counts paced requests that were due in this second (or, in a
 	// closed loop, given up in it) but never sent; see Summary.Missed.
 	Missed int
+	// SuccessLatencies are the successful requests' latencies, sorted, so
+	// percentiles over several seconds can be taken over pooled samples.
+	// Read only: they share the accumulator's storage.
+	SuccessLatencies []time.Duration
 }
 
 // Summary is the whole-run result of an attack.
@@ -191,6 +195,7 @@ func (a *Accumulator) Seconds() []Second {
 		b.sort()
 		s.P50, s.P90, s.P99 = percentile(b.lat, 0.50), percentile(b.lat, 0.90), percentile(b.lat, 0.99)
 		s.SuccessP50, s.SuccessP90, s.SuccessP99 = percentile(b.ok, 0.50), percentile(b.ok, 0.90), percentile(b.ok, 0.99)
+		s.SuccessLatencies = b.ok
 		if n := len(b.lat); n > 0 {
 			s.Max = b.lat[n-1]
 		}

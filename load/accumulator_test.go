@@ -27,6 +27,16 @@ func TestAccumulatorSeconds(t *testing.T) {
 	a.Add(Result{Start: ms(2500), Latency: ms(0.2), Err: KindRefused})
 
 	got := a.Seconds()
+	// The successes' latencies, sorted: 1..99 ms without 10 and 20.
+	if ok := got[0].SuccessLatencies; len(ok) != 97 || !slices.IsSorted(ok) || ok[0] != ms(1) || ok[9] != ms(11) || ok[96] != ms(99) {
+		t.Errorf("second 0 success latencies %v", ok)
+	}
+	for i := range got {
+		if i > 0 && len(got[i].SuccessLatencies) != 0 {
+			t.Errorf("second %d success latencies %v, want none", i, got[i].SuccessLatencies)
+		}
+		got[i].SuccessLatencies = nil
+	}
 	want := []Second{
 		{Index: 0, Requests: 100, Successes: 97, Errors: 3,
 			ErrorsByKind: map[ErrorKind]int{KindHTTP5xx: 2, KindTimeout: 1}, Bytes: 300,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/stats"
 	"github.com/scalebench/scalebench/timeline"
 )
 
@@ -523,7 +524,7 @@ func segments(pts []point) [][]point {
 		gaps = append(gaps, pts[i].T-pts[i-1].T)
 	}
 	slices.Sort(gaps)
-	limit := max(2.5*median(gaps), 1.5)
+	limit := max(2.5*stats.MedianSorted(gaps), 1.5)
 	var out [][]point
 	start := 0
 	for i := 1; i < len(pts); i++ {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/stats"
 	"github.com/scalebench/scalebench/timeline"
 )
 
@@ -86,7 +87,10 @@ func span(s results.Scenario) float64 {
 type column struct {
 	Header  string
 	Integer bool
-	get     func(results.Metrics) (float64, bool)
+	// PerTrialStatistic marks a metric that is itself a statistic of the
+	// trial's requests (a percentile), so its aggregate is labelled.
+	PerTrialStatistic bool
+	get               func(results.Metrics) (float64, bool)
 }
 
 func (c column) cell(m results.Metrics) string {
@@ -124,7 +128,7 @@ var summaryColumns = []column{
 	{Header: "peak replicas", Integer: true, get: countOf(func(m results.Metrics) *int32 { return m.PeakReplicas })},
 	{Header: "scale-down s", get: secondsOf(func(m results.Metrics) *float64 { return m.ScaleDownSeconds })},
 	{Header: "cold start s", get: secondsOf(func(m results.Metrics) *float64 { return m.ColdStartSeconds })},
-	{Header: "p99 s", get: secondsOf(func(m results.Metrics) *float64 { return m.P99LatencySeconds })},
+	{Header: "p99 s", PerTrialStatistic: true, get: secondsOf(func(m results.Metrics) *float64 { return m.P99LatencySeconds })},
 	{Header: "errors", Integer: true, get: countOf(func(m results.Metrics) *int64 { return m.Errors })},
 	{Header: "successful", Integer: true, get: countOf(func(m results.Metrics) *int64 { return m.SuccessfulRequests })},
 	{Header: "goodput/s", get: secondsOf(func(m results.Metrics) *float64 { return m.GoodputPerSecond })},
@@ -260,25 +264,22 @@ func aggregates(trials []results.Scenario) []aggregate {
 		if len(vs) == 0 {
 			continue
 		}
-		slices.Sort(vs)
+		s := stats.Summarize(vs)
+		name := c.Header
+		if c.PerTrialStatistic {
+			// Each trial's value is itself a percentile: their median is
+			// not the percentile of the pooled requests.
+			name += " (median of the trials' values, not pooled)"
+		}
 		out = append(out, aggregate{
-			Metric: c.Header,
-			N:      len(vs),
-			Median: fmtNumber(median(vs), c.Integer),
-			Min:    fmtNumber(vs[0], c.Integer),
-			Max:    fmtNumber(vs[len(vs)-1], c.Integer),
+			Metric: name,
+			N:      s.N,
+			Median: fmtNumber(s.Median, c.Integer),
+			Min:    fmtNumber(s.Min, c.Integer),
+			Max:    fmtNumber(s.Max, c.Integer),
 		})
 	}
 	return out
-}
-
-// median of sorted, non-empty vs.
-func median(vs []float64) float64 {
-	n := len(vs)
-	if n%2 == 1 {
-		return vs[n/2]
-	}
-	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
 // passedTrials counts the passed trials.

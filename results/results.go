@@ -240,6 +240,10 @@ type Phase struct {
 	SuccessfulRequests int64   `json:"successfulRequests"`
 	// GoodputPerSecond is successful requests per second of the phase.
 	GoodputPerSecond float64 `json:"goodputPerSecond"`
+	// SuccessP99LatencySeconds is the p99 (nearest rank) of the latencies
+	// of the phase's successful requests, pooled over its seconds; absent
+	// when none succeeded or their latencies were not kept (bombardier).
+	SuccessP99LatencySeconds *float64 `json:"successP99LatencySeconds,omitempty"`
 }
 
 // ColdStart breaks one cold start into stages, each in seconds from the

@@ -124,6 +124,17 @@ func loadTotals(sum load.Summary, lo load.Options, desc string, paced bool) *ana
 	// A generator without per-request results (bombardier) has no
 	// per-second samples and cannot tell what it missed.
 	if sum.Seconds != nil {
+		t.SuccessLatencies = make([][]float64, len(sum.Seconds))
+		for _, sec := range sum.Seconds {
+			if sec.Index < 0 || sec.Index >= len(t.SuccessLatencies) {
+				continue
+			}
+			ls := make([]float64, len(sec.SuccessLatencies))
+			for j, d := range sec.SuccessLatencies {
+				ls[j] = d.Seconds()
+			}
+			t.SuccessLatencies[sec.Index] = ls
+		}
 		t.Dropped = ptr(sum.Dropped)
 		if paced {
 			t.Missed = ptr(sum.Missed)
