@@ -31,3 +31,10 @@ var (
 	SpinApps         = schema.GroupVersionResource{Group: "core.spinkube.dev", Version: "v1alpha1", Resource: "spinapps"}
 	SpinAppExecutors = schema.GroupVersionResource{Group: "core.spinkube.dev", Version: "v1alpha1", Resource: "spinappexecutors"}
 )
+
+// The resource metrics API (metrics-server), read to tell when the cluster
+// is at rest.
+var (
+	PodMetrics  = schema.GroupVersionResource{Group: "metrics.k8s.io", Version: "v1beta1", Resource: "pods"}
+	NodeMetrics = schema.GroupVersionResource{Group: "metrics.k8s.io", Version: "v1beta1", Resource: "nodes"}
+)

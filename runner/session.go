@@ -166,6 +166,12 @@ func (s *Session) RunScenario(ctx context.Context, sc *scenario.Scenario, opts O
 	return s.runScenario(ctx, sc, opts, 0)
 }
 
+// RunTrial is RunScenario numbering the result as the scenario's trial
+// (from 1), as a comparison of interleaved trials does.
+func (s *Session) RunTrial(ctx context.Context, sc *scenario.Scenario, opts Options, trial int) results.Scenario {
+	return s.runScenario(ctx, sc, opts, trial)
+}
+
 // runScenario is RunScenario numbering the result as trial (0: no number).
 func (s *Session) runScenario(ctx context.Context, sc *scenario.Scenario, opts Options, trial int) results.Scenario {
 	s.mu.Lock()

@@ -41,6 +41,11 @@ const usage = `bench — autoscaling benchmarks for Spin apps on Kubernetes
 
 Usage:
   bench run [--cluster emulated|k3d|kind|existing] [--scenario NAME|FILE]... [--repeat N] [--out DIR] [--keep]
+  bench compare [--scenario NAME|FILE]... [--trials N] [--seed S] [--out DIR]
+                             compare two or more scenarios over N interleaved trials each on one
+                             cluster: medians, bootstrap intervals, verdicts (compare.json/.md/.html)
+  bench diff OLD NEW [--rel F] [--abs-seconds S] ...
+                             compare two report.json or compare.json; exit 1 on a regression
   bench scenarios            list the built-in scenarios and their knobs
   bench report FILE [--out DIR]
                              re-render report.md, report.html and report.xml from a report.json
@@ -82,6 +87,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "run":
 		return runCmd(ctx, args[1:], stdout, stderr)
+	case "compare":
+		return compareCmd(ctx, args[1:], stdout, stderr)
+	case "diff":
+		return diffCmd(args[1:], stdout, stderr)
 	case "scenarios":
 		return scenariosCmd(args[1:], stdout, stderr)
 	case "report":
@@ -95,7 +104,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageErr("unknown command %q (commands: run, scenarios, report, components, calibrate)", args[0])
+	return usageErr("unknown command %q (commands: run, compare, diff, scenarios, report, components, calibrate)", args[0])
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
