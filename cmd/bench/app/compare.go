@@ -148,6 +148,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		})
 		return sess.Close(ctx)
 	}()
+	if createErr != nil && (ctx.Err() != nil || rep.Interrupted) {
+		return &ExitError{Code: ExitInterrupted, Err: errors.Join(fmt.Errorf("comparison %s interrupted (partial report in %s)", runID, out), closeErr)}
+	}
 	if createErr != nil {
 		hint := ""
 		if errors.Is(createErr, syscall.EADDRINUSE) {
@@ -175,7 +178,10 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	writeErr := reports.WriteCompareAll(out, cmp)
 	printComparison(stdout, cmp, out, time.Since(started))
 
-	harnessFailed := ctx.Err() != nil || runErr != nil || closeErr != nil || writeErr != nil
+	if ctx.Err() != nil || rep.Interrupted {
+		return &ExitError{Code: ExitInterrupted, Err: errors.Join(fmt.Errorf("comparison %s interrupted (partial reports in %s)", runID, out), closeErr, writeErr)}
+	}
+	harnessFailed := runErr != nil || closeErr != nil || writeErr != nil
 	checksFailed := false
 	for _, t := range trials {
 		if t.Result.Error != "" {
