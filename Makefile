@@ -3,7 +3,7 @@ GO ?= go
 SUITE_TIMEOUT ?= 80m
 INTEGRATION_TIMEOUT ?= 30m
 
-.PHONY: help test deps vet test-unit components test-integration test-suites build run scenarios bench clean
+.PHONY: help test deps vet test-unit components test-integration test-suites build run compare scenarios bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ build: ## build bin/bench
 
 run: ## run the default scenarios (hpa-cpu, keda-cpu) on the emulated cluster
 	$(GO) run ./cmd/bench run
+
+compare: ## compare hpa-cpu and keda-cpu over 5 interleaved trials each on the emulated cluster (compare.md, .json, .html)
+	$(GO) run ./cmd/bench compare
 
 scenarios: ## list the built-in scenarios
 	$(GO) run ./cmd/bench scenarios
