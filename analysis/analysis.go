@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/stats"
@@ -145,6 +146,12 @@ func Analyze(in Input) results.Scenario {
 		Knobs:       Knobs(s),
 		Timeline:    in.Events,
 	}
+	if b, err := budget.For(*s); err != nil {
+		out.BudgetAbsent = err.Error()
+	} else {
+		out.Budget = &b
+	}
+	out.DerivedExpectations = s.Derived
 	v := newView(in.Events, s)
 	out.Steps = v.steps()
 	out.Metrics = v.metrics(in)

@@ -7,7 +7,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/timeline"
 )
 
@@ -380,8 +382,23 @@ func hpaTrial(trial int, shift float64, wall0 time.Time) results.Scenario {
 			"load.duration":          "180s",
 			"app.capacityPerReplica": "30 req/s",
 		},
-		Timeline: s.events(),
+		Budget:              hpaBudget(),
+		DerivedExpectations: []string{"scaleDown: back at 1 replicas within 1m11s of the load end (derived: back-to-min budget 58.8 s, dominated by hpa.syncPeriod, + margin)"},
+		Timeline:            s.events(),
 	}
+}
+
+// hpaBudget is the budget of the built-in hpa-cpu-fast scenario.
+func hpaBudget() *budget.Budget {
+	s, err := scenario.Resolve("hpa-cpu-fast")
+	if err != nil {
+		panic(err)
+	}
+	b, err := budget.For(*s)
+	if err != nil {
+		panic(err)
+	}
+	return &b
 }
 
 func hpaReport() results.Report {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/stats"
 	"github.com/scalebench/scalebench/timeline"
@@ -381,4 +382,41 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// budgetRow is one estimate of a budget beside the observed metric.
+type budgetRow struct {
+	Name, Observed, Budget, Fastest, Dominant string
+}
+
+// budgetRows pairs each estimate of s's budget with the metric it names.
+// Reaching max compares with timeToPeakSeconds only when the peak was
+// maxReplicas; otherwise the observed cell says what the peak was.
+func budgetRows(s results.Scenario) []budgetRow {
+	b := s.Budget
+	if b == nil {
+		return nil
+	}
+	m := s.Metrics
+	var rows []budgetRow
+	add := func(name string, e *budget.Estimate, observed string) {
+		if e == nil {
+			return
+		}
+		rows = append(rows, budgetRow{Name: name, Observed: observed, Budget: results.Seconds(e.MaxSeconds), Fastest: results.Seconds(e.MinSeconds), Dominant: e.Dominant})
+	}
+	if e := b.FirstScaleUp; e != nil {
+		add(fmt.Sprintf("first scale-up from %d (%s)", e.Replicas, e.Observed), e, results.FormatSeconds(m.FirstScaleUpSeconds))
+	}
+	if e := b.ReachMax; e != nil {
+		obs := results.FormatSeconds(m.TimeToPeakSeconds)
+		if m.PeakReplicas != nil && *m.PeakReplicas < e.Replicas {
+			obs = fmt.Sprintf("%s (peak %d)", absent, *m.PeakReplicas)
+		}
+		add(fmt.Sprintf("%d Ready (%s)", e.Replicas, e.Observed), e, obs)
+	}
+	if e := b.BackToMin; e != nil {
+		add(fmt.Sprintf("back at %d (%s)", e.Replicas, e.Observed), e, results.FormatSeconds(m.ScaleDownSeconds))
+	}
+	return rows
 }

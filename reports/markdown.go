@@ -169,6 +169,7 @@ func (m mdWriter) trial(s results.Scenario) {
 		}
 		m.p("\n")
 	}
+	m.budget(s)
 	if len(s.Steps) > 0 {
 		m.p("**Steps** (%s)\n\n| at s | replicas |\n|---:|---|\n", stepsZero(s))
 		for _, st := range s.Steps {
@@ -263,4 +264,42 @@ func mdCode(s string) string {
 		return fence + " " + s + " " + fence
 	}
 	return fence + s + fence
+}
+
+// budget writes the reaction budget the knobs imply beside the observed
+// figures, the predicted steps, and the expectations derived from it.
+func (m mdWriter) budget(s results.Scenario) {
+	if len(s.DerivedExpectations) > 0 {
+		m.p("**Derived expectations** (not in the scenario file; from the budget below)\n\n")
+		for _, d := range s.DerivedExpectations {
+			m.p("- %s\n", mdText(d))
+		}
+		m.p("\n")
+	}
+	b := s.Budget
+	if b == nil {
+		if s.BudgetAbsent != "" {
+			m.p("_No budget: %s_\n\n", mdText(s.BudgetAbsent))
+		}
+		return
+	}
+	m.p("**Budget vs observed** (load: %s)\n\n", mdText(b.Load))
+	if b.NoScaleUp != "" {
+		m.p("No scale-up predicted: %s\n\n", mdText(b.NoScaleUp))
+	}
+	rows := budgetRows(s)
+	if len(rows) > 0 {
+		m.p("| quantity | observed s | budget s | fastest s | dominant knob |\n|---|---:|---:|---:|---|\n")
+		for _, r := range rows {
+			m.p("| %s | %s | %s | %s | %s |\n", mdText(r.Name), r.Observed, r.Budget, r.Fastest, mdText(r.Dominant))
+		}
+		m.p("\n")
+	}
+	if len(b.Steps) > 0 {
+		parts := make([]string, len(b.Steps))
+		for i, st := range b.Steps {
+			parts[i] = fmt.Sprintf("%d→%d at %s s", st.From, st.To, fmtAt(st.AtSeconds))
+		}
+		m.p("Predicted steps (slowest alignment): %s\n\n", mdText(strings.Join(parts, ", ")))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/timeline"
 )
 
@@ -106,6 +107,14 @@ type Scenario struct {
 	Checks      []Check `json:"checks"`
 	// Knobs are the scenario's configured timing budgets and settings.
 	Knobs map[string]string `json:"knobs,omitempty"`
+	// Budget is what the scenario's autoscaler knobs imply (package
+	// budget): first scale-up, reach max and back to min, each beside the
+	// observed metric it names; BudgetAbsent says why there is none.
+	Budget       *budget.Budget `json:"budget,omitempty"`
+	BudgetAbsent string         `json:"budgetAbsent,omitempty"`
+	// DerivedExpectations are the expectations the scenario file did not
+	// give, derived from the budget, one sentence each.
+	DerivedExpectations []string `json:"derivedExpectations,omitempty"`
 	// Error is set when the harness failed to run the scenario to the end;
 	// the partial metrics and timeline are still reported.
 	Error string `json:"error,omitempty"`

@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/load"
@@ -72,6 +73,16 @@ func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenar
 	}
 	if r.opts.ScaleDownGrace == 0 {
 		r.opts.ScaleDownGrace = 30 * time.Second
+	}
+	// Expectations the scenario leaves out come from its budget; the
+	// report lists them as derived. A scenario the model cannot evaluate
+	// keeps what it has (the report says why it has no budget).
+	if derived, err := budget.Derive(s); err != nil {
+		r.opts.Logger.Warn("no expectations derived", "scenario", s.Metadata.Name, "err", err)
+	} else {
+		for _, d := range derived {
+			r.progressf("expectation %s", d)
+		}
 	}
 	err := r.executeSafely(ctx)
 	if err != nil && ctx.Err() != nil && KindOf(err) == results.ErrorHarness {

@@ -71,6 +71,9 @@ type Scenario struct {
 	Spec       Spec     `json:"spec"`
 	// Source is where the scenario was read from ("builtin" or a path).
 	Source string `json:"-"`
+	// Derived says which expectations were not in the file but derived
+	// from the budget its knobs imply (package budget), one sentence each.
+	Derived []string `json:"-"`
 }
 
 // Metadata names a scenario.
