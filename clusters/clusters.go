@@ -120,3 +120,38 @@ type NodeSizer interface {
 // ErrNotImplemented is returned for cluster kinds that are not built yet;
 // check it with errors.Is.
 var ErrNotImplemented = errors.New("not implemented yet")
+
+// Leftover is something a run created that outlived it: a cluster, its
+// processes or containers, a namespace.
+type Leftover struct {
+	// Kind says what it is: "cluster", "process", "container", "namespace".
+	Kind string
+	// Name is what a person recognises: a folder, "pid 123 (etcd)", a
+	// cluster or namespace name.
+	Name string
+	// RunID is the run that created it; "" when it cannot be told.
+	RunID string
+	// Reason says why it is left over: "its harness (pid 42) is gone",
+	// "kept with --keep".
+	Reason string
+	// Kept is true for what a run kept on purpose (--keep); cleanup removes
+	// it only when asked to.
+	Kept bool
+	// ID is the provider's own handle for RemoveLeftovers.
+	ID string
+}
+
+// LeftoverCleaner is implemented by providers whose runs can leave things
+// behind when the harness dies (a crash, SIGKILL) or keeps them (--keep);
+// `bench cleanup` asks every provider that implements it. An
+// implementation finds only what scalebench created — by the run-id label
+// (kube.LabelRunID, k3d/kind cluster labels), a marker file in the run's
+// work folder, a process started from that folder — never by a name prefix
+// alone, and never what a running harness still uses.
+type LeftoverCleaner interface {
+	// Leftovers lists what runs of this kind left behind.
+	Leftovers(ctx context.Context) ([]Leftover, error)
+	// RemoveLeftovers removes the given leftovers (as Leftovers returned
+	// them), re-checking each is still left over; errors are joined.
+	RemoveLeftovers(ctx context.Context, ls []Leftover) error
+}

@@ -178,10 +178,10 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 	if err := os.MkdirAll(workDir, 0o755); err != nil {
 		return nil, fmt.Errorf("emulated: create: work dir: %w", err)
 	}
-	if !opts.Keep { // a kept cluster outlives its harness on purpose
-		if err := writeHarnessPID(workDir); err != nil {
-			return nil, fmt.Errorf("emulated: create: %w", err)
-		}
+	// A kept cluster outlives its harness on purpose: marked so, Create
+	// leaves it alone and bench cleanup removes it only when asked.
+	if err := writeHarnessPID(workDir, opts.Keep); err != nil {
+		return nil, fmt.Errorf("emulated: create: %w", err)
 	}
 
 	builder := p.Builder

@@ -51,6 +51,8 @@ Usage:
                              re-render report.md, report.html and report.xml from a report.json
   bench components [--list]  list the emulated cluster's components and build the missing ones
   bench calibrate [--again]  measure (once per machine, cached) the CPU cost of one cpu-load-gen request
+  bench cleanup [--yes] [--kept]
+                             list what crashed runs left (clusters, processes); --yes removes it
 
 Exit codes: 0 all expectations met, 1 an expectation violated, 2 usage error, 3 harness error,
 130 interrupted (SIGINT/SIGTERM: the load stops, what the run started is torn down and the
@@ -99,12 +101,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return componentsCmd(ctx, args[1:], stdout, stderr)
 	case "calibrate":
 		return calibrateCmd(ctx, args[1:], stdout, stderr)
+	case "cleanup":
+		return cleanupCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageErr("unknown command %q (commands: run, compare, diff, scenarios, report, components, calibrate)", args[0])
+	return usageErr("unknown command %q (commands: run, compare, diff, scenarios, report, components, calibrate, cleanup)", args[0])
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
