@@ -155,3 +155,21 @@ type LeftoverCleaner interface {
 	// them), re-checking each is still left over; errors are joined.
 	RemoveLeftovers(ctx context.Context, ls []Leftover) error
 }
+
+// Planner is implemented by providers that can say, without creating or
+// contacting anything, what Create would bring up; bench plan prints it.
+type Planner interface {
+	PlanCluster(opts Options) (ClusterPlan, error)
+}
+
+// ClusterPlan describes the cluster a provider would create.
+type ClusterPlan struct {
+	// Details are human lines: node image, nodes, port mappings, where the
+	// kubeconfig goes.
+	Details []string
+	// HelmPlatform is true when the platform (cert-manager, the Spin
+	// operator, KEDA, the HTTP add-on) is installed with package platform;
+	// false when the cluster provides it itself (PlatformNote says how).
+	HelmPlatform bool
+	PlatformNote string
+}

@@ -46,6 +46,8 @@ Usage:
                              cluster: medians, bootstrap intervals, verdicts (compare.json/.md/.html)
   bench diff OLD NEW [--rel F] [--abs-seconds S] ...
                              compare two report.json or compare.json; exit 1 on a regression
+  bench plan [--cluster KIND] [--scenario NAME|FILE]... [--platform-version NAME=VERSION]...
+                             print what a run would create, install and apply, touching nothing
   bench scenarios            list the built-in scenarios and their knobs
   bench report FILE [--out DIR]
                              re-render report.md, report.html and report.xml from a report.json
@@ -93,6 +95,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return compareCmd(ctx, args[1:], stdout, stderr)
 	case "diff":
 		return diffCmd(args[1:], stdout, stderr)
+	case "plan":
+		return planCmd(ctx, args[1:], stdout, stderr)
 	case "scenarios":
 		return scenariosCmd(args[1:], stdout, stderr)
 	case "report":
@@ -108,7 +112,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageErr("unknown command %q (commands: run, compare, diff, scenarios, report, components, calibrate, cleanup)", args[0])
+	return usageErr("unknown command %q (commands: run, plan, compare, diff, scenarios, report, components, calibrate, cleanup)", args[0])
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

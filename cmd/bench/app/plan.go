@@ -1,0 +1,161 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/all"
+	"github.com/scalebench/scalebench/platform"
+	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/workloads"
+)
+
+// planFlags are bench plan's flags; bench run --dry-run fills them from its own.
+type planFlags struct {
+	cluster          string
+	scenarios        stringList
+	platformVersions stringList
+	manifests        bool
+}
+
+func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f planFlags
+	fs := newFlagSet("plan", stderr)
+	fs.StringVar(&f.cluster, "cluster", "emulated", "cluster kind: "+strings.Join(all.Kinds, ", "))
+	fs.Var(&f.scenarios, "scenario", "built-in scenario name or scenario file (repeatable; default: "+strings.Join(DefaultScenarios, ", ")+")")
+	fs.Var(&f.platformVersions, "platform-version", "override a platform component's version, NAME=VERSION (repeatable; names: "+strings.Join(platform.Names, ", ")+")")
+	fs.BoolVar(&f.manifests, "manifests", true, "print every manifest each scenario would apply (rendered YAML)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("plan: unexpected arguments %q", fs.Args())
+	}
+	return printPlan(ctx, "plan", f, stdout)
+}
+
+// printPlan prints what a run would do — the cluster, the platform with chart versions and values, the
+// scenarios and every manifest they apply — without creating or contacting anything. Invalid input is a
+// usage error naming the flag.
+func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
+	if !all.Valid(f.cluster) {
+		return usageErr("%s: --cluster %q: unknown (allowed: %s)", cmd, f.cluster, strings.Join(all.Kinds, ", "))
+	}
+	var versions platform.Versions
+	for _, o := range f.platformVersions {
+		if err := versions.Set(o); err != nil {
+			return usageErr("%s: --platform-version: %v", cmd, err)
+		}
+	}
+	pp, err := platform.NewPlan(platform.Options{Versions: versions})
+	if err != nil {
+		return usageErr("%s: %v", cmd, err)
+	}
+	names := []string(f.scenarios)
+	if len(names) == 0 {
+		names = DefaultScenarios
+	}
+	var scs []*scenario.Scenario
+	var errs []error
+	for _, n := range names {
+		s, err := scenario.Resolve(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		scs = append(scs, s)
+	}
+	if len(errs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
+	}
+
+	// The cluster.
+	fmt.Fprintf(w, "# Cluster: %s\n", f.cluster)
+	helm := f.cluster != "emulated" // refined by the provider's own plan below
+	provider, perr := providerFor(f.cluster)
+	switch {
+	case errors.Is(perr, clusters.ErrNotImplemented):
+		fmt.Fprintf(w, "provider not built yet: %v\n", perr)
+	case perr != nil:
+		return usageErr("%s: %v", cmd, perr)
+	default:
+		if pl, ok := provider.(clusters.Planner); ok {
+			cp, err := pl.PlanCluster(clusters.Options{})
+			if err != nil {
+				return usageErr("%s: cluster %s: %v", cmd, f.cluster, err)
+			}
+			for _, d := range cp.Details {
+				fmt.Fprintf(w, "%s\n", d)
+			}
+			helm = cp.HelmPlatform
+			if cp.PlatformNote != "" {
+				fmt.Fprintf(w, "platform: %s\n", cp.PlatformNote)
+			}
+		}
+	}
+
+	// The platform.
+	fmt.Fprintln(w)
+	if helm {
+		fmt.Fprintln(w, "# Platform (Helm, in this order; a component the cluster already has and scalebench did not install is left as it is)")
+		if err := pp.Write(w); err != nil {
+			return harnessErr(err)
+		}
+	} else {
+		fmt.Fprintln(w, "# Platform: provided by the cluster itself, no Helm install")
+	}
+
+	// The scenarios.
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "# Scenarios")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tAUTOSCALER\tREPLICAS\tWORKLOAD\tIMAGE\tNAMESPACE")
+	for _, s := range scs {
+		a := s.Spec.Autoscaler
+		fmt.Fprintf(tw, "%s\t%s\t%d..%d\t%s %s\t%s\t%s\n", s.Metadata.Name, a.Type, *a.MinReplicas, a.MaxReplicas, s.Spec.Workload.Kind, s.Spec.Workload.Name, s.Spec.Workload.Image, s.Spec.Namespace)
+	}
+	if err := tw.Flush(); err != nil {
+		return harnessErr(err)
+	}
+	if !f.manifests {
+		return nil
+	}
+	for _, s := range scs {
+		set, err := workloads.Render(s, workloads.Options{SQS: planSQSWiring(s)})
+		if err != nil {
+			return usageErr("%s: scenario %s: %v", cmd, s.Metadata.Name, err)
+		}
+		fmt.Fprintf(w, "\n# Scenario %s: manifests, in apply order (workload, then the autoscaler once the workload is ready)\n", s.Metadata.Name)
+		for _, o := range append(set.Workload, set.Autoscaler...) {
+			y, err := yaml.Marshal(o.Object)
+			if err != nil {
+				return harnessErr(fmt.Errorf("scenario %s: %w", s.Metadata.Name, err))
+			}
+			fmt.Fprintf(w, "---\n%s", y)
+		}
+	}
+	return nil
+}
+
+// planSQSWiring stands in for the queue and store a cluster provides at run time, so the keda-sqs manifests
+// can be shown; the placeholders say where each value comes from.
+func planSQSWiring(s *scenario.Scenario) *workloads.SQSWiring {
+	if s.Spec.Autoscaler.Type != scenario.KEDASQS {
+		return nil
+	}
+	return &workloads.SQSWiring{
+		QueueURL:        "<queue URL from the cluster's SQS backend>",
+		Endpoint:        "<SQS endpoint from the cluster's SQS backend>",
+		Region:          "<region>",
+		AccessKeyID:     "<access key id>",
+		SecretAccessKey: "<secret access key>",
+		RedisAddr:       "<redis host:port from the cluster's store>",
+	}
+}
