@@ -25,12 +25,19 @@ const trialClasses = 8
 type compareHTMLPage struct {
 	results.Comparison
 	Started string
-	Pairs   [][2]string
-	Rows    []compareHTMLRow
-	Charts  []chartModel
-	Dists   []distChart
-	Notes   []string
-	Env     htmlEnv
+	// Confidence is the interval's level in percent.
+	Confidence float64
+	Pairs      [][2]string
+	Rows       []compareHTMLRow
+	Charts     []namedChart
+	Dists      []distChart
+	Notes      []string
+	Env        htmlEnv
+}
+
+type namedChart struct {
+	Name  string
+	Chart chartModel
 }
 
 type compareHTMLRow struct {
@@ -74,7 +81,7 @@ type distDot struct {
 // (aligned at the load start), and each metric's trials per scenario side
 // by side.
 func WriteCompareHTML(w io.Writer, c results.Comparison) error {
-	page := compareHTMLPage{Comparison: c, Pairs: comparePairs(c)}
+	page := compareHTMLPage{Comparison: c, Pairs: comparePairs(c), Confidence: c.Statistics.Bootstrap.Confidence * 100}
 	if !c.StartedAt.IsZero() {
 		page.Started = c.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
@@ -109,7 +116,7 @@ func WriteCompareHTML(w io.Writer, c results.Comparison) error {
 		}
 	}
 	for _, s := range c.Scenarios {
-		page.Charts = append(page.Charts, overlayChart(s, c.Trials))
+		page.Charts = append(page.Charts, namedChart{Name: s, Chart: overlayChart(s, c.Trials)})
 	}
 	if err := compareHTMLTemplate.ExecuteTemplate(w, "compare", page); err != nil {
 		return fmt.Errorf("reports: write compare html: %w", err)
