@@ -37,7 +37,9 @@ func TestRunEndsItsWatchdogSubscription(t *testing.T) {
 	t.Cleanup(func() { newClients = old })
 	newClients = func(*rest.Config, ...kube.WarningFunc) (*kube.Clients, error) { return api, nil }
 	cl := &watchdogCluster{}
-	run := func() { Run(context.Background(), Options{Cluster: cl, Keep: true, ReadyTimeout: 10 * time.Second}, sc) }
+	run := func() {
+		Run(context.Background(), Options{Cluster: cl, Keep: true, ReadyTimeout: 10 * time.Second}, sc)
+	}
 	run() // warm up: client-go starts its own long-lived goroutines once
 	settle := func(want func() bool) bool {
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
