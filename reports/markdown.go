@@ -75,7 +75,11 @@ func (m mdWriter) report(r results.Report) {
 		m.p("- **Components:** %s\n", strings.Join(cs, ", "))
 	}
 	h := env.Host
-	m.p("- **Host:** %s/%s, %d CPUs, %s\n\n", mdText(h.OS), mdText(h.Arch), h.CPUs, mdText(h.GoVersion))
+	m.p("- **Host:** %s/%s, %d CPUs", mdText(h.OS), mdText(h.Arch), h.CPUs)
+	if h.CPUModel != "" {
+		m.p(" (%s)", mdText(h.CPUModel))
+	}
+	m.p(", %s\n\n", mdText(h.GoVersion))
 
 	if len(r.Scenarios) == 0 {
 		m.p("_No scenarios ran._\n")

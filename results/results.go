@@ -8,6 +8,7 @@ package results
 import (
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/scalebench/scalebench/budget"
@@ -84,12 +85,28 @@ type Host struct {
 	CPUs      int    `json:"cpus"`
 	GoVersion string `json:"goVersion"`
 	Hostname  string `json:"hostname,omitempty"`
+	// CPUModel is /proc/cpuinfo's model name (Linux); empty elsewhere.
+	CPUModel string `json:"cpuModel,omitempty"`
 }
 
 // LocalHost fingerprints the machine running the harness.
 func LocalHost() Host {
 	name, _ := os.Hostname() // a host without a name is still fingerprinted
-	return Host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Hostname: name}
+	return Host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Hostname: name, CPUModel: cpuModel()}
+}
+
+// cpuModel is /proc/cpuinfo's first model name, or "" where there is none.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // Scenario is the outcome of one scenario trial.

@@ -1,13 +1,16 @@
 package emulated
 
 import (
+	"context"
 	"fmt"
-	"os/exec"
+	"os"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+	"github.com/scalebench/scalebench/proc"
 	"github.com/scalebench/scalebench/results"
 )
 
@@ -56,7 +59,9 @@ func (c *Cluster) Environment() results.Environment {
 
 // redisVersion asks the redis-server on PATH for its version.
 func redisVersion() string {
-	out, err := exec.Command("redis-server", "--version").Output()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := proc.Run(ctx, proc.Cmd{Argv: []string{"redis-server", "--version"}, Env: os.Environ(), Stdout: true})
 	if err != nil {
 		return "unknown"
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/kube"
 )
 
 // controlPlanePids returns the pids kwokctl recorded for the control-plane
@@ -80,12 +81,14 @@ func (c *Cluster) killLeftovers() error {
 			errs = append(errs, fmt.Errorf("kill %s (pid %d): %w", name, pid, err))
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && len(c.controlPlanePids()) > 0 {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if still := c.controlPlanePids(); len(still) > 0 {
-		errs = append(errs, fmt.Errorf("control-plane processes still running after SIGKILL: %v", still))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := kube.Poll(ctx, 50*time.Millisecond, "control-plane processes gone after SIGKILL", func(context.Context) (bool, string, error) {
+		still := c.controlPlanePids()
+		return len(still) == 0, fmt.Sprintf("still running: %v", still), nil
+	})
+	if err != nil {
+		errs = append(errs, err)
 	}
 	c.logger.Warn("killed control-plane processes left behind", "processes", left)
 	return errors.Join(errs...)
@@ -223,14 +226,12 @@ func killAll(dir string) error {
 	for pid := range processesOf(dir) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && len(processesOf(dir)) > 0 {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if left := processesOf(dir); len(left) > 0 {
-		return fmt.Errorf("processes of %s still running after SIGKILL: %v", dir, left)
-	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return kube.Poll(ctx, 50*time.Millisecond, "processes of "+dir+" gone after SIGKILL", func(context.Context) (bool, string, error) {
+		left := processesOf(dir)
+		return len(left) == 0, fmt.Sprintf("still running: %v", left), nil
+	})
 }
 
 // reapOrphans kills the processes of clusters whose harness is gone

@@ -53,6 +53,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/proc"
+	"github.com/scalebench/scalebench/results"
 )
 
 // recipe identifies the measurement method; bump it when the method changes
@@ -435,12 +436,10 @@ func goGuestBinary(ctx context.Context, o Options) (bin []byte, goVersion string
 // cpuModel names the host CPU (the cache key): /proc/cpuinfo's model name on
 // Linux, else the architecture.
 func cpuModel() string {
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				return strings.TrimSpace(v) + " (" + strconv.Itoa(runtime.NumCPU()) + " CPUs)"
-			}
-		}
+	h := results.LocalHost()
+	name := h.CPUModel
+	if name == "" {
+		name = h.OS + "/" + h.Arch
 	}
-	return runtime.GOOS + "/" + runtime.GOARCH + " (" + strconv.Itoa(runtime.NumCPU()) + " CPUs)"
+	return name + " (" + strconv.Itoa(h.CPUs) + " CPUs)"
 }

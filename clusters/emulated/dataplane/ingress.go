@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 // dispatcher hands requests to endpoints: the emulated instance at a pod IP,
@@ -117,18 +120,14 @@ func (d *dispatcher) dispatch(w http.ResponseWriter, r *http.Request, eps []endp
 	// the caller routed by, or which the add-on's interceptor watched) can
 	// be seen before this plane's own pod watch has started the instance.
 	// Wait for it a moment, as a client's connect would, instead of failing.
-	deadline := time.Now().Add(instanceWait)
-	for {
-		err := d.dispatchOnce(w, r, eps, start)
-		if err == nil || time.Now().After(deadline) || r.Context().Err() != nil {
-			return err
-		}
-		select {
-		case <-r.Context().Done():
-			return err
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	ctx, cancel := context.WithTimeout(r.Context(), instanceWait)
+	defer cancel()
+	var err error
+	_ = kube.Poll(ctx, 20*time.Millisecond, "an instance to take the request", func(context.Context) (bool, string, error) {
+		err = d.dispatchOnce(w, r, eps, start)
+		return err == nil, "", nil
+	})
+	return err
 }
 
 // instanceWait bounds how long a request waits for the instance of a Ready

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 // serviceProxy is the emulated service network for processes outside the
@@ -152,10 +155,12 @@ func (p *serviceProxy) serveTarget(w http.ResponseWriter, r *http.Request, t tar
 		// The caller (the add-on's interceptor) forwards once its own
 		// EndpointSlice watch shows a ready endpoint; this plane's watch may
 		// see it a moment later. Wait for it as for an instance.
-		deadline := time.Now().Add(instanceWait)
-		for eps, start = p.routes.pick(*t.backend); len(eps) == 0 && time.Now().Before(deadline) && r.Context().Err() == nil; eps, start = p.routes.pick(*t.backend) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		ctx, cancel := context.WithTimeout(r.Context(), instanceWait)
+		_ = kube.Poll(ctx, 20*time.Millisecond, "a ready endpoint of "+t.backend.String(), func(context.Context) (bool, string, error) {
+			eps, start = p.routes.pick(*t.backend)
+			return len(eps) > 0, "", nil
+		})
+		cancel()
 		if len(eps) == 0 {
 			http.Error(w, "scalebench service proxy: "+t.backend.String()+" has no ready endpoint", http.StatusServiceUnavailable)
 			return
