@@ -74,6 +74,10 @@ func netnsInode(pid string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return inode(st)
+}
+
+func inode(st os.FileInfo) (uint64, error) {
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
 		return 0, errors.New("no inode")
@@ -87,11 +91,7 @@ func fdInode(f *os.File) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, errors.New("no inode")
-	}
-	return sys.Ino, nil
+	return inode(st)
 }
 
 // hostNetns is the network namespace the harness started in, read before

@@ -531,17 +531,9 @@ func tcpListening(addr string) (bool, string, error) {
 
 var directHTTP = &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second}
 
+// httpOK reports whether GET u answers 200, not through any proxy.
 func httpOK(ctx context.Context, u string) (bool, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return false, "", err
-	}
-	resp, err := directHTTP.Do(req)
-	if err != nil {
-		return false, err.Error(), nil
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK, fmt.Sprintf("GET %s: %s", u, resp.Status), nil
+	return httpOKWith(ctx, directHTTP, u)
 }
 
 // parallel runs fns concurrently and joins their errors.
