@@ -42,6 +42,9 @@ func Build(scenarios []string, trials []results.Trial, boot stats.Bootstrap) ([]
 				if t.Scenario != sc || !t.Used {
 					continue
 				}
+				if ss.Budget == nil && m.Budget != nil && t.Result.Budget != nil {
+					ss.Budget = m.Budget(t.Result.Budget)
+				}
 				v, ok, why := m.Get(t.Result.Metrics)
 				switch {
 				case ok:

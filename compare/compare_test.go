@@ -61,6 +61,12 @@ func TestBuildVerdicts(t *testing.T) {
 			t.Fatal("coldStartSeconds compared though no trial measured it")
 		}
 	}
+	if b := up.Scenarios[0].Budget; b == nil || b.MaxSeconds <= 0 || b.Dominant == "" {
+		t.Errorf("slow firstScaleUpSeconds budget %+v", b)
+	}
+	if b := metric(t, c.Metrics, "decisionSeconds").Scenarios[0].Budget; b != nil {
+		t.Errorf("decisionSeconds has a budget %+v; the model gives none", b)
+	}
 	if c.Statistics.Bootstrap.Seed != 7 || c.Statistics.Alpha != 0.05 {
 		t.Fatalf("statistics %+v", c.Statistics)
 	}

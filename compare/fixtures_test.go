@@ -4,9 +4,24 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/timeline"
 )
+
+// budgetOf is the budget of a built-in scenario.
+func budgetOf(name string) *budget.Budget {
+	s, err := scenario.Resolve(name)
+	if err != nil {
+		panic(err)
+	}
+	b, err := budget.For(*s)
+	if err != nil {
+		panic(err)
+	}
+	return &b
+}
 
 var wall0 = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
 
@@ -63,10 +78,12 @@ func syntheticTrials() []results.Trial {
 	fastReact := []float64{10.2, 11.9, 9.7, 12.4, 10.8}
 	downs := [][2]float64{{40, 41}, {45, 39}, {38, 44}, {42, 40}, {41, 43}}
 	errs := [][2]int64{{10, 12}, {14, 9}, {8, 13}, {11, 10}, {12, 11}}
+	slowBudget, fastBudget := budgetOf("hpa-cpu-fast"), budgetOf("keda-cpu-fast")
 	for i := range slowReact {
-		out = append(out,
-			syntheticTrial("slow", "hpa", i+1, slowReact[i], downs[i][0], 10, errs[i][0]),
-			syntheticTrial("fast", "keda-cpu", i+1, fastReact[i], downs[i][1], 10, errs[i][1]))
+		slow := syntheticTrial("slow", "hpa", i+1, slowReact[i], downs[i][0], 10, errs[i][0])
+		fast := syntheticTrial("fast", "keda-cpu", i+1, fastReact[i], downs[i][1], 10, errs[i][1])
+		slow.Result.Budget, fast.Result.Budget = slowBudget, fastBudget
+		out = append(out, slow, fast)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/results"
 )
 
@@ -16,15 +17,20 @@ type Metric struct {
 	// Get returns the metric of one trial, or false with the reason it is
 	// absent ("" when the trial gives none).
 	Get func(results.Metrics) (float64, bool, string)
+	// Budget is the budget model's estimate of the metric, when it has one.
+	Budget func(*budget.Budget) *budget.Estimate
 }
 
 // Metrics are the compared metrics, in report order.
 var Metrics = []Metric{
 	seconds("decisionSeconds", "load start → the autoscaler's first scale-up decision", func(m results.Metrics) *float64 { return m.DecisionSeconds }),
-	seconds("firstScaleUpSeconds", "load start → spec.replicas first raised", func(m results.Metrics) *float64 { return m.FirstScaleUpSeconds }),
+	withBudget(seconds("firstScaleUpSeconds", "load start → spec.replicas first raised", func(m results.Metrics) *float64 { return m.FirstScaleUpSeconds }),
+		func(b *budget.Budget) *budget.Estimate { return b.FirstScaleUp }),
 	seconds("firstReadySeconds", "load start → first new replica ready", func(m results.Metrics) *float64 { return m.FirstReadySeconds }),
-	seconds("timeToPeakSeconds", "load start → peak ready replicas", func(m results.Metrics) *float64 { return m.TimeToPeakSeconds }),
-	seconds("scaleDownSeconds", "load end → back at the scale-down target", func(m results.Metrics) *float64 { return m.ScaleDownSeconds }),
+	withBudget(seconds("timeToPeakSeconds", "load start → peak ready replicas", func(m results.Metrics) *float64 { return m.TimeToPeakSeconds }),
+		func(b *budget.Budget) *budget.Estimate { return b.ReachMax }),
+	withBudget(seconds("scaleDownSeconds", "load end → back at the scale-down target", func(m results.Metrics) *float64 { return m.ScaleDownSeconds }),
+		func(b *budget.Budget) *budget.Estimate { return b.BackToMin }),
 	{Key: "replicaSeconds", Unit: results.UnitReplicaSeconds, What: "ready replicas integrated from the load start to back at the target (cost)",
 		Get: field("replicaSeconds", func(m results.Metrics) *float64 { return m.ReplicaSeconds })},
 	{Key: "scaleUpErrorRate", Unit: results.UnitRatio, What: "failed / sent requests while scaling up (first scale-up → peak)", Get: scaleUpErrorRate},
@@ -44,6 +50,11 @@ func MetricByKey(key string) (Metric, bool) {
 		}
 	}
 	return Metric{}, false
+}
+
+func withBudget(m Metric, f func(*budget.Budget) *budget.Estimate) Metric {
+	m.Budget = f
+	return m
 }
 
 func seconds(key, what string, f func(results.Metrics) *float64) Metric {

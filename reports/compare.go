@@ -127,7 +127,8 @@ func WriteCompareMarkdown(w io.Writer, c results.Comparison) error {
 	}
 	p("Cells: median \\[min – max\\] (trials measured). Difference: median of the later scenario − the earlier, with its %g %% interval (%s; %d resamples, seed %d). ",
 		st.Bootstrap.Confidence*100, mdText(st.Method), st.Bootstrap.Resamples, st.Bootstrap.Seed)
-	p("A winner is named only when the interval excludes zero; %s.\n\n", mdText(st.Note))
+	p("A winner is named only when the interval excludes zero; %s. ", mdText(st.Note))
+	p("Budget: what the scenario's knobs imply (the budget model: slowest clock alignment, fastest–slowest in brackets) and the knob that dominates it.\n\n")
 
 	p("| metric |")
 	for _, s := range c.Scenarios {
@@ -153,7 +154,11 @@ func WriteCompareMarkdown(w io.Writer, c results.Comparison) error {
 		}
 		p("| %s (%s; %s) |", mdText(m.Metric), mdText(results.UnitLabel(m.Unit)), dir)
 		for _, s := range m.Scenarios {
-			p(" %s |", mdText(cellStats(s, m.Unit)))
+			cell := cellStats(s, m.Unit)
+			if b := budgetText(s); b != "" {
+				cell += "; " + b
+			}
+			p(" %s |", mdText(cell))
 			for _, r := range s.Reasons {
 				notes = append(notes, fmt.Sprintf("%s, %s: absent in %d trials: %s", m.Metric, s.Scenario, s.Absent, r))
 			}
@@ -217,6 +222,15 @@ func cellStats(s results.ScenarioStats, unit string) string {
 		return "not measured"
 	}
 	return fmt.Sprintf("%s [%s – %s] (%d)", results.FormatNumber(*s.Median, unit, false), results.FormatNumber(*s.Min, unit, false), results.FormatNumber(*s.Max, unit, false), len(s.Samples))
+}
+
+// budgetText is the budget the scenario's knobs imply, beside the median.
+func budgetText(s results.ScenarioStats) string {
+	e := s.Budget
+	if e == nil {
+		return ""
+	}
+	return fmt.Sprintf("budget %s (%s–%s) by %s", results.Seconds(e.MaxSeconds), results.Seconds(e.MinSeconds), results.Seconds(e.MaxSeconds), e.Dominant)
 }
 
 func diffText(d stats.Difference, unit string) string {

@@ -93,7 +93,11 @@ func WriteCompareHTML(w io.Writer, c results.Comparison) error {
 		}
 		row := compareHTMLRow{Metric: m.Metric, Unit: results.UnitLabel(m.Unit), Direction: dir, What: m.What}
 		for _, s := range m.Scenarios {
-			row.Cells = append(row.Cells, cellStats(s, m.Unit))
+			cell := cellStats(s, m.Unit)
+			if b := budgetText(s); b != "" {
+				cell += "; " + b
+			}
+			row.Cells = append(row.Cells, cell)
 			for _, r := range s.Reasons {
 				page.Notes = append(page.Notes, fmt.Sprintf("%s, %s: absent in %d trials: %s", m.Metric, s.Scenario, s.Absent, r))
 			}

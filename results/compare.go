@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/stats"
 )
 
@@ -90,6 +91,10 @@ type ScenarioStats struct {
 	// distinct reasons.
 	Absent  int      `json:"absent,omitempty"`
 	Reasons []string `json:"absentReasons,omitempty"`
+	// Budget is what the scenario's knobs imply for this metric (the
+	// budget package's estimate: MaxSeconds is the budget, Dominant the
+	// knob that dominates it); absent when the model has no figure for it.
+	Budget *budget.Estimate `json:"budget,omitempty"`
 }
 
 // Verdicts.
