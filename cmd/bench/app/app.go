@@ -52,6 +52,9 @@ Usage:
   bench report FILE [--out DIR]
                              re-render report.md, report.html and report.xml from a report.json
   bench components [--list]  list the emulated cluster's components and build the missing ones
+  bench explain [--output text|json] FILE|DIR|-|SCENARIO
+                             what scalebench understands of manifests or a scenario: target,
+                             autoscaler, knobs, budget, expectations, predicted steps
   bench calibrate [--again]  measure (once per machine, cached) the CPU cost of one cpu-load-gen request
   bench cleanup [--yes] [--kept]
                              list what crashed runs left (clusters, processes); --yes removes it
@@ -107,12 +110,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return calibrateCmd(ctx, args[1:], stdout, stderr)
 	case "cleanup":
 		return cleanupCmd(ctx, args[1:], stdout, stderr)
+	case "explain":
+		return explainCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageErr("unknown command %q (commands: run, plan, compare, diff, scenarios, report, components, calibrate, cleanup)", args[0])
+	return usageErr("unknown command %q (commands: run, plan, compare, diff, scenarios, report, components, calibrate, cleanup, explain)", args[0])
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
