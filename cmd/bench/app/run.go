@@ -33,6 +33,7 @@ type runFlags struct {
 	nodeCPU     string
 	progress    string
 	verbose     bool
+	dryRun      bool
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -48,6 +49,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.nodeCPU, "node-cpu", "", "emulated cluster: CPU capacity of each of its 3 nodes, shared by their pods (default 32)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs on stderr")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print what the run would create, install and apply (as bench plan), touching nothing")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +64,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
 		return usageErr("run: --progress %q: allowed: auto, always, never", f.progress)
+	}
+	if f.dryRun {
+		return printPlan(ctx, "run", planFlags{cluster: f.cluster, scenarios: f.scenarios, manifests: true}, stdout)
 	}
 	names := []string(f.scenarios)
 	if len(names) == 0 {
