@@ -3,12 +3,12 @@ GO ?= go
 SUITE_TIMEOUT ?= 80m
 INTEGRATION_TIMEOUT ?= 30m
 
-.PHONY: help test deps vet test-unit components test-integration test-suites build run compare scenarios bench clean
+.PHONY: help test test-fuzz deps vet test-unit components test-integration test-suites build run compare scenarios bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-test: deps vet test-unit components test-integration test-suites ## what CI runs: vet, unit tests, integration tests, then the end-to-end suites on the emulated cluster
+test: deps vet test-unit test-fuzz components test-integration test-suites ## what CI runs: vet, unit tests, integration tests, then the end-to-end suites on the emulated cluster
 
 deps: ## install what the suites need from the distribution when missing (redis-server, via apt-get)
 	@command -v redis-server >/dev/null 2>&1 || { \
@@ -22,6 +22,11 @@ vet: ## go vet ./...
 
 test-unit: ## unit tests, no cluster needed (go test -short ./...)
 	$(GO) test -short -count=1 ./...
+
+FUZZTIME ?= 20s
+test-fuzz: ## fuzz the scenario decoder and the report loader briefly (FUZZTIME each; seeds run in test-unit)
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenario/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadJSON$$' -fuzztime $(FUZZTIME) ./reports/
 
 components: ## build the emulated cluster's components that are not cached yet (first time: ~20 min on 2 cores)
 	$(GO) run ./cmd/bench components --progress=always

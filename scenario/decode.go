@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -19,14 +20,14 @@ import (
 func Parse(data []byte, source string) (*Scenario, error) {
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		return nil, &ValidationError{Source: source, Errs: field.ErrorList{field.Invalid(nil, nil, "not valid YAML: "+err.Error())}}
+		return nil, &ValidationError{Source: source, Errs: field.ErrorList{documentError("not valid YAML: " + err.Error())}}
 	}
 	var generic any
 	if err := json.Unmarshal(js, &generic); err != nil {
-		return nil, &ValidationError{Source: source, Errs: field.ErrorList{field.Invalid(nil, nil, "not valid YAML: "+err.Error())}}
+		return nil, &ValidationError{Source: source, Errs: field.ErrorList{documentError("not valid YAML: " + err.Error())}}
 	}
 	if _, ok := generic.(map[string]any); !ok {
-		return nil, &ValidationError{Source: source, Errs: field.ErrorList{field.Invalid(nil, nil, "a scenario must be a YAML mapping")}}
+		return nil, &ValidationError{Source: source, Errs: field.ErrorList{documentError("a scenario must be a YAML mapping")}}
 	}
 	shapeErrs := checkShape(nil, reflect.TypeOf(Scenario{}), generic)
 	for _, fe := range shapeErrs {
@@ -41,8 +42,14 @@ func Parse(data []byte, source string) (*Scenario, error) {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(&s); err != nil {
-		// checkShape should have caught this; keep the decoder's word.
-		return nil, &ValidationError{Source: source, Errs: field.ErrorList{field.Invalid(nil, nil, err.Error())}}
+		// checkShape let it through (an integer out of its type's range):
+		// name the field the decoder names.
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return nil, &ValidationError{Source: source, Errs: field.ErrorList{field.Invalid(field.NewPath(ute.Field), field.OmitValueType{},
+				fmt.Sprintf("%s does not fit a %s", ute.Value, ute.Type))}}
+		}
+		return nil, &ValidationError{Source: source, Errs: field.ErrorList{documentError(err.Error())}}
 	}
 	s.Source = source
 	Default(&s)
@@ -191,4 +198,10 @@ func allowedNames(fields map[string]reflect.Type) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// documentError is a problem of the whole document (not YAML, not a
+// mapping): its path says so instead of printing a nil one.
+func documentError(detail string) *field.Error {
+	return field.Invalid(field.NewPath("(document)"), field.OmitValueType{}, detail)
 }
