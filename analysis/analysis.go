@@ -667,9 +667,6 @@ func Summarize(samples []float64) *results.Series {
 	}
 }
 
-// Median of sorted values (stats.MedianSorted).
-func Median(sorted []float64) float64 { return stats.MedianSorted(sorted) }
-
 // flaps counts the reversals of spec.replicas that are not the intended
 // up-then-down of a load cycle. A load cycle is the main load (load start →
 // load end) or one cold-start request (sent → answered). Up then down is

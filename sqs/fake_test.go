@@ -72,15 +72,3 @@ func (f *fakeAPI) DeleteMessage(_ context.Context, in *awssqs.DeleteMessageInput
 	}
 	return f.del(in)
 }
-
-func (f *fakeAPI) callCount(name string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		if c == name {
-			n++
-		}
-	}
-	return n
-}

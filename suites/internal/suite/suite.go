@@ -76,9 +76,6 @@ func Main(m *testing.M, name string) int {
 	return s.Env.Run(m)
 }
 
-// Current is the running suite (nil under -short).
-func Current() *Suite { return current }
-
 func (s *Suite) createCluster(ctx context.Context, cfg *envconf.Config) (context.Context, error) {
 	kind := os.Getenv(EnvCluster)
 	if kind == "" {
