@@ -43,6 +43,28 @@ type Options struct {
 	// machine listens (host:port; "127.0.0.1:0" picks a free port); "" is
 	// the kind's default. Kinds whose ingress is elsewhere ignore it.
 	IngressAddr string
+	// Settings are the user's cluster settings for this run.
+	Settings
+}
+
+// Settings are the user's cluster settings (command-line flags). Each kind
+// reads those that apply to it and ignores the others; zero values are the
+// kind's defaults.
+type Settings struct {
+	// Kubeconfig and Context select a cluster that exists already.
+	Kubeconfig string
+	Context    string
+	// InstallPlatform lets a provider install the platform parts missing on
+	// a cluster it did not create (never changing the ones it finds).
+	InstallPlatform bool
+	// NodeImage replaces the node image of a cluster the provider creates.
+	NodeImage string
+	// Agents is the number of worker nodes of a created cluster; nil is the
+	// kind's default.
+	Agents *int
+	// Ports replace the host port mappings of a created cluster, in the
+	// kind's syntax (k3d: "8081:80@loadbalancer"; kind: "8081:80").
+	Ports []string
 }
 
 // Cluster is a running cluster with the platform installed.
@@ -116,6 +138,50 @@ type NodeSizer interface {
 	// SetNodeCPU sets each node's CPU capacity (a quantity: "4", "3500m").
 	SetNodeCPU(quantity string) error
 }
+
+// Preflighter is implemented by providers that can tell, before anything is
+// created, that a prerequisite (a Docker engine, a kubeconfig) is missing.
+type Preflighter interface {
+	Preflight(ctx context.Context, opts Options) error
+}
+
+// PlatformPart is one part of the platform scenarios need (cert-manager,
+// spin-operator, KEDA, the KEDA HTTP add-on) as found on a cluster.
+type PlatformPart struct {
+	Name string `json:"name"`
+	// Present is true when the part's CRDs and controllers were found.
+	Present bool `json:"present"`
+	// Version is the controller's image tag when Present ("" when unknown).
+	Version string `json:"version,omitempty"`
+	// Detail says what was found or what is missing.
+	Detail string `json:"detail,omitempty"`
+	// InstalledByRun is true when this run installed the part (and
+	// uninstalls it on Delete).
+	InstalledByRun bool `json:"installedByRun,omitempty"`
+}
+
+// PlatformReporter is implemented by clusters that know which platform
+// parts they have.
+type PlatformReporter interface {
+	Platform() []PlatformPart
+}
+
+// ErrPrerequisite is wrapped by errors saying a prerequisite of a cluster
+// kind is missing (the provider created nothing); check with errors.Is.
+var ErrPrerequisite = errors.New("missing prerequisite")
+
+// PrerequisiteError names a missing prerequisite and how to get it.
+type PrerequisiteError struct {
+	Kind    string // the cluster kind
+	Missing string // what is missing
+	Step    string // the step that provides it
+}
+
+func (e *PrerequisiteError) Error() string {
+	return "cluster " + e.Kind + " needs " + e.Missing + ": " + e.Step
+}
+
+func (e *PrerequisiteError) Unwrap() error { return ErrPrerequisite }
 
 // ErrNotImplemented is returned for cluster kinds that are not built yet;
 // check it with errors.Is.

@@ -45,6 +45,8 @@ type SessionConfig struct {
 	ClusterName string
 	// IngressAddr is clusters.Options.IngressAddr.
 	IngressAddr string
+	// Cluster are the user's cluster settings (clusters.Options.Settings).
+	Cluster clusters.Settings
 	// RunID labels everything the session creates; "" makes a new one.
 	RunID string
 	// Out is the report folder written on Close; "" writes no reports and
@@ -150,7 +152,7 @@ func (s *Session) create(ctx context.Context) error {
 	}
 	cl, err := s.cfg.Provider.Create(ctx, clusters.Options{
 		Name: s.cfg.ClusterName, RunID: s.cfg.RunID, WorkDir: s.workDir, Logger: s.cfg.Logger,
-		Progress: s.cfg.Progress, Keep: s.cfg.Keep, IngressAddr: s.cfg.IngressAddr,
+		Progress: s.cfg.Progress, Keep: s.cfg.Keep, IngressAddr: s.cfg.IngressAddr, Settings: s.cfg.Cluster,
 	})
 	if err != nil {
 		return err

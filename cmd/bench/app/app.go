@@ -41,6 +41,7 @@ const usage = `bench — autoscaling benchmarks for Spin apps on Kubernetes
 
 Usage:
   bench run [--cluster emulated|k3d|kind|existing] [--scenario NAME|FILE]... [--repeat N] [--out DIR] [--keep]
+            [--kubeconfig FILE] [--context NAME] [--install-platform] [--node-image IMAGE] [--agents N] [--port MAP]...
   bench compare [--scenario NAME|FILE]... [--trials N] [--seed S] [--out DIR]
                              compare two or more scenarios over N interleaved trials each on one
                              cluster: medians, bootstrap intervals, verdicts (compare.json/.md/.html)
@@ -51,6 +52,7 @@ Usage:
   bench scenarios            list the built-in scenarios and their knobs
   bench report FILE [--out DIR]
                              re-render report.md, report.html and report.xml from a report.json
+  bench cluster up           keep an emulated cluster running until interrupted; prints its kubeconfig
   bench components [--list]  list the emulated cluster's components and build the missing ones
   bench explain [--output text|json] FILE|DIR|-|SCENARIO
                              what scalebench understands of manifests or a scenario: target,
@@ -104,6 +106,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return scenariosCmd(args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(args[1:], stdout, stderr)
+	case "cluster":
+		return clusterCmd(ctx, args[1:], stdout, stderr)
 	case "components":
 		return componentsCmd(ctx, args[1:], stdout, stderr)
 	case "calibrate":
@@ -117,7 +121,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageErr("unknown command %q (commands: run, plan, compare, diff, scenarios, report, components, calibrate, cleanup, explain)", args[0])
+	return usageErr("unknown command %q (commands: run, plan, compare, diff, scenarios, report, cluster, components, calibrate, cleanup, explain)", args[0])
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -34,6 +34,7 @@ type runFlags struct {
 	progress    string
 	verbose     bool
 	dryRun      bool
+	clusterSet  clusterFlags
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,11 +51,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.progress, "progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what the run would create, install and apply (as bench plan), touching nothing")
+	f.clusterSet.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErr("run: unexpected arguments %q", fs.Args())
+	}
+	settings, err := f.clusterSet.settings(fs)
+	if err != nil {
+		return usageErr("run: %v", err)
 	}
 	if !all.Valid(f.cluster) {
 		return usageErr("run: --cluster %q: unknown (allowed: %s)", f.cluster, strings.Join(all.Kinds, ", "))
@@ -88,11 +94,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	plan.Repeat = f.repeat
 
-	// A kind not built yet answers clusters.ErrNotImplemented: a usage
-	// error, and nothing was created.
+	// A provider that can check its prerequisites does so before anything
+	// is created (a missing Docker engine: exit 3, one line).
 	provider, err := providerFor(f.cluster)
 	if err != nil {
 		return usageErr("run: %v", err)
+	}
+	if err := preflight(ctx, provider, clusters.Options{Settings: settings, RunID: "preflight"}); err != nil {
+		return err
 	}
 	if f.nodeCPU != "" {
 		ns, ok := provider.(clusters.NodeSizer)
@@ -118,7 +127,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	sess := runner.NewSession(runner.SessionConfig{
-		Provider: provider, RunID: runID, Out: out, Keep: f.keep, IngressAddr: f.ingressAddr,
+		Provider: provider, RunID: runID, Out: out, Keep: f.keep, IngressAddr: f.ingressAddr, Cluster: settings,
 		Logger: logger, Progress: progressWriter(stderr, f.progress),
 		Defaults:    runner.Options{IngressURL: f.ingressURL},
 		RunScenario: scenarioRunner,

@@ -89,7 +89,8 @@ func TestRunExitCodes(t *testing.T) {
 			stderr: "pass --ingress-addr 127.0.0.1:0"},
 		{name: "unknown flag", args: []string{"--nope"}, run: passed, want: ExitUsage},
 		{name: "unknown cluster", args: []string{"--cluster", "minikube"}, run: passed, want: ExitUsage, stderr: "allowed: emulated"},
-		{name: "not implemented", args: []string{"--cluster", "k3d"}, run: passed, want: ExitUsage, stderr: clusters.ErrNotImplemented.Error()},
+		{name: "bad agents", args: []string{"--cluster", "k3d", "--agents", "-2"}, run: passed, want: ExitUsage, stderr: "--agents -2: must be >= 0"},
+		{name: "bad port", args: []string{"--cluster", "kind", "--port", "8081"}, run: passed, want: ExitUsage, stderr: `kind: port "8081": want [ADDRESS:]HOST_PORT:CONTAINER_PORT`},
 		{name: "node cpu on fixed nodes", args: []string{"--node-cpu", "4"}, run: passed, want: ExitUsage, stderr: "no configurable node capacity"},
 		{name: "bad scenario", args: []string{"--scenario", "no-such-scenario"}, run: passed, want: ExitUsage},
 	} {
@@ -135,5 +136,29 @@ func TestRunSummaryNamesTheErrorKind(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "ERROR") || !strings.Contains(stdout.String(), "error (rejected): autoscaler rejected") {
 		t.Errorf("summary does not show the rejection:\n%s", stdout.String())
+	}
+}
+
+// Without Docker, k3d and kind stop before anything is created (not even
+// the report folder): one line naming the install step, exit 3.
+func TestRunWithoutDocker(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no docker command
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-docker.sock"))
+	for _, kind := range []string{"k3d", "kind"} {
+		t.Run(kind, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "reports")
+			var stdout, stderr bytes.Buffer
+			code := Main(context.Background(), []string{"run", "--cluster", kind, "--scenario", "hpa-cpu-fast", "--out", out, "--progress", "never"}, &stdout, &stderr)
+			if code != ExitHarness {
+				t.Fatalf("exit %d, want %d; stderr %q", code, ExitHarness, stderr.String())
+			}
+			msg := stderr.String()
+			if strings.Count(strings.TrimSpace(msg), "\n") != 0 || !strings.Contains(msg, "apt-get install docker.io") || !strings.Contains(msg, "cluster "+kind+" needs") {
+				t.Errorf("want one line naming the install step, got %q", msg)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("report folder created: %v", err)
+			}
+		})
 	}
 }

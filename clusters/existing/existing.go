@@ -1,0 +1,118 @@
+// Package existing runs scenarios on a cluster that exists already, reached
+// through a kubeconfig and context. It finds which platform parts are there
+// (reported in the environment), installs only the missing ones when asked
+// (--install-platform), and never deletes or changes what it did not
+// create.
+package existing
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/internal/real"
+)
+
+// ReadyTimeout bounds the wait for a Ready node.
+const ReadyTimeout = time.Minute
+
+// Provider connects to an existing cluster.
+type Provider struct{}
+
+var (
+	_ clusters.Provider    = (*Provider)(nil)
+	_ clusters.Preflighter = (*Provider)(nil)
+)
+
+func (p *Provider) Name() string { return "existing" }
+
+// Preflight checks that a kubeconfig is given (--kubeconfig or KUBECONFIG
+// or the default file) and has the context asked for.
+func (p *Provider) Preflight(ctx context.Context, opts clusters.Options) error {
+	rules := loadingRules(opts.Kubeconfig)
+	cfg, err := rules.Load()
+	if err != nil {
+		return &clusters.PrerequisiteError{Kind: "existing", Missing: "a readable kubeconfig (" + err.Error() + ")", Step: "pass --kubeconfig FILE (and --context NAME)"}
+	}
+	if len(cfg.Contexts) == 0 {
+		return &clusters.PrerequisiteError{Kind: "existing", Missing: "a kubeconfig with a context (none found" + where(opts.Kubeconfig) + ")", Step: "pass --kubeconfig FILE, e.g. the one `bench cluster up` prints"}
+	}
+	if opts.Context != "" {
+		if _, ok := cfg.Contexts[opts.Context]; !ok {
+			var names []string
+			for n := range cfg.Contexts {
+				names = append(names, n)
+			}
+			return fmt.Errorf("existing: --context %q: not in the kubeconfig (allowed: %s)", opts.Context, strings.Join(names, ", "))
+		}
+	} else if cfg.CurrentContext == "" {
+		return fmt.Errorf("existing: the kubeconfig%s has no current context: pass --context NAME", where(opts.Kubeconfig))
+	}
+	return nil
+}
+
+func loadingRules(path string) *clientcmd.ClientConfigLoadingRules {
+	if path != "" {
+		return &clientcmd.ClientConfigLoadingRules{ExplicitPath: path}
+	}
+	return clientcmd.NewDefaultClientConfigLoadingRules()
+}
+
+func where(path string) string {
+	if path != "" {
+		return " " + path
+	}
+	if env := os.Getenv("KUBECONFIG"); env != "" {
+		return " KUBECONFIG=" + env
+	}
+	return " " + clientcmd.RecommendedHomeFile
+}
+
+// Create connects, waits for a Ready node and finds the platform parts.
+// Missing parts are installed only with --install-platform; the cluster's
+// Delete removes only what this run installed, never the cluster.
+func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.Cluster, error) {
+	if err := p.Preflight(ctx, opts); err != nil {
+		return nil, err
+	}
+	cl, err := real.Open(ctx, "existing", opts.Kubeconfig, opts.Context)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
+	defer cancel()
+	if err := cl.WaitNodesReady(wctx, 1); err != nil {
+		return nil, fmt.Errorf("existing cluster at %s: %w", cl.Config.Host, err)
+	}
+	parts, err := real.Detect(ctx, cl.Clients)
+	if err != nil {
+		return nil, err
+	}
+	cl.Parts = parts
+	cl.Knobs = map[string]string{"api server": cl.Config.Host}
+	if opts.Context != "" {
+		cl.Knobs["context"] = opts.Context
+	}
+	if opts.Progress != nil {
+		for _, part := range parts {
+			state := "missing"
+			if part.Present {
+				state = "found " + part.Version
+			}
+			fmt.Fprintf(opts.Progress, "existing: %s: %s (%s)\n", part.Name, state, part.Detail)
+		}
+	}
+	missing := real.Missing(parts)
+	if len(missing) > 0 && opts.InstallPlatform {
+		// The Helm install (package platform) is called here, for the
+		// missing parts only, once it exists.
+		return nil, fmt.Errorf("existing: --install-platform: missing %s, and this build cannot install the platform yet (the Helm install is not built)", strings.Join(missing, ", "))
+	}
+	// Nothing was created: Delete deletes nothing.
+	return cl, nil
+}
