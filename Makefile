@@ -10,12 +10,17 @@ help: ## list the targets
 
 test: deps vet test-unit test-fuzz components test-integration test-suites ## what CI runs: vet, unit tests, integration tests, then the end-to-end suites on the emulated cluster
 
-deps: ## install what the suites need from the distribution when missing (redis-server, via apt-get)
+deps: ## install what the tests need from the distribution when missing (redis-server, chromium, via apt-get)
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "installing redis-server (the keda-sqs scenario's store on the emulated cluster)"; \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 	@redis-server --version
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (compare.html is checked in headless Chromium by make test-integration)"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
 
 vet: ## go vet ./...
 	$(GO) vet ./...
