@@ -20,7 +20,7 @@ deps: ## install what the tests need from the distribution when missing (redis-s
 	  echo "installing chromium (compare.html is checked in headless Chromium by make test-integration)"; \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
-	@chromium --version
+	@chromium --version 2>/dev/null
 
 vet: ## go vet ./...
 	$(GO) vet ./...
