@@ -65,6 +65,10 @@ type Settings struct {
 	// Ports replace the host port mappings of a created cluster, in the
 	// kind's syntax (k3d: "8081:80@loadbalancer"; kind: "8081:80").
 	Ports []string
+	// PlatformVersions override the platform components' versions
+	// (NAME=VERSION, as platform.Versions.Set takes them) for the parts a
+	// provider installs.
+	PlatformVersions []string
 }
 
 // Cluster is a running cluster with the platform installed.

@@ -7,6 +7,7 @@ package existing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -89,30 +90,32 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	if err := cl.WaitNodesReady(wctx, 1); err != nil {
 		return nil, fmt.Errorf("existing cluster at %s: %w", cl.Config.Host, err)
 	}
-	parts, err := real.Detect(ctx, cl.Clients)
-	if err != nil {
-		return nil, err
-	}
-	cl.Parts = parts
 	cl.Knobs = map[string]string{"api server": cl.Config.Host}
 	if opts.Context != "" {
 		cl.Knobs["context"] = opts.Context
 	}
+	// Only the missing parts are installed, labelled with the run id; Delete
+	// uninstalls exactly those and never the cluster or what it had.
+	cl.Keep = opts.Keep
+	err = cl.EnsurePlatform(ctx, opts, real.PlatformSettings{
+		Install: opts.InstallPlatform, Hint: "pass --install-platform to install them (only the missing parts; nothing the cluster has is changed)",
+		UninstallOnDelete: true,
+	})
 	if opts.Progress != nil {
-		for _, part := range parts {
+		for _, part := range cl.Parts {
 			state := "missing"
-			if part.Present {
+			switch {
+			case part.InstalledByRun:
+				state = "installed " + part.Version
+			case part.Present:
 				state = "found " + part.Version
 			}
 			fmt.Fprintf(opts.Progress, "existing: %s: %s (%s)\n", part.Name, state, part.Detail)
 		}
 	}
-	missing := real.Missing(parts)
-	if len(missing) > 0 && opts.InstallPlatform {
-		// The Helm install (package platform) is called here, for the
-		// missing parts only, once it exists.
-		return nil, fmt.Errorf("existing: --install-platform: missing %s, and this build cannot install the platform yet (the Helm install is not built)", strings.Join(missing, ", "))
+	if err != nil {
+		// A partial install is removed again (unless --keep).
+		return nil, errors.Join(err, cl.Delete(context.WithoutCancel(ctx)))
 	}
-	// Nothing was created: Delete deletes nothing.
 	return cl, nil
 }

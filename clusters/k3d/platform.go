@@ -7,14 +7,8 @@ import (
 	"github.com/scalebench/scalebench/clusters/internal/real"
 )
 
-// preparePlatform finds the platform parts on the fresh cluster. The Helm
-// install of the missing ones (package platform) is called here once it
-// exists; until then the cluster reports them missing.
+// preparePlatform installs the platform (package platform, with the Helm
+// SDK) on the fresh cluster; deleting the cluster removes it.
 func preparePlatform(ctx context.Context, cl *real.Cluster, opts clusters.Options) error {
-	parts, err := real.Detect(ctx, cl.Clients)
-	if err != nil {
-		return err
-	}
-	cl.Parts = parts
-	return nil
+	return cl.EnsurePlatform(ctx, opts, real.PlatformSettings{Install: true})
 }

@@ -124,13 +124,10 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	cl.Ingress = ingressURL(c.Ports)
 	cl.Knobs = map[string]string{"kind cluster": c.Name, "kind image": c.Image(), "kind workers": fmt.Sprint(c.Agents),
 		"kind ports": strings.Join(c.Ports, ","), "shim": c.ShimVersion + " (" + installer + ")"}
-	parts, err := real.Detect(ctx, cl.Clients)
-	if err != nil {
+	// The platform, with the Helm SDK; deleting the cluster removes it.
+	if err := cl.EnsurePlatform(ctx, opts, real.PlatformSettings{Install: true}); err != nil {
 		return fail(err)
 	}
-	// The Helm install of the missing parts (package platform) is called
-	// here once it exists; until then the cluster reports them missing.
-	cl.Parts = parts
 	return cl, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/platform"
 	"github.com/scalebench/scalebench/runner"
 )
 
@@ -24,6 +25,7 @@ type clusterFlags struct {
 	nodeImage       string
 	agents          int
 	ports           stringList
+	platform        stringList
 }
 
 func (c *clusterFlags) register(fs *flag.FlagSet) {
@@ -32,13 +34,20 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.installPlatform, "install-platform", false, "existing: install the platform parts the cluster lacks (never changes those it has)")
 	fs.StringVar(&c.nodeImage, "node-image", "", "k3d, kind: the node image (default: the containerd-shim-spin image of the kind)")
 	fs.IntVar(&c.agents, "agents", -1, "k3d, kind: worker nodes besides the server (default 2)")
+	fs.Var(&c.platform, "platform-version", "k3d, kind, existing: a platform component's version to install, NAME=VERSION (repeatable; names: "+strings.Join(platform.Names, ", ")+")")
 	fs.Var(&c.ports, "port", "k3d, kind: host port mapping, repeatable (default k3d 8081:80@loadbalancer, kind 8081:80)")
 }
 
 func (c *clusterFlags) settings(fs *flag.FlagSet) (clusters.Settings, error) {
 	s := clusters.Settings{
 		Kubeconfig: c.kubeconfig, Context: c.context, InstallPlatform: c.installPlatform,
-		NodeImage: c.nodeImage, Ports: c.ports,
+		NodeImage: c.nodeImage, Ports: c.ports, PlatformVersions: c.platform,
+	}
+	var v platform.Versions
+	for _, o := range c.platform {
+		if err := v.Set(o); err != nil {
+			return s, fmt.Errorf("--platform-version: %w", err)
+		}
 	}
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "agents" })

@@ -23,6 +23,8 @@ type planFlags struct {
 	scenarios        stringList
 	platformVersions stringList
 	manifests        bool
+	// settings are bench run's cluster flags (--dry-run); bench plan uses the kinds' defaults.
+	settings clusters.Settings
 }
 
 func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -87,7 +89,7 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 		return usageErr("%s: %v", cmd, perr)
 	default:
 		if pl, ok := provider.(clusters.Planner); ok {
-			cp, err := pl.PlanCluster(clusters.Options{})
+			cp, err := pl.PlanCluster(clusters.Options{Settings: f.settings})
 			if err != nil {
 				return usageErr("%s: cluster %s: %v", cmd, f.cluster, err)
 			}
