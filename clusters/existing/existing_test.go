@@ -55,7 +55,9 @@ func fakeEnsure(got *platform.EnsureOptions) func(context.Context, *rest.Config,
 }
 
 func TestCreateWithoutInstallPlatformNamesMissingPartsAndFlag(t *testing.T) {
-	defer func(e func(context.Context, *rest.Config, platform.EnsureOptions) (platform.Report, error)) { real.Ensure = e }(real.Ensure)
+	defer func(e func(context.Context, *rest.Config, platform.EnsureOptions) (platform.Report, error)) {
+		real.Ensure = e
+	}(real.Ensure)
 	var got platform.EnsureOptions
 	real.Ensure = fakeEnsure(&got)
 	kc := apiServer(t)
@@ -69,7 +71,9 @@ func TestCreateWithoutInstallPlatformNamesMissingPartsAndFlag(t *testing.T) {
 }
 
 func TestCreateWithInstallPlatform(t *testing.T) {
-	defer func(e func(context.Context, *rest.Config, platform.EnsureOptions) (platform.Report, error)) { real.Ensure = e }(real.Ensure)
+	defer func(e func(context.Context, *rest.Config, platform.EnsureOptions) (platform.Report, error)) {
+		real.Ensure = e
+	}(real.Ensure)
 	var got platform.EnsureOptions
 	real.Ensure = fakeEnsure(&got)
 	kc := apiServer(t)
