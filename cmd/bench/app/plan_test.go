@@ -54,3 +54,20 @@ func TestPlanBadInputIsUsageError(t *testing.T) {
 		}
 	}
 }
+
+func TestDryRunShowsTheRunsClusterSettings(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"run", "--dry-run", "--cluster", "kind", "--agents", "1", "--port", "9090:80", "--platform-version", "http-add-on=0.14.0", "--scenario", "hpa-cpu-fast"}
+	if code := Main(context.Background(), args, &out, &errb); code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", code, errb.String())
+	}
+	for _, want := range []string{"# Cluster: kind", "node image: ghcr.io/spinframework/containerd-shim-spin/kind:", "1 control plane, 1 workers", "ports: 9090:80", "4. http-add-on 0.14.0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dry run lacks %q:\n%s", want, out.String())
+		}
+	}
+	errb.Reset()
+	if code := Main(context.Background(), []string{"run", "--dry-run", "--cluster", "k3d", "--platform-version", "istio=1.0"}, &out, &errb); code != ExitUsage {
+		t.Errorf("unknown --platform-version component: exit %d, want %d (%s)", code, ExitUsage, errb.String())
+	}
+}
