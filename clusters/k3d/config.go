@@ -2,6 +2,7 @@ package k3d
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,11 @@ const (
 	DefaultAgents = 2
 	// RunIDLabel labels every container k3d creates for a run.
 	RunIDLabel = "dev.scalebench.run-id"
+	// HarnessLabel says which harness created the cluster ("host/pid"), so
+	// bench cleanup leaves the clusters of running harnesses alone.
+	HarnessLabel = "dev.scalebench.harness"
+	// KeepLabel is "true" on clusters created with --keep.
+	KeepLabel = "dev.scalebench.keep"
 	// Timeout bounds the cluster's creation, image pulls included.
 	Timeout = 10 * time.Minute
 )
@@ -28,16 +34,19 @@ var DefaultPorts = []string{"8081:80@loadbalancer"}
 
 // Config is what a run asks of its k3d cluster.
 type Config struct {
-	Name   string
-	RunID  string
-	Image  string
-	Agents int
-	Ports  []string
+	Name  string
+	RunID string
+	// Harness is the creating harness ("host/pid"); Keep is --keep.
+	Harness string
+	Keep    bool
+	Image   string
+	Agents  int
+	Ports   []string
 }
 
 // ConfigFor applies a run's settings to the defaults.
 func ConfigFor(opts clusters.Options) Config {
-	c := Config{Name: ClusterName(opts.Name, opts.RunID), RunID: opts.RunID, Image: DefaultImage, Agents: DefaultAgents, Ports: DefaultPorts}
+	c := Config{Name: ClusterName(opts.Name, opts.RunID), RunID: opts.RunID, Harness: thisHarness(), Keep: opts.Keep, Image: DefaultImage, Agents: DefaultAgents, Ports: DefaultPorts}
 	if opts.NodeImage != "" {
 		c.Image = opts.NodeImage
 	}
@@ -102,7 +111,11 @@ func (c Config) SimpleConfig() conf.SimpleConfig {
 				UpdateDefaultKubeconfig: false, SwitchCurrentContext: false,
 			},
 			Runtime: conf.SimpleConfigOptionsRuntime{
-				Labels: []conf.LabelWithNodeFilters{{Label: RunIDLabel + "=" + c.RunID, NodeFilters: []string{"all"}}},
+				Labels: []conf.LabelWithNodeFilters{
+					{Label: RunIDLabel + "=" + c.RunID, NodeFilters: []string{"all"}},
+					{Label: HarnessLabel + "=" + c.Harness, NodeFilters: []string{"all"}},
+					{Label: KeepLabel + "=" + strconv.FormatBool(c.Keep), NodeFilters: []string{"all"}},
+				},
 			},
 			K3sOptions: conf.SimpleConfigOptionsK3s{
 				NodeLabels: []conf.LabelWithNodeFilters{{Label: RunIDLabel + "=" + c.RunID, NodeFilters: []string{"server:*", "agent:*"}}},

@@ -28,7 +28,7 @@ func TestConfigDefaults(t *testing.T) {
 	if !s.Options.K3dOptions.Wait || s.Options.KubeconfigOptions.UpdateDefaultKubeconfig || s.Options.KubeconfigOptions.SwitchCurrentContext {
 		t.Fatalf("options: wait for readiness, leave the user's kubeconfig alone: %+v", s.Options)
 	}
-	if l := s.Options.Runtime.Labels; len(l) != 1 || l[0].Label != RunIDLabel+"="+runID {
+	if l := s.Options.Runtime.Labels; len(l) != 3 || l[0].Label != RunIDLabel+"="+runID || l[1].Label != HarnessLabel+"="+thisHarness() || l[2].Label != KeepLabel+"=false" {
 		t.Fatalf("runtime labels: %+v", l)
 	}
 }
