@@ -365,6 +365,7 @@ func (in *Installer) uninstallOne(ctx context.Context, cl *kube.Clients, c Compo
 	hist := action.NewHistory(ac)
 	hist.Max = 1
 	prev, err := hist.Run(c.Release)
+	ours := false // the release was installed by this run, so were its manifests
 	switch {
 	case errors.Is(err, driver.ErrReleaseNotFound):
 	case err != nil:
@@ -372,6 +373,7 @@ func (in *Installer) uninstallOne(ctx context.Context, cl *kube.Clients, c Compo
 	case prev[len(prev)-1].Labels[kube.LabelRunID] != in.RunID:
 		in.log().Info("platform release not installed by this run: left as it is", "release", c.Release, "namespace", c.Namespace, "runId", prev[len(prev)-1].Labels[kube.LabelRunID])
 	default:
+		ours = true
 		u := action.NewUninstall(ac)
 		u.Wait, u.Timeout = true, in.timeout()
 		in.progressf("%s: helm uninstall %s in %s", c.Name, c.Release, c.Namespace)
@@ -379,8 +381,11 @@ func (in *Installer) uninstallOne(ctx context.Context, cl *kube.Clients, c Compo
 			errs = append(errs, fmt.Errorf("release %s/%s: %w", c.Namespace, c.Release, err))
 		}
 	}
+	// The manifests applied before a chart (the Spin operator's CRDs, RuntimeClass, executor) are known from
+	// this installer's own record or, in another process, fetched again, but only when the release is this
+	// run's: a component scalebench did not install has nothing of its own to remove, and needs no download.
 	objs := in.applied[c.Name]
-	if objs == nil && len(c.Manifests) > 0 {
+	if objs == nil && ours && len(c.Manifests) > 0 {
 		for _, u := range c.Manifests {
 			o, err := in.fetchManifest(ctx, u)
 			if err != nil {
