@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 
 	"github.com/scalebench/scalebench/kube"
@@ -232,34 +230,11 @@ func (in *Installer) fetchManifest(ctx context.Context, url string) ([]*unstruct
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", url, err)
 	}
-	objs, err := decodeYAML(data)
+	objs, err := kube.DecodeYAML(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", url, err)
 	}
 	return objs, nil
-}
-
-// decodeYAML splits a multi-document YAML (or JSON) stream into objects, skipping empty documents.
-func decodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		if len(m) == 0 {
-			continue
-		}
-		u := &unstructured.Unstructured{Object: m}
-		if u.GetKind() == "" {
-			return nil, fmt.Errorf("document %d has no kind", len(out)+1)
-		}
-		out = append(out, u)
-	}
 }
 
 // applyManifest applies a manifest's objects, skipping each object that exists without scalebench's label

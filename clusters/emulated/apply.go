@@ -1,17 +1,13 @@
 package emulated
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/scalebench/scalebench/kube"
 )
@@ -21,30 +17,6 @@ const fieldManager = "scalebench-emulated"
 
 // LabelRunID labels every object the emulated provider creates with the run id.
 const LabelRunID = kube.LabelRunID
-
-// decodeYAML splits a multi-document YAML (or JSON) stream into objects,
-// skipping empty documents.
-func decodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		if len(m) == 0 {
-			continue
-		}
-		u := &unstructured.Unstructured{Object: m}
-		if u.GetKind() == "" {
-			return nil, fmt.Errorf("document %d has no kind", len(out)+1)
-		}
-		out = append(out, u)
-	}
-}
 
 // readManifestDir decodes every *.yaml file of dir, in name order.
 func readManifestDir(dir string) ([]*unstructured.Unstructured, error) {
@@ -65,7 +37,7 @@ func readManifestDir(dir string) ([]*unstructured.Unstructured, error) {
 		if err != nil {
 			return nil, err
 		}
-		objs, err := decodeYAML(data)
+		objs, err := kube.DecodeYAML(data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}

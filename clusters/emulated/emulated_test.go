@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalebench/scalebench/kube"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -42,7 +44,7 @@ func TestRenderKwokctlConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs, err := decodeYAML(out)
+	docs, err := kube.DecodeYAML(out)
 	if err != nil {
 		t.Fatalf("rendered config does not decode: %v\n%s", err, out)
 	}

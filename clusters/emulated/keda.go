@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/proc"
 )
 
@@ -233,7 +234,7 @@ func kedaWebhookConfig(moduleDir, caBundle string, port int) (*unstructured.Unst
 	if err != nil {
 		return nil, fmt.Errorf("keda webhooks: %w", err)
 	}
-	objs, err := decodeYAML(data)
+	objs, err := kube.DecodeYAML(data)
 	if err != nil || len(objs) != 1 || objs[0].GetKind() != "ValidatingWebhookConfiguration" {
 		return nil, fmt.Errorf("keda webhooks: %s: want one ValidatingWebhookConfiguration (err %v)", path, err)
 	}
