@@ -192,17 +192,30 @@ func TestDataPlaneOnEmulatedCluster(t *testing.T) {
 		defer func() { stopLoad(); wg.Wait() }()
 
 		t0 := time.Now()
-		if err := kube.Poll(ctx, time.Second, "usage annotation at the CPU limit", func(ctx context.Context) (bool, string, error) {
+		// Saturated, the pod uses its whole 500m limit. The window's rate can
+		// come out a little below it (CI once saw 499m), and the sampler
+		// rewrites the annotation only on a change of 5 % or more, so a value
+		// within 5 % of the limit can stay: at the limit means within 5 %.
+		var reached string
+		if err := kube.Poll(ctx, time.Second, "usage annotation at the CPU limit (>= 475m of 500m)", func(ctx context.Context) (bool, string, error) {
 			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=fib"})
 			if err != nil || len(pods.Items) == 0 {
 				return false, fmt.Sprint(err), nil
 			}
 			v := pods.Items[0].Annotations[dataplane.AnnotationUsageCPU]
-			return v == "500m", v, nil
+			q, err := resource.ParseQuantity(v)
+			if err != nil {
+				return false, fmt.Sprintf("%q: %v", v, err), nil
+			}
+			if q.MilliValue() > 500 {
+				return false, "", fmt.Errorf("usage annotation %s is above the pod's 500m limit", v)
+			}
+			reached = v
+			return q.MilliValue() >= 475, v, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("usage annotation reached 500m after %s", time.Since(t0).Round(time.Second))
+		t.Logf("usage annotation reached %s after %s", reached, time.Since(t0).Round(time.Second))
 		if err := kube.Poll(ctx, time.Second, "HPA to scale past 1", func(ctx context.Context) (bool, string, error) {
 			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, "fib", metav1.GetOptions{})
 			if err != nil {
