@@ -53,8 +53,11 @@ type LoadTotals struct {
 	// closed loop, whose connections are its cap.
 	MaxInFlight int
 
-	Requests          int64
-	Errors            int64
+	Requests int64
+	Errors   int64
+	// ErrorsByKind counts the failed requests by cause (load.ErrorKind:
+	// "http_5xx", "timeout", ...); nil when unknown (bombardier) or none.
+	ErrorsByKind      map[string]int64
 	P50LatencySeconds float64
 	P99LatencySeconds float64
 	// Successes = Requests - Errors.

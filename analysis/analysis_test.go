@@ -226,6 +226,13 @@ func TestHPASeedTimeline(t *testing.T) {
 	if d := check(t, got, CheckErrorRate).Detail; d != "expected an error rate ≤ 5.00%; observed 43.89% (790 of 1800 requests failed)" {
 		t.Errorf("error-rate detail %q", d)
 	}
+	// With the causes known, the detail names them, most frequent first:
+	// the reader sees whether the app (5xx) or the capacity (timeouts) failed.
+	byKind := Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 1800, Errors: 790, Successes: 1010,
+		ErrorsByKind: map[string]int64{"timeout": 40, "http_5xx": 750}, P50LatencySeconds: 2.4, P99LatencySeconds: 5}})
+	if d := check(t, byKind, CheckErrorRate).Detail; d != "expected an error rate ≤ 5.00%; observed 43.89% (790 of 1800 requests failed: 750 http_5xx (the app or the ingress answered 5xx), 40 timeout (no response within the timeout))" {
+		t.Errorf("error-rate detail with causes %q", d)
+	}
 	// Within budget, the same timeline passes.
 	got = Analyze(Input{Scenario: s, Events: b.evs, Load: &LoadTotals{Requests: 1800, Errors: 12, P50LatencySeconds: 2.4, P99LatencySeconds: 4.9}})
 	if !got.Passed {

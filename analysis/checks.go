@@ -1,7 +1,10 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +73,7 @@ func checks(s *scenario.Scenario, v *view, m results.Metrics, steps []results.St
 				add(CheckErrorRate, false, "expected an error rate ≤ %s; observed no requests", pct(*r))
 			} else {
 				rate := float64(*m.Errors) / float64(*m.Requests)
-				add(CheckErrorRate, rate <= *r, "expected an error rate ≤ %s; observed %s (%d of %d requests failed)", pct(*r), pct(rate), *m.Errors, *m.Requests)
+				add(CheckErrorRate, rate <= *r, "expected an error rate ≤ %s; observed %s (%d of %d requests failed%s)", pct(*r), pct(rate), *m.Errors, *m.Requests, errorCauses(in.Load))
 			}
 		}
 	}
@@ -321,4 +324,36 @@ func describeFailed(failed []string, total int) string {
 		return fmt.Sprintf("all %d succeeded", total)
 	}
 	return fmt.Sprintf("%d of %d failed (%s)", len(failed), total, strings.Join(failed, "; "))
+}
+
+// errorCauses is ": 120 http_5xx (the app answered 5xx), 3 timeout" for the
+// error-rate check's detail, most frequent first; "" when unknown.
+func errorCauses(l *LoadTotals) string {
+	if l == nil || len(l.ErrorsByKind) == 0 {
+		return ""
+	}
+	kinds := slices.SortedFunc(maps.Keys(l.ErrorsByKind), func(a, b string) int {
+		if c := cmp.Compare(l.ErrorsByKind[b], l.ErrorsByKind[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		p := fmt.Sprintf("%d %s", l.ErrorsByKind[k], k)
+		if w := errorKindMeaning[k]; w != "" {
+			p += " (" + w + ")"
+		}
+		parts = append(parts, p)
+	}
+	return ": " + strings.Join(parts, ", ")
+}
+
+// errorKindMeaning says who failed for each load.ErrorKind.
+var errorKindMeaning = map[string]string{
+	"http_5xx":           "the app or the ingress answered 5xx",
+	"http_4xx":           "answered 4xx",
+	"timeout":            "no response within the timeout",
+	"connection_refused": "nothing listening",
+	"connection_reset":   "connection reset",
 }

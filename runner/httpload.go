@@ -114,6 +114,12 @@ func loadTotals(sum load.Summary, lo load.Options, desc string, paced bool) *ana
 		P50LatencySeconds: sum.P50.Seconds(),
 		P99LatencySeconds: sum.P99.Seconds(),
 	}
+	for k, n := range sum.ErrorsByKind {
+		if t.ErrorsByKind == nil {
+			t.ErrorsByKind = map[string]int64{}
+		}
+		t.ErrorsByKind[string(k)] = n
+	}
 	if lo.Rate > 0 {
 		t.Rate = ptr(lo.Rate)
 	}
