@@ -59,6 +59,9 @@ type Options struct {
 	// ScaleDownGrace is added to the scale-down budget before giving up
 	// waiting for it (default 30 s).
 	ScaleDownGrace time.Duration
+	// Applied, when set, receives every object the run applies (before
+	// the API server answers), for the diagnostics' manifests.
+	Applied func(objs []*unstructured.Unstructured)
 }
 
 // Run runs s once and returns its result. It never panics on cluster
@@ -207,6 +210,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	defer obs.Stop()
 
 	r.progressf("applying %s %s", r.s.Spec.Workload.Kind, r.s.Spec.Workload.Name)
+	r.applied(r.set.Workload)
 	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Workload...); err != nil {
 		if KindOf(err) == results.ErrorRejected {
 			return errorf(results.ErrorRejected, "workload rejected: %w", err)
@@ -220,6 +224,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return err
 	}
 	r.progressf("applying autoscaler %s", r.set.Autoscaler[0].GetKind())
+	r.applied(r.set.Autoscaler)
 	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Autoscaler...); err != nil {
 		if KindOf(err) == results.ErrorRejected {
 			return errorf(results.ErrorRejected, "autoscaler rejected: %w", err)
@@ -262,6 +267,17 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return fmt.Errorf("load type %q: not implemented yet", r.s.Spec.Load.Type)
 	}
 	return r.waitScaleDown(ctx)
+}
+
+func (r *run) applied(objs []*unstructured.Unstructured) {
+	if r.opts.Applied == nil {
+		return
+	}
+	cp := make([]*unstructured.Unstructured, len(objs))
+	for i, o := range objs {
+		cp[i] = o.DeepCopy()
+	}
+	r.opts.Applied(cp)
 }
 
 func (r *run) ensureNamespace(ctx context.Context, ns string) error {

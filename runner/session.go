@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/scalebench/scalebench/analysis"
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/reports"
@@ -83,6 +85,8 @@ type Session struct {
 	workDir    string
 	ownWorkDir bool
 	report     results.Report
+	// manifests[i] are the objects report.Scenarios[i] applied.
+	manifests [][]*unstructured.Unstructured
 
 	closeOnce sync.Once
 	closeErr  error
@@ -180,14 +184,24 @@ func (s *Session) runScenario(ctx context.Context, sc *scenario.Scenario, opts O
 	cl, createErr := s.cluster, s.createErr
 	s.mu.Unlock()
 	var res results.Scenario
+	var applied []*unstructured.Unstructured
 	if cl == nil {
 		res = notRun(ctx, sc, createErr)
 	} else {
-		res = s.cfg.RunScenario(ctx, s.options(cl, opts), sc)
+		o := s.options(cl, opts)
+		also := o.Applied
+		o.Applied = func(objs []*unstructured.Unstructured) {
+			applied = append(applied, objs...)
+			if also != nil {
+				also(objs)
+			}
+		}
+		res = s.cfg.RunScenario(ctx, o, sc)
 	}
 	res.Trial = trial
 	s.mu.Lock()
 	s.report.Scenarios = append(s.report.Scenarios, res)
+	s.manifests = append(s.manifests, applied)
 	s.mu.Unlock()
 	return res
 }
@@ -364,6 +378,9 @@ func (s *Session) close(ctx context.Context, cancelled bool) error {
 			s.cfg.Logger.Warn("collecting diagnostics", "run", s.cfg.RunID, "err", err)
 		}
 		cancel()
+		if err := writeScenarioDiagnostics(dir, rep.Scenarios, s.manifests); err != nil {
+			s.cfg.Logger.Warn("writing the scenarios' diagnostics", "run", s.cfg.RunID, "err", err)
+		}
 		if _, err := os.Stat(dir); err == nil {
 			rep.Diagnostics = DiagnosticsDir + "/"
 		}
