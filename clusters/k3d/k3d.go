@@ -16,6 +16,7 @@ import (
 	k3dconfig "github.com/k3d-io/k3d/v5/pkg/config"
 	conf "github.com/k3d-io/k3d/v5/pkg/config/v1alpha5"
 	"github.com/k3d-io/k3d/v5/pkg/runtimes"
+	runtimeErr "github.com/k3d-io/k3d/v5/pkg/runtimes/errors"
 	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
 
 	"github.com/scalebench/scalebench/clusters"
@@ -27,6 +28,9 @@ import (
 type Provider struct {
 	// Runtime is the container runtime; nil is k3d's Docker runtime.
 	Runtime runtimes.Runtime
+	// Images pulls the cluster's images before anything is created; nil
+	// pulls with k3d's Docker client.
+	Images ImagePuller
 }
 
 var (
@@ -35,6 +39,13 @@ var (
 )
 
 func (p *Provider) Name() string { return "k3d" }
+
+func (p *Provider) images() ImagePuller {
+	if p.Images != nil {
+		return p.Images
+	}
+	return dockerImages{}
+}
 
 func (p *Provider) runtime() runtimes.Runtime {
 	if p.Runtime != nil {
@@ -86,6 +97,7 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	k3dLogs(log)
 	if err := p.Preflight(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -100,6 +112,9 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	}
 	if _, err := k3dclient.ClusterGet(ctx, rt, &k3dtypes.Cluster{Name: c.Name}); err == nil {
 		return nil, fmt.Errorf("k3d: cluster %q exists already (a run with the same id?); delete it with `k3d cluster delete %s`", c.Name, c.Name)
+	}
+	if err := ensureImages(ctx, p.images(), c, opts.Progress); err != nil {
+		return nil, err
 	}
 	progress(opts.Progress, "k3d: creating cluster %s (image %s, 1 server, %d agents, ports %s)", c.Name, c.Image, c.Agents, strings.Join(c.Ports, ", "))
 	log.Info("k3d: create cluster", "name", c.Name, "image", c.Image, "agents", c.Agents, "ports", c.Ports)
@@ -136,14 +151,38 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 
 // Delete deletes the k3d cluster with exactly this name (its nodes, load
 // balancer, network and image volume); a cluster that is not there is not
-// an error.
+// an error. k3d deletes a cluster's network and volume only with its nodes:
+// those of a creation that failed before any node ran are removed here, by
+// k3d's names for them and the volume's cluster label.
 func Delete(ctx context.Context, rt runtimes.Runtime, name string) error {
 	err := k3dclient.ClusterDelete(ctx, rt, &k3dtypes.Cluster{Name: name}, k3dtypes.ClusterDeleteOpts{SkipRegistryCheck: true})
-	if err != nil && errors.Is(err, k3dclient.ClusterGetNoNodesFoundError) {
-		return nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, k3dclient.ClusterGetNoNodesFoundError) {
 		return fmt.Errorf("k3d: delete cluster %q: %w", name, err)
+	}
+	return deleteNodeless(ctx, rt, name)
+}
+
+// deleteNodeless removes the network and image volume k3d prepares for
+// cluster name before its nodes, when no node uses them.
+func deleteNodeless(ctx context.Context, rt runtimes.Runtime, name string) error {
+	var errs []error
+	vols, err := rt.GetVolumesByLabel(ctx, map[string]string{k3dtypes.LabelClusterName: name})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, v := range vols {
+		if err := rt.DeleteVolume(ctx, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	network := k3dtypes.DefaultObjectNamePrefix + "-" + name
+	if _, err := rt.GetNetwork(ctx, &k3dtypes.ClusterNetwork{Name: network}); err == nil {
+		errs = append(errs, rt.DeleteNetwork(ctx, network))
+	} else if !errors.Is(err, runtimeErr.ErrRuntimeNetworkNotExists) {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("k3d: delete cluster %q: its network or image volume: %w", name, err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/k3d-io/k3d/v5/pkg/runtimes"
+	runtimeErr "github.com/k3d-io/k3d/v5/pkg/runtimes/errors"
 	runtimeTypes "github.com/k3d-io/k3d/v5/pkg/runtimes/types"
 	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
 
@@ -84,5 +85,58 @@ func TestLeftoversWithoutDocker(t *testing.T) {
 	ls, err := (&Provider{Runtime: &fakeRuntime{down: true}}).Leftovers(context.Background())
 	if err != nil || len(ls) != 0 {
 		t.Errorf("without a Docker engine: %v, %v; want nothing and no error", ls, err)
+	}
+}
+
+// nodeless is a runtime holding what k3d prepares before a cluster's nodes
+// (its network and image volume), as a creation that failed early leaves.
+type nodeless struct {
+	fakeRuntime
+	volumes, networks []string
+	deleted           []string
+}
+
+func (f *nodeless) GetVolumesByLabel(_ context.Context, l map[string]string) ([]string, error) {
+	var out []string
+	for _, v := range f.volumes {
+		if strings.TrimSuffix(strings.TrimPrefix(v, "k3d-"), "-images") == l[k3dtypes.LabelClusterName] {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (f *nodeless) DeleteVolume(_ context.Context, name string) error {
+	f.deleted = append(f.deleted, "volume "+name)
+	return nil
+}
+
+func (f *nodeless) GetNetwork(_ context.Context, n *k3dtypes.ClusterNetwork) (*k3dtypes.ClusterNetwork, error) {
+	for _, name := range f.networks {
+		if name == n.Name {
+			return &k3dtypes.ClusterNetwork{Name: name}, nil
+		}
+	}
+	return nil, runtimeErr.ErrRuntimeNetworkNotExists
+}
+
+func (f *nodeless) DeleteNetwork(_ context.Context, name string) error {
+	f.deleted = append(f.deleted, "network "+name)
+	return nil
+}
+
+// Delete of a cluster whose creation failed before any node ran removes
+// its network and image volume, and only this cluster's (not those of a
+// cluster whose name it prefixes).
+func TestDeleteRemovesANodelessClustersNetworkAndVolume(t *testing.T) {
+	rt := &nodeless{
+		volumes:  []string{"k3d-scalebench-abc-images", "k3d-scalebench-abcd-images"},
+		networks: []string{"k3d-scalebench-abc", "k3d-scalebench-abcd"},
+	}
+	if err := Delete(context.Background(), rt, "scalebench-abc"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(rt.deleted, ", "), "volume k3d-scalebench-abc-images, network k3d-scalebench-abc"; got != want {
+		t.Errorf("deleted %s, want %s", got, want)
 	}
 }

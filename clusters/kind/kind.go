@@ -17,6 +17,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kind/pkg/cluster"
+	kindexec "sigs.k8s.io/kind/pkg/exec"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
 	"github.com/scalebench/scalebench/clusters"
@@ -105,7 +106,7 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	)
 	if err != nil {
 		// kind removed the nodes it started unless retained.
-		return nil, fmt.Errorf("kind: create cluster %q from image %s: %w%s", c.Name, c.Image(), err, pullHint(err, c.Image()))
+		return nil, fmt.Errorf("kind: create cluster %q from image %s: %w%s%s", c.Name, c.Image(), err, commandReason(err), pullHint(err, c.Image()))
 	}
 	progress(opts.Progress, "kind: kubeconfig %s", kubeconfig)
 	cl, err := real.Open(ctx, "kind", kubeconfig, "")
@@ -149,6 +150,17 @@ func installShim(ctx context.Context, k *kube.Clients, c Config) error {
 		return st.DesiredNumberScheduled > 0 && st.NumberReady == st.DesiredNumberScheduled,
 			fmt.Sprintf("%d/%d nodes done", st.NumberReady, st.DesiredNumberScheduled), nil
 	})
+}
+
+// commandReason is the last line a docker command kind ran printed (kind's
+// error has only the exit status): ": <why>", or "".
+func commandReason(err error) string {
+	if re := kindexec.RunErrorForError(err); re != nil {
+		if l := docker.LastLine(string(re.Output)); l != "" {
+			return ": " + l
+		}
+	}
+	return ""
 }
 
 // pullHint explains an image pull failure.

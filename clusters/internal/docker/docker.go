@@ -37,7 +37,7 @@ func CheckCLI(ctx context.Context, kind string) error {
 		var ee *proc.ExecError
 		detail := err.Error()
 		if errors.As(err, &ee) && strings.TrimSpace(ee.Output) != "" {
-			detail = lastLine(ee.Output)
+			detail = LastLine(ee.Output)
 		}
 		return &clusters.PrerequisiteError{Kind: kind, Missing: "a running Docker engine (" + detail + ")", Step: Start}
 	}
@@ -55,16 +55,15 @@ func Engine(kind string, err error) error {
 	if err == nil {
 		return nil
 	}
-	step := Start
 	if _, lerr := exec.LookPath("docker"); lerr != nil {
-		step = Install
+		return &clusters.PrerequisiteError{Kind: kind, Missing: "Docker (no engine answers, and the docker command is not on PATH)", Step: Install}
 	}
-	return &clusters.PrerequisiteError{Kind: kind, Missing: fmt.Sprintf("a running Docker engine (%s)", lastLine(err.Error())), Step: step}
+	return &clusters.PrerequisiteError{Kind: kind, Missing: fmt.Sprintf("a running Docker engine (%s)", LastLine(err.Error())), Step: Start}
 }
 
-// lastLine is the last non-empty line of s: the reason, without the
+// LastLine is the last non-empty line of s: the reason, without the
 // command's banner.
-func lastLine(s string) string {
+func LastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		if l := strings.TrimSpace(lines[i]); l != "" {

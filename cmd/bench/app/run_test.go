@@ -140,24 +140,47 @@ func TestRunSummaryNamesTheErrorKind(t *testing.T) {
 }
 
 // Without Docker, k3d and kind stop before anything is created (not even
-// the report folder): one line naming the install step, exit 3.
+// the report folder): one line naming the missing prerequisite and the step
+// that provides it, exit 3. Two machines: one without the docker command
+// (install Docker), one with the client but no engine answering (start it).
+// bench plan needs neither.
 func TestRunWithoutDocker(t *testing.T) {
-	t.Setenv("PATH", t.TempDir()) // no docker command
-	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-docker.sock"))
-	for _, kind := range []string{"k3d", "kind"} {
-		t.Run(kind, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "reports")
-			var stdout, stderr bytes.Buffer
-			code := Main(context.Background(), []string{"run", "--cluster", kind, "--scenario", "hpa-cpu-fast", "--out", out, "--progress", "never"}, &stdout, &stderr)
-			if code != ExitHarness {
-				t.Fatalf("exit %d, want %d; stderr %q", code, ExitHarness, stderr.String())
-			}
-			msg := stderr.String()
-			if strings.Count(strings.TrimSpace(msg), "\n") != 0 || !strings.Contains(msg, "apt-get install docker.io") || !strings.Contains(msg, "cluster "+kind+" needs") {
-				t.Errorf("want one line naming the install step, got %q", msg)
-			}
-			if _, err := os.Stat(out); !os.IsNotExist(err) {
-				t.Errorf("report folder created: %v", err)
+	// A docker client that finds no engine, as the real one answers then.
+	client := t.TempDir()
+	script := "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///nonexistent/docker.sock. Is the docker daemon running?' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(client, "docker"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	machines := []struct {
+		name, path, missing, step string
+	}{
+		{"no docker command", t.TempDir(), "not on PATH", "apt-get install docker.io"},
+		{"client without engine", client, "a running Docker engine", "start the Docker engine"},
+	}
+	for _, m := range machines {
+		t.Run(m.name, func(t *testing.T) {
+			t.Setenv("PATH", m.path)
+			t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-docker.sock"))
+			for _, kind := range []string{"k3d", "kind"} {
+				out := filepath.Join(t.TempDir(), "reports")
+				var stdout, stderr bytes.Buffer
+				code := Main(context.Background(), []string{"run", "--cluster", kind, "--scenario", "hpa-cpu-fast", "--out", out, "--progress", "never"}, &stdout, &stderr)
+				if code != ExitHarness {
+					t.Fatalf("%s: exit %d, want %d; stderr %q", kind, code, ExitHarness, stderr.String())
+				}
+				msg := stderr.String()
+				if strings.Count(strings.TrimSpace(msg), "\n") != 0 || !strings.Contains(msg, m.step) || !strings.Contains(msg, "cluster "+kind+" needs ") || !strings.Contains(msg, m.missing) {
+					t.Errorf("%s: want one line naming %q and %q, got %q", kind, m.missing, m.step, msg)
+				}
+				t.Logf("%s: %s", kind, strings.TrimSpace(msg))
+				if _, err := os.Stat(out); !os.IsNotExist(err) {
+					t.Errorf("%s: report folder created: %v", kind, err)
+				}
+				stdout.Reset()
+				stderr.Reset()
+				if code := Main(context.Background(), []string{"plan", "--cluster", kind, "--scenario", "hpa-cpu-fast"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "node image:") {
+					t.Errorf("%s: bench plan without Docker: exit %d, stderr %q", kind, code, stderr.String())
+				}
 			}
 		})
 	}

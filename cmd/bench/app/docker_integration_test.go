@@ -1,0 +1,90 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// unpullable is a node image no registry serves: its registry is a closed
+// port on loopback, so the pull fails at once, here and on a runner that
+// reaches every registry.
+const unpullable = "127.0.0.1:9/scalebench/no-such-node:v0"
+
+// With a Docker engine, bench run --cluster k3d and --cluster kind get as
+// far as the node image pull, stop there naming the image with a hint
+// (exit 3), and leave no container, network or volume behind. Skipped,
+// saying why, when no Docker engine answers; the nightly workflow runs it
+// on a runner with Docker.
+func TestRunRealClusterStopsAtImagePull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a Docker engine; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cli, err := client.New(client.FromEnv)
+	if err == nil {
+		defer cli.Close()
+		_, err = cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+	}
+	if err != nil {
+		t.Skipf("skipping: no Docker engine answers (%v); with Docker (apt-get install docker.io, engine started) this runs", err)
+	}
+	for _, kind := range []string{"k3d", "kind"} {
+		t.Run(kind, func(t *testing.T) {
+			before := dockerObjects(ctx, t, cli)
+			out := filepath.Join(t.TempDir(), "reports")
+			var stdout, stderr bytes.Buffer
+			code := Main(ctx, []string{"run", "--cluster", kind, "--node-image", unpullable, "--scenario", "hpa-cpu-fast", "--out", out, "--progress", "never"}, &stdout, &stderr)
+			msg := strings.TrimSpace(stderr.String())
+			t.Logf("exit %d: %s", code, msg)
+			if code != ExitHarness {
+				t.Errorf("exit %d, want %d (harness error)", code, ExitHarness)
+			}
+			last := msg[strings.LastIndex(msg, "\n")+1:]
+			if !strings.Contains(last, "pull") || !strings.Contains(last, unpullable) || !strings.Contains(last, "hint:") || !strings.Contains(last, "--node-image") {
+				t.Errorf("the error does not say the pull of %s failed with a hint: %q", unpullable, last)
+			}
+			after := dockerObjects(ctx, t, cli)
+			for _, o := range after {
+				if !slices.Contains(before, o) {
+					t.Errorf("left behind: %s", o)
+				}
+			}
+		})
+	}
+}
+
+// dockerObjects lists the engine's containers, networks and volumes.
+func dockerObjects(ctx context.Context, t *testing.T, cli *client.Client) []string {
+	t.Helper()
+	var objs []string
+	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs.Items {
+		objs = append(objs, "container "+strings.Join(c.Names, ",")+" ("+c.ID[:12]+")")
+	}
+	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns.Items {
+		objs = append(objs, "network "+n.Name+" ("+n.ID[:12]+")")
+	}
+	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs.Items {
+		objs = append(objs, "volume "+v.Name)
+	}
+	return objs
+}
