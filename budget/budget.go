@@ -35,6 +35,7 @@ package budget
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -157,6 +158,10 @@ type Budget struct {
 	NoScaleUp string `json:"noScaleUp,omitempty"`
 	// Margin is what Derive adds to a budget to make an expectation.
 	MarginRule string `json:"marginRule"`
+	// PeakStepSeconds is a CPU profile's peak step length; ReachMaxNote says
+	// when it is shorter than the reach-max budget (nothing is derived then).
+	PeakStepSeconds float64 `json:"peakStepSeconds,omitempty"`
+	ReachMaxNote    string  `json:"reachMaxNote,omitempty"`
 }
 
 // Estimate is one predicted duration.
@@ -216,7 +221,46 @@ func ForCluster(s scenario.Scenario, c Cluster) (Budget, error) {
 	if err != nil {
 		return Budget{}, err
 	}
-	return ForSpec(sp, c)
+	b, err := ForSpec(sp, c)
+	if err != nil {
+		return b, err
+	}
+	if steps, stop, peak := s.CPUProfile(); len(steps) > 0 {
+		cpuProfile(&b, steps, stop, peak)
+	}
+	return b, nil
+}
+
+// KnobCPUProfile names the part of a budget owed to a CPU profile's steps
+// before its peak.
+const KnobCPUProfile = "load.cpu.profile (steps before the peak)"
+
+// cpuProfile places a budget computed for the profile's peak level (SpecOf)
+// in the profile: the scale-up figures and steps count from the load start,
+// so the steps before the peak are added; the scale-down counts from the
+// load end (the start of the last run of steps below the target).
+func cpuProfile(b *Budget, steps []scenario.CPUStepAt, stop time.Duration, peak int) {
+	p := steps[peak]
+	off := p.Start.Seconds()
+	b.Load = fmt.Sprintf("CPU profile: its peak step (%g%% of the request from %s to %s, a pod reaching %g%%) as the saturating load; %s; load end at %s (the last run of steps below the target)",
+		p.Utilization, p.Start, p.End, p.Effective, b.Load, stop)
+	b.PeakStepSeconds = (p.End - p.Start).Seconds()
+	for _, e := range []*Estimate{b.FirstScaleUp, b.ReachMax} {
+		if e == nil || off == 0 {
+			continue
+		}
+		e.MinSeconds += off
+		e.MaxSeconds += off
+		e.Terms = append(e.Terms, Term{Knob: KnobCPUProfile, Seconds: off})
+		sortTerms(e.Terms)
+		e.Dominant = dominant(e.Terms)
+	}
+	for i := range b.Steps {
+		b.Steps[i].AtSeconds += off
+	}
+	if b.ReachMax != nil && b.ReachMax.MaxSeconds-off > b.PeakStepSeconds {
+		b.ReachMaxNote = fmt.Sprintf("the peak step lasts %.0f s, less than the %.1f s the knobs need to reach %d replicas: the maximum may not be reached", b.PeakStepSeconds, b.ReachMax.MaxSeconds-off, b.ReachMax.Replicas)
+	}
 }
 
 // SpecOf describes a (defaulted) scenario's autoscaler for the model.
@@ -259,6 +303,13 @@ func SpecOf(s scenario.Scenario) (Spec, error) {
 			if sp.CPULimit, err = resource.ParseQuantity(w.Resources.Limits.CPU); err != nil {
 				return Spec{}, fmt.Errorf("budget: scenario %s: workload.resources.limits.cpu: %w", s.Metadata.Name, err)
 			}
+		}
+		if steps, _, peak := s.CPUProfile(); len(steps) > 0 {
+			// A CPU profile's peak holds each pod at that share of its
+			// request (capped at its limit): the model's saturated pod.
+			milli := int64(math.Round(steps[peak].Effective / 100 * float64(sp.CPURequest.MilliValue())))
+			sp.CPULimit = *resource.NewMilliQuantity(milli, resource.DecimalSI)
+			sp.Sources["cpuProfilePeak"] = SourceScenario
 		}
 	case scenario.KEDASQS:
 		sp.Metric = MetricExternal
@@ -405,10 +456,14 @@ func (m *model) parameters(c Cluster) []Parameter {
 		{KnobStartup, time.Duration(m.startup * int64(time.Millisecond)).String(), src("startupLatency", SourceCluster)},
 	}
 	if !m.external {
+		limitName := "cpu request / limit"
+		if _, ok := sp.Sources["cpuProfilePeak"]; ok {
+			limitName = "cpu request / a pod's use at the CPU profile's peak (capped at the limit)"
+		}
 		ps = append(ps,
 			Parameter{KnobMetricResolution, c.MetricResolution.String(), SourceCluster},
 			Parameter{"targetCPUUtilization", fmt.Sprintf("%d%%", sp.TargetUtilization), SourceScenario},
-			Parameter{"cpu request / limit", sp.CPURequest.String() + " / " + sp.CPULimit.String(), SourceScenario},
+			Parameter{limitName, sp.CPURequest.String() + " / " + sp.CPULimit.String(), SourceScenario},
 			Parameter{"saturation ratio (limit ÷ request ÷ target)", strconv.FormatFloat(m.ratio, 'f', 2, 64), "derived"},
 		)
 	}

@@ -48,7 +48,10 @@ func DeriveCluster(s *scenario.Scenario, c Cluster) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	if e.ScaleUp == nil && b.ReachMax != nil {
+	if e.ScaleUp == nil && b.ReachMaxNote != "" {
+		out = append(out, "scaleUp: not derived: "+b.ReachMaxNote)
+	}
+	if e.ScaleUp == nil && b.ReachMax != nil && b.ReachMaxNote == "" {
 		w := within(b.ReachMax.MaxSeconds, c.SyncPeriod)
 		e.ScaleUp = &scenario.ScaleUpExpectation{Replicas: a.MaxReplicas, Within: w}
 		out = append(out, fmt.Sprintf("scaleUp: %d replicas Ready within %s (derived: reach-max budget %.1f s, dominated by %s, + margin)", a.MaxReplicas, w, b.ReachMax.MaxSeconds, b.ReachMax.Dominant))

@@ -115,6 +115,24 @@ type HealthChecker interface {
 	CheckComponents() error
 }
 
+// CPUDriver is implemented by clusters whose data plane can hold a
+// workload's pods at a CPU utilization directly (the emulated data plane),
+// for load profiles written in CPU terms. Real clusters cannot: their pods
+// run the real app.
+type CPUDriver interface {
+	// SetCPUUtilization makes every Ready pod in namespace that matches
+	// podSelector use percent % of its CPU request (capped at its CPU
+	// limit), on top of what its requests cost, until the next call; pods
+	// that become Ready later join at that level. 0 returns them to idle.
+	SetCPUUtilization(namespace, podSelector string, percent float64) error
+}
+
+// CPUDriverProvider is implemented by providers whose clusters implement
+// CPUDriver, so a CPU profile is refused before anything is created.
+type CPUDriverProvider interface {
+	DrivesCPU() bool
+}
+
 // SQSProvider is implemented by clusters that provide an SQS endpoint and a
 // Redis-protocol store for the keda-sqs scenario.
 type SQSProvider interface {

@@ -1,6 +1,10 @@
 package manifests
 
 import (
+	"io"
+	"path/filepath"
+	"strings"
+
 	"github.com/scalebench/scalebench/scenario"
 )
 
@@ -53,4 +57,54 @@ func (c *Config) Scenario(name string) (*scenario.Scenario, error) {
 		return nil, &scenario.ValidationError{Source: c.Source + " (as a scenario)", Errs: errs}
 	}
 	return s, nil
+}
+
+// Resolve is scenario.Resolve, with the manifests a scenario file names in
+// spec.workload.manifests read and filled in (Fill).
+func Resolve(nameOrPath string, stdin io.Reader) (*scenario.Scenario, error) {
+	s, err := scenario.Resolve(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	if s.Spec.Workload.Manifests == "" {
+		return s, nil
+	}
+	return s, Fill(s, stdin)
+}
+
+// Fill reads the manifests s.Spec.Workload.Manifests names (a file, a
+// folder or "-" for stdin; relative to the scenario file's folder) and
+// fills the scenario's workload and autoscaler from them: s.Manifests holds
+// the objects, applied as they are. The scenario keeps its load, its
+// emulation (cpu-load-gen unless it names a model) and its explicit
+// expectations. What cannot run as given is a *Error naming object and
+// field; a scenario the manifests make invalid (a CPU profile for an HTTP
+// autoscaler) a *scenario.ValidationError.
+func Fill(s *scenario.Scenario, stdin io.Reader) error {
+	path := s.Spec.Workload.Manifests
+	if path != "-" && !filepath.IsAbs(path) && !strings.HasPrefix(s.Source, "builtin:") && s.Source != "" {
+		path = filepath.Join(filepath.Dir(s.Source), path)
+	}
+	c, err := Load(path, stdin)
+	if err != nil {
+		return err
+	}
+	from, err := c.Scenario(s.Metadata.Name)
+	if err != nil {
+		return err
+	}
+	w := from.Spec.Workload
+	w.Manifests, w.Emulation = s.Spec.Workload.Manifests, s.Spec.Workload.Emulation
+	if w.Emulation.Model == "" {
+		w.Emulation.Model = scenario.ModelCPULoadGen
+	}
+	s.Spec.Workload, s.Spec.Autoscaler = w, from.Spec.Autoscaler
+	a := c.Scaler
+	s.Manifests = &scenario.Manifests{Source: c.Source, Objects: c.Objects, AutoscalerKind: a.Kind, AutoscalerName: a.Name,
+		HPAName: a.HPAName, ScaledObjectName: a.ScaledObjectName, Notes: c.Notes}
+	scenario.Default(s)
+	if errs := scenario.Validate(s); len(errs) > 0 {
+		return &scenario.ValidationError{Source: s.Source + " with manifests " + c.Source, Errs: errs}
+	}
+	return nil
 }

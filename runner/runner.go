@@ -218,8 +218,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 		return err
 	}
 	min := *r.s.Spec.Autoscaler.MinReplicas
+	// One Ready pod before the autoscaler: a SpinApp with
+	// enableAutoscaling starts at one replica, and its autoscaler brings it
+	// to minReplicas (waited for below).
 	if err := r.waitDeployment(ctx, "workload ready", r.opts.ReadyTimeout, func(d *appsv1.Deployment) bool {
-		return d.Status.ReadyReplicas >= max(min, 1) || (min == 0 && d.Status.ObservedGeneration >= d.Generation)
+		return d.Status.ReadyReplicas >= 1 || (min == 0 && d.Status.ObservedGeneration >= d.Generation)
 	}); err != nil {
 		return err
 	}
@@ -233,6 +236,13 @@ func (r *run) execute(ctx context.Context) (err error) {
 	}
 	if err := r.waitAutoscaler(ctx); err != nil {
 		return err
+	}
+	if min > 1 {
+		if err := r.waitDeployment(ctx, fmt.Sprintf("minReplicas (%d) Ready", min), r.opts.ReadyTimeout, func(d *appsv1.Deployment) bool {
+			return d.Status.ReadyReplicas >= min && d.Status.Replicas == d.Status.ReadyReplicas
+		}); err != nil {
+			return err
+		}
 	}
 	if d := r.s.Spec.Load.Delay.Duration; d > 0 {
 		if err := sleep(ctx, d); err != nil {
@@ -252,6 +262,12 @@ func (r *run) execute(ctx context.Context) (err error) {
 	switch r.s.Spec.Load.Type {
 	case scenario.LoadHTTP:
 		if err := r.httpLoad(ctx); err != nil {
+			return err
+		}
+	case scenario.LoadCPU:
+		stop, err := r.cpuLoad(ctx)
+		defer stop()
+		if err != nil {
 			return err
 		}
 	case scenario.LoadSQS:

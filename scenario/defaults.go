@@ -47,6 +47,11 @@ func Default(s *Scenario) {
 	if sp.Namespace == "" {
 		sp.Namespace = DefaultNamespace
 	}
+	if sp.Workload.Manifests != "" && s.Manifests == nil {
+		// The workload and autoscaler come from the manifests: package
+		// manifests fills them and defaults the rest then.
+		return
+	}
 	w := &sp.Workload
 	if w.Kind == "" {
 		w.Kind = WorkloadSpinApp
@@ -93,6 +98,9 @@ func Default(s *Scenario) {
 	}
 
 	l := &sp.Load
+	if l.Type == "" && l.CPU != nil {
+		l.Type = LoadCPU
+	}
 	if l.Type == "" {
 		if a.Type == KEDASQS {
 			l.Type = LoadSQS
@@ -189,6 +197,9 @@ func (h *HTTPLoad) TotalDuration() time.Duration {
 // one scalebench applies (keda-cpu, keda-sqs) or the one the HTTP add-on
 // makes of the HTTPScaledObject (keda-http). Empty for hpa.
 func (s *Scenario) ScaledObjectName() string {
+	if m := s.Manifests; m != nil {
+		return m.ScaledObjectName
+	}
 	switch s.Spec.Autoscaler.Type {
 	case KEDACPU:
 		return KEDACPUScaledObjectName
@@ -201,6 +212,9 @@ func (s *Scenario) ScaledObjectName() string {
 // HPAName is the HorizontalPodAutoscaler that ends up scaling the workload:
 // scalebench's own (hpa) or KEDA's keda-hpa-<ScaledObject>.
 func (s *Scenario) HPAName() string {
+	if m := s.Manifests; m != nil {
+		return m.HPAName
+	}
 	if so := s.ScaledObjectName(); so != "" {
 		return "keda-hpa-" + so
 	}

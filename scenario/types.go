@@ -6,9 +6,12 @@ package scenario
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // APIVersion and Kind of scenario files.
@@ -38,6 +41,9 @@ const (
 const (
 	LoadHTTP = "http"
 	LoadSQS  = "sqs"
+	// LoadCPU holds the workload's pods at CPU utilizations over time
+	// (clusters that implement clusters.CPUDriver: the emulated one).
+	LoadCPU = "cpu"
 )
 
 // HTTP load modes.
@@ -71,6 +77,9 @@ type Scenario struct {
 	Spec       Spec     `json:"spec"`
 	// Source is where the scenario was read from ("builtin" or a path).
 	Source string `json:"-"`
+	// Manifests are the user's own objects when spec.workload.manifests is
+	// set (filled by package manifests); nil otherwise.
+	Manifests *Manifests `json:"-"`
 	// Derived says which expectations were not in the file but derived
 	// from the budget its knobs imply (package budget), one sentence each.
 	Derived []string `json:"-"`
@@ -94,8 +103,31 @@ type Spec struct {
 	Expectations Expectations `json:"expectations"`
 }
 
+// Manifests are the user's own objects a scenario applies as they are
+// instead of rendering its workload and autoscaler.
+type Manifests struct {
+	// Source is the path they were read from ("-" for stdin).
+	Source string
+	// Objects are every object, in file order.
+	Objects []*unstructured.Unstructured
+	// Autoscaler is the autoscaler object (applied once the workload is
+	// ready); its Kind and Name.
+	AutoscalerKind, AutoscalerName string
+	// HPAName is the HPA that ends up scaling the target (KEDA's
+	// keda-hpa-<ScaledObject>); ScaledObjectName the ScaledObject, if any.
+	HPAName, ScaledObjectName string
+	// Notes are what scalebench assumed or ignores, one sentence each.
+	Notes []string
+}
+
 // Workload is the Spin app under test.
 type Workload struct {
+	// Manifests is a file, a folder or "-" (stdin) of the user's own
+	// Kubernetes manifests (relative to the scenario file): the target and
+	// its autoscaler come from them, applied as they are; the other
+	// workload fields but emulation, and the whole autoscaler, must then be
+	// left out.
+	Manifests string `json:"manifests,omitempty"`
 	// Kind is SpinApp (default) or Deployment (a plain Deployment with the
 	// Spin runtime class, for apps that need env, like the SQS transformer).
 	Kind      string    `json:"kind,omitempty"`
@@ -186,6 +218,7 @@ type Load struct {
 	Type string    `json:"type"`
 	HTTP *HTTPLoad `json:"http,omitempty"`
 	SQS  *SQSLoad  `json:"sqs,omitempty"`
+	CPU  *CPULoad  `json:"cpu,omitempty"`
 	// Delay before the load starts, after the workload is ready.
 	Delay Duration `json:"delay,omitempty"`
 }
@@ -238,6 +271,64 @@ type SQSLoad struct {
 	// InvalidShare is the fraction of messages that are invalid on purpose.
 	InvalidShare float64 `json:"invalidShare,omitempty"`
 	Queue        string  `json:"queue,omitempty"`
+}
+
+// CPULoad holds every Ready pod of the workload at a CPU utilization over
+// time: a step at utilization U makes each pod use U % of its CPU request
+// (100 % = exactly its request, the figure kubectl get hpa shows), capped at
+// its CPU limit as CFS throttling would, on top of what requests cost it.
+// It is a per-pod level, not a fixed total: pods that become Ready join at
+// the step's level, and adding pods does not lower it. The last step holds
+// until the run ends.
+type CPULoad struct {
+	Profile []CPUStep `json:"profile"`
+}
+
+// CPUStep is one step of a CPU profile.
+type CPUStep struct {
+	Utilization Percent  `json:"utilization"`
+	For         Duration `json:"for"`
+}
+
+// Percent is a percentage written "180%" (or a bare number, 180).
+type Percent struct{ Value float64 }
+
+// MarshalJSON writes "180%".
+func (p Percent) MarshalJSON() ([]byte, error) {
+	return json.Marshal(strconv.FormatFloat(p.Value, 'f', -1, 64) + "%")
+}
+
+// UnmarshalJSON reads "180%", "180" or 180.
+func (p *Percent) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case float64:
+		p.Value = x
+		return nil
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(x), "%")), 64)
+		if err != nil {
+			return fmt.Errorf("want a percentage like \"180%%\"")
+		}
+		p.Value = f
+		return nil
+	}
+	return fmt.Errorf("want a percentage like \"180%%\"")
+}
+
+// String is "180%".
+func (p Percent) String() string { return strconv.FormatFloat(p.Value, 'f', -1, 64) + "%" }
+
+// TotalDuration is the profile's length (the last step's end).
+func (c *CPULoad) TotalDuration() time.Duration {
+	var d time.Duration
+	for _, s := range c.Profile {
+		d += s.For.Duration
+	}
+	return d
 }
 
 // Expectations are checked against the observed timeline.

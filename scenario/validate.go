@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"reflect"
 	"slices"
+	"sort"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -46,10 +48,37 @@ func Validate(s *Scenario) field.ErrorList {
 	for _, m := range validation.IsDNS1123Label(s.Spec.Namespace) {
 		errs = append(errs, field.Invalid(sp.Child("namespace"), s.Spec.Namespace, m))
 	}
+	if s.Spec.Workload.Manifests != "" && s.Manifests == nil {
+		// The rest is validated once the manifests are read (package
+		// manifests), with the workload and autoscaler they describe.
+		return append(errs, validateFromManifests(sp, &s.Spec)...)
+	}
 	errs = append(errs, validateWorkload(sp.Child("workload"), &s.Spec.Workload, s.Spec.Autoscaler.Type)...)
 	errs = append(errs, validateAutoscaler(sp.Child("autoscaler"), &s.Spec.Autoscaler)...)
 	errs = append(errs, validateLoad(sp.Child("load"), &s.Spec.Load, &s.Spec.Autoscaler)...)
 	errs = append(errs, validateExpectations(sp.Child("expectations"), &s.Spec)...)
+	return errs
+}
+
+// validateFromManifests checks that a scenario whose workload comes from
+// manifests leaves the workload (but its emulation) and the autoscaler to
+// them.
+func validateFromManifests(sp *field.Path, s *Spec) field.ErrorList {
+	var errs field.ErrorList
+	wp := sp.Child("workload")
+	w := s.Workload
+	for name, set := range map[string]bool{
+		"kind": w.Kind != "", "name": w.Name != "", "image": w.Image != "", "executor": w.Executor != "",
+		"resources": w.Resources != (Resources{}),
+	} {
+		if set {
+			errs = append(errs, field.Forbidden(wp.Child(name), "set with workload.manifests: the manifests say it"))
+		}
+	}
+	if !reflect.DeepEqual(s.Autoscaler, Autoscaler{}) {
+		errs = append(errs, field.Forbidden(sp.Child("autoscaler"), "set with workload.manifests: the autoscaler comes from the manifests (an HPA, ScaledObject or HTTPScaledObject)"))
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 	return errs
 }
 
@@ -175,9 +204,15 @@ func validateAutoscaler(p *field.Path, a *Autoscaler) field.ErrorList {
 
 func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
 	var errs field.ErrorList
-	types := []string{LoadHTTP, LoadSQS}
+	types := []string{LoadHTTP, LoadSQS, LoadCPU}
 	if !slices.Contains(types, l.Type) {
 		return append(errs, field.NotSupported(p.Child("type"), l.Type, types))
+	}
+	if l.Type != LoadCPU && l.CPU != nil {
+		errs = append(errs, field.Forbidden(p.Child("cpu"), "only for load type cpu"))
+	}
+	if l.Type == LoadCPU {
+		return append(errs, validateCPULoad(p, l, a)...)
 	}
 	if l.Type == LoadSQS && a.Type != KEDASQS {
 		errs = append(errs, field.Invalid(p.Child("type"), l.Type, "sqs load needs autoscaler type keda-sqs"))
@@ -210,6 +245,36 @@ func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
 		}
 		if q.InvalidShare < 0 || q.InvalidShare >= 1 {
 			errs = append(errs, field.Invalid(qp.Child("invalidShare"), q.InvalidShare, "a fraction in [0, 1)"))
+		}
+	}
+	return errs
+}
+
+// validateCPULoad checks a CPU-utilization profile: it drives a CPU
+// metric, so it needs an autoscaler that reads one.
+func validateCPULoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
+	var errs field.ErrorList
+	if a.Type != HPA && a.Type != KEDACPU {
+		errs = append(errs, field.Invalid(p.Child("type"), l.Type, "a CPU profile needs an autoscaler that reads CPU utilization (hpa, keda-cpu), not "+a.Type))
+	}
+	for name, set := range map[string]bool{"http": l.HTTP != nil, "sqs": l.SQS != nil} {
+		if set {
+			errs = append(errs, field.Forbidden(p.Child(name), "only for load type "+name))
+		}
+	}
+	if l.Delay.Duration < 0 {
+		errs = append(errs, field.Invalid(p.Child("delay"), l.Delay.String(), "must not be negative"))
+	}
+	cp := p.Child("cpu", "profile")
+	if l.CPU == nil || len(l.CPU.Profile) == 0 {
+		return append(errs, field.Required(cp, "at least one step: {utilization: 180%, for: 3m}"))
+	}
+	for i, st := range l.CPU.Profile {
+		if u := st.Utilization.Value; u < 0 || u > 1000 || math.IsNaN(u) {
+			errs = append(errs, field.Invalid(cp.Index(i).Child("utilization"), st.Utilization.String(), "a percentage of the pods' CPU request, 0%..1000%"))
+		}
+		if st.For.Duration < time.Second {
+			errs = append(errs, field.Invalid(cp.Index(i).Child("for"), st.For.String(), "at least 1s"))
 		}
 	}
 	return errs

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
@@ -78,6 +80,9 @@ type SQSWiring struct {
 
 // Render builds a scenario's objects.
 func Render(s *scenario.Scenario, opts Options) (*Set, error) {
+	if s.Manifests != nil {
+		return renderManifests(s)
+	}
 	sp := s.Spec
 	w := sp.Workload
 	ns := sp.Namespace
@@ -505,4 +510,117 @@ func httpScaledObject(s *scenario.Scenario) *unstructured.Unstructured {
 		"metadata":   map[string]any{"name": s.Spec.Workload.Name, "namespace": s.Spec.Namespace},
 		"spec":       spec,
 	}}
+}
+
+// renderManifests applies the user's own objects as they are, each in the
+// scenario's namespace, with only what the run itself needs added: the
+// executor a SpinApp names when the manifests do not bring it (the platform
+// install's, per namespace), the emulation annotations on the pods (real
+// clusters ignore them), and the ingress route the load reaches the app by.
+func renderManifests(s *scenario.Scenario) (*Set, error) {
+	m := s.Manifests
+	sp := s.Spec
+	w := sp.Workload
+	ns := sp.Namespace
+	set := &Set{DeploymentName: w.Name, AutoscalerHPA: s.HPAName()}
+	ann := podAnnotations(w)
+	haveExecutor := false
+	for _, o := range m.Objects {
+		if o.GetKind() == "SpinAppExecutor" && o.GetName() == w.Executor {
+			haveExecutor = true
+		}
+	}
+	if w.Kind == scenario.WorkloadSpinApp && !haveExecutor {
+		set.Workload = append(set.Workload, executor(ns, w.Executor))
+	}
+	for _, o := range m.Objects {
+		o = o.DeepCopy()
+		o.SetNamespace(ns)
+		isTarget := o.GetKind() == w.Kind && o.GetName() == w.Name
+		switch {
+		case isTarget && w.Kind == scenario.WorkloadSpinApp:
+			if err := mergeStrings(o.Object, ann, "spec", "podAnnotations"); err != nil {
+				return nil, err
+			}
+		case isTarget:
+			if err := mergeStrings(o.Object, ann, "spec", "template", "metadata", "annotations"); err != nil {
+				return nil, err
+			}
+		}
+		switch o.GetKind() {
+		case "HorizontalPodAutoscaler", "ScaledObject", "HTTPScaledObject", "InterceptorRoute", "TriggerAuthentication":
+			set.Autoscaler = append(set.Autoscaler, o)
+		default:
+			set.Workload = append(set.Workload, o)
+		}
+	}
+	// The autoscaler object itself goes first: the runner names it.
+	for i, o := range set.Autoscaler {
+		if o.GetKind() == m.AutoscalerKind && o.GetName() == m.AutoscalerName && i > 0 {
+			set.Autoscaler[0], set.Autoscaler[i] = set.Autoscaler[i], set.Autoscaler[0]
+		}
+	}
+	switch w.Kind {
+	case scenario.WorkloadSpinApp:
+		set.PodSelector = SpinAppNameLabel + "=" + w.Name
+	default:
+		sel, err := deploymentSelector(m, w.Name)
+		if err != nil {
+			return nil, err
+		}
+		set.PodSelector = sel
+	}
+	switch sp.Autoscaler.Type {
+	case scenario.HPA, scenario.KEDACPU:
+		svc, port := w.Name, int32(80)
+		if in, err := ingress(ns, w.Name, "", svc, port); err == nil {
+			set.Workload = append(set.Workload, in)
+		} else {
+			return nil, err
+		}
+	case scenario.KEDAHTTP:
+		in, err := ingress(InterceptorNamespace, w.Name+"-interceptor", sp.Autoscaler.Hosts[0], InterceptorService, InterceptorPort)
+		if err != nil {
+			return nil, err
+		}
+		set.Workload = append(set.Workload, in)
+	}
+	return set, nil
+}
+
+// mergeStrings adds kv to the string map at path in obj (made if absent),
+// keeping what the map has.
+func mergeStrings(obj map[string]any, kv map[string]string, path ...string) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	cur, _, err := unstructured.NestedStringMap(obj, path...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.Join(path, "."), err)
+	}
+	if cur == nil {
+		cur = map[string]string{}
+	}
+	for k, v := range kv {
+		if _, ok := cur[k]; !ok {
+			cur[k] = v
+		}
+	}
+	return unstructured.SetNestedStringMap(obj, cur, path...)
+}
+
+// deploymentSelector is a Deployment's spec.selector.matchLabels as a label
+// selector.
+func deploymentSelector(m *scenario.Manifests, name string) (string, error) {
+	for _, o := range m.Objects {
+		if o.GetKind() != "Deployment" || o.GetName() != name {
+			continue
+		}
+		ml, _, err := unstructured.NestedStringMap(o.Object, "spec", "selector", "matchLabels")
+		if err != nil || len(ml) == 0 {
+			return "", fmt.Errorf("Deployment/%s.spec.selector.matchLabels: scalebench selects the pods by it (matchExpressions are not supported)", name)
+		}
+		return labels.SelectorFromSet(ml).String(), nil
+	}
+	return "", fmt.Errorf("Deployment/%s: not in the manifests", name)
 }

@@ -113,6 +113,17 @@ func (c *Cluster) IngressURL() string {
 	return "http://" + c.ingressAddr
 }
 
+var _ clusters.CPUDriver = (*Cluster)(nil)
+
+// SetCPUUtilization holds the matching pods at a CPU utilization through
+// the data plane (clusters.CPUDriver).
+func (c *Cluster) SetCPUUtilization(namespace, podSelector string, percent float64) error {
+	if c.dataPlane == nil {
+		return errors.New("emulated cluster: no data plane running")
+	}
+	return c.dataPlane.SetCPUUtilization(namespace, podSelector, percent)
+}
+
 // DataPlane is the running emulated data plane (instances, ingress, and the
 // service-network proxy for components that reach cluster services).
 func (c *Cluster) DataPlane() *dataplane.Plane { return c.dataPlane }

@@ -123,6 +123,11 @@ const metricsServerResolution = 15 * time.Second
 // Name is "emulated".
 func (p *Provider) Name() string { return "emulated" }
 
+var _ clusters.CPUDriverProvider = (*Provider)(nil)
+
+// DrivesCPU says the emulated cluster's data plane drives CPU profiles.
+func (p *Provider) DrivesCPU() bool { return true }
+
 // Create brings up an emulated cluster. On failure everything started so far
 // is torn down (unless opts.Keep) and the error names the step.
 func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.Cluster, error) {

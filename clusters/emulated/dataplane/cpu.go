@@ -52,6 +52,11 @@ type Group struct {
 	v       float64
 	used    float64 // cumulative CPU-seconds consumed
 	rate    float64 // CPU-seconds per second each running job receives now
+	// bg is a steady demand in cores besides the jobs (a CPU profile's
+	// level), bgRate the cores it receives now: it shares the group's
+	// cores with the jobs in proportion to demand, as one more thread
+	// would, and never finishes.
+	bg, bgRate float64
 	running jobHeap
 	queue   []*Job
 }
@@ -125,17 +130,17 @@ func (p *Processor) share() {
 	ds := make([]dem, 0, len(p.busy))
 	for g := range p.busy {
 		n := len(g.running)
-		if n == 0 {
-			g.rate = 0
+		if n == 0 && g.bg == 0 {
+			g.rate, g.bgRate = 0, 0
 			continue
 		}
-		d := math.Min(float64(n)*g.perJob, g.limit)
+		d := math.Min(float64(n)*g.perJob+g.bg, g.limit)
 		ds = append(ds, dem{g, d})
 		total += d
 	}
 	if total <= p.capacity {
 		for _, x := range ds {
-			x.g.rate = x.d / float64(len(x.g.running))
+			x.g.allot(x.d)
 		}
 		return
 	}
@@ -150,16 +155,40 @@ func (p *Processor) share() {
 	for i, x := range ds {
 		theta := left / wsum
 		if x.d <= theta*x.g.weight {
-			x.g.rate = x.d / float64(len(x.g.running))
+			x.g.allot(x.d)
 			left -= x.d
 			wsum -= x.g.weight
 			continue
 		}
 		for _, y := range ds[i:] {
-			y.g.rate = theta * y.g.weight / float64(len(y.g.running))
+			y.g.allot(theta * y.g.weight)
 		}
 		return
 	}
+}
+
+// allot splits the cores a group receives between its jobs and its steady
+// demand, in proportion to what each asks for.
+func (g *Group) allot(cores float64) {
+	asked := float64(len(g.running))*g.perJob + g.bg
+	if asked <= 0 {
+		g.rate, g.bgRate = 0, 0
+		return
+	}
+	f := cores / asked
+	g.rate, g.bgRate = g.perJob*f, g.bg*f
+}
+
+// SetSteady sets the group's steady demand to cores at now (0: none).
+func (g *Group) SetSteady(now time.Time, cores float64) {
+	g.p.Advance(now)
+	g.bg = math.Max(cores, 0)
+	if g.bg > 0 {
+		g.p.busy[g] = struct{}{}
+	} else {
+		g.settle()
+	}
+	g.p.share()
 }
 
 // Submit adds a job needing work of CPU time at now to the solo container
@@ -221,9 +250,9 @@ func (g *Group) Cancel(now time.Time, j *Job) {
 
 // settle drops an idle group from the node's busy set.
 func (g *Group) settle() {
-	if len(g.running) == 0 && len(g.queue) == 0 {
+	if len(g.running) == 0 && len(g.queue) == 0 && g.bg == 0 {
 		delete(g.p.busy, g)
-		g.rate = 0
+		g.rate, g.bgRate = 0, 0
 	}
 }
 
@@ -284,7 +313,7 @@ func (p *Processor) Advance(now time.Time) {
 		for g := range p.busy {
 			if g == first {
 				top := g.running[0].tag
-				g.used += float64(len(g.running)) * (top - g.v)
+				g.used += float64(len(g.running))*(top-g.v) + g.bgRate*dt
 				g.v = top
 				continue
 			}
@@ -306,6 +335,7 @@ func (p *Processor) Advance(now time.Time) {
 
 // progress gives each running job rate·dt of service.
 func (g *Group) progress(dt float64) {
+	g.used += g.bgRate * dt
 	if len(g.running) == 0 {
 		return
 	}
@@ -502,6 +532,16 @@ func (c *CPU) Used() time.Duration {
 	u := c.g.Used(c.n.clock.Now())
 	c.n.scheduleLocked()
 	return u
+}
+
+// SetSteady makes the container use milli millicores steadily besides its
+// requests' work (capped at its limit together with them, and shared with
+// the node's other pods like them); 0 stops it.
+func (c *CPU) SetSteady(milli int64) {
+	c.n.mu.Lock()
+	defer c.n.mu.Unlock()
+	c.g.SetSteady(c.n.clock.Now(), float64(milli)/1000)
+	c.n.scheduleLocked()
 }
 
 // Load is the number of running and queued jobs.

@@ -360,3 +360,47 @@ func TestNodeCPUWithClock(t *testing.T) {
 }
 
 func near(a, b time.Duration) bool { return math.Abs(float64(a-b)) < float64(time.Millisecond) }
+
+// A steady demand (a CPU profile's level) is capped at the limit, shares the
+// limit with requests in proportion to demand, and counts as used.
+func TestProcessorSteadyDemand(t *testing.T) {
+	p := NewNodeProcessor(0)
+	g := p.NewGroup(500, 500, 0)
+	g.SetSteady(at(0), 0.9) // 180 % of a 500m request: capped at 500m
+	if got := g.Used(at(10 * time.Second)); !near(got, 5*time.Second) {
+		t.Errorf("900m steady under a 500m limit: used %v in 10 s, want 5s", got)
+	}
+	g.SetSteady(at(10*time.Second), 0.1)
+	j := g.Submit(at(10*time.Second), time.Second)
+	// 1.1 cores asked of 0.5: the job gets 0.5/1.1 of a core, done after 2.2 s.
+	p.Advance(at(10*time.Second + 2199*time.Millisecond))
+	if finished(j) {
+		t.Fatal("job done before 2.2 s")
+	}
+	p.Advance(at(10*time.Second + 2201*time.Millisecond))
+	if !finished(j) {
+		t.Fatal("job not done after 2.2 s")
+	}
+	if got := g.Used(at(20 * time.Second)); !near(got, 5*time.Second+1100*time.Millisecond+780*time.Millisecond) {
+		t.Errorf("used %v, want 6.88s (5 s, then 0.5 × 2.2 s, then 0.1 × 7.8 s)", got)
+	}
+	g.SetSteady(at(20*time.Second), 0)
+	if got := g.Used(at(30 * time.Second)); !near(got, 6880*time.Millisecond) {
+		t.Errorf("after the steady demand stopped: used %v, want 6.88s", got)
+	}
+	if len(p.busy) != 0 {
+		t.Errorf("idle group still busy")
+	}
+}
+
+// Steady demands on a full node share it by weight like requests do.
+func TestProcessorSteadyDemandContended(t *testing.T) {
+	p := NewNodeProcessor(1000)
+	a := p.NewGroup(1000, 300, 0)
+	b := p.NewGroup(1000, 100, 0)
+	a.SetSteady(at(0), 1)
+	b.SetSteady(at(0), 1)
+	if ua, ub := a.Used(at(4*time.Second)), b.Used(at(4*time.Second)); !near(ua, 3*time.Second) || !near(ub, time.Second) {
+		t.Errorf("used %v and %v on a 1-core node weighted 3:1, want 3s and 1s", ua, ub)
+	}
+}

@@ -3,11 +3,13 @@ package dataplane
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sort"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -33,6 +35,17 @@ type instances struct {
 	mu   sync.Mutex
 	pods map[string]*podRecord // by namespace/name
 	byIP map[string]*instance  // serving instances
+	// cpuTargets are the CPU utilizations pods are held at
+	// (setCPUUtilization), by namespace and selector.
+	cpuTargets map[string]cpuTarget
+}
+
+// cpuTarget holds the pods of a namespace that match a selector at a share
+// of their CPU request.
+type cpuTarget struct {
+	ns      string
+	sel     labels.Selector
+	percent float64
 }
 
 // podRecord is what the data plane keeps for one pod that names a model.
@@ -45,6 +58,9 @@ type podRecord struct {
 	grace      time.Duration
 	idleMilli  int64
 	limitMilli int64
+	// labels and requestMilli place the pod under a CPU target.
+	labels       map[string]string
+	requestMilli int64
 	// started: an instance has run for this pod, so its usage is ours to
 	// report (pods that never became ready keep kwok's default).
 	started bool
@@ -61,7 +77,43 @@ func newInstances(ctx context.Context, clock Clock, log *slog.Logger, models map
 	return &instances{
 		ctx: ctx, clock: clock, log: log, models: models, interval: interval, window: DefaultUsageWindow,
 		pods: map[string]*podRecord{}, byIP: map[string]*instance{}, nodes: map[string]*NodeCPU{},
+		cpuTargets: map[string]cpuTarget{},
 	}
+}
+
+// setCPUUtilization holds every serving pod of ns that matches sel, and
+// those that start serving later, at percent % of its CPU request (0: no
+// longer).
+func (s *instances) setCPUUtilization(ns string, sel labels.Selector, percent float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := ns + "/" + sel.String()
+	if percent <= 0 {
+		delete(s.cpuTargets, key)
+	} else {
+		s.cpuTargets[key] = cpuTarget{ns: ns, sel: sel, percent: percent}
+	}
+	for _, rec := range s.pods {
+		if rec.ns == ns && rec.active != nil && sel.Matches(labels.Set(rec.labels)) {
+			s.applySteadyLocked(rec)
+		}
+	}
+}
+
+// applySteadyLocked sets the pod's serving instance to the CPU its targets
+// ask for (the highest when several match).
+func (s *instances) applySteadyLocked(rec *podRecord) {
+	m, ok := rec.active.model.(SteadyCPU)
+	if !ok {
+		return
+	}
+	var pct float64
+	for _, t := range s.cpuTargets {
+		if t.ns == rec.ns && t.sel.Matches(labels.Set(rec.labels)) {
+			pct = max(pct, t.percent)
+		}
+	}
+	m.SetSteadyCPU(int64(math.Round(pct / 100 * float64(rec.requestMilli))))
 }
 
 // nodeLocked is the shared CPU of a node, made on first use; nil when nodes
@@ -127,6 +179,7 @@ func (s *instances) podChanged(pod *corev1.Pod) {
 	if pod.Status.PodIP != "" {
 		rec.ip = pod.Status.PodIP
 	}
+	rec.labels = pod.Labels
 	if pod.DeletionTimestamp != nil && !rec.deleting {
 		rec.deleting = true
 		rec.grace = graceOf(pod)
@@ -180,6 +233,9 @@ func (s *instances) forgetIfDoneLocked(key string, rec *podRecord) {
 // drainLocked moves the active instance to draining.
 func (s *instances) drainLocked(rec *podRecord) {
 	in := rec.active
+	if m, ok := in.model.(SteadyCPU); ok {
+		m.SetSteadyCPU(0) // a pod going away gets no more work
+	}
 	rec.active = nil
 	if s.byIP[in.ip] == in {
 		delete(s.byIP, in.ip)
@@ -212,9 +268,10 @@ func (s *instances) startLocked(rec *podRecord, pod *corev1.Pod, modelName strin
 		in.kill()
 		return
 	}
-	rec.idleMilli, rec.limitMilli = idle, spec.CPULimitMilli
+	rec.idleMilli, rec.limitMilli, rec.requestMilli = idle, spec.CPULimitMilli, spec.CPURequestMilli
 	rec.started = true
 	rec.active = in
+	s.applySteadyLocked(rec)
 	if old := s.byIP[in.ip]; old != nil && old != in {
 		log.Warn("pod IP already held by another instance; replacing", "ip", in.ip, "other", old.ns+"/"+old.name)
 	}

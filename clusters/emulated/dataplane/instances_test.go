@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 func newTestInstances(t *testing.T) (*instances, *fakeClock) {
@@ -194,5 +196,47 @@ func TestNoUsageForPodsThatNeverServed(t *testing.T) {
 	clk.Step(10 * time.Second)
 	if w := s.usageDue(clk.Now()); len(w) != 0 {
 		t.Fatalf("usage written for a pod that never became ready: %+v", w)
+	}
+}
+
+// A CPU utilization target holds the matching serving pods at a share of
+// their request (capped at the limit), reaches pods that start later, and
+// leaves others alone.
+func TestCPUUtilizationTarget(t *testing.T) {
+	s, clk := newTestInstances(t)
+	a := pod("default", "a", "10.244.0.5", ModelCPULoadGen, "500m") // request defaults to the limit
+	other := pod("default", "b", "10.244.0.6", ModelCPULoadGen, "500m")
+	s.podChanged(a)
+	s.podChanged(other)
+	sel, err := labels.Parse("app=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.setCPUUtilization("default", sel, 60)
+	clk.Step(10 * time.Second)
+	used := func(name string) time.Duration { return s.byPod("default", name).model.CPUUsed() }
+	if got := used("a"); got != 3*time.Second {
+		t.Errorf("60 %% of a 500m request for 10 s: used %v, want 3s", got)
+	}
+	if got := used("b"); got != 0 {
+		t.Errorf("a pod the selector does not match used %v", got)
+	}
+	s.setCPUUtilization("default", sel, 180) // capped at the 500m limit
+	clk.Step(10 * time.Second)
+	if got := used("a"); got != 8*time.Second {
+		t.Errorf("180 %% capped at the limit for 10 s more: used %v, want 8s", got)
+	}
+	// A pod of the app that becomes ready later joins at the level.
+	a2 := pod("default", "a2", "10.244.0.7", ModelCPULoadGen, "500m")
+	a2.Labels["app"] = "a"
+	s.podChanged(a2)
+	clk.Step(2 * time.Second)
+	if got := used("a2"); got != time.Second {
+		t.Errorf("a pod ready later: used %v in 2 s, want 1s", got)
+	}
+	s.setCPUUtilization("default", sel, 0)
+	clk.Step(10 * time.Second)
+	if got := used("a"); got != 9*time.Second {
+		t.Errorf("after 0 %%: used %v, want it to stay at 9s", got)
 	}
 }

@@ -113,6 +113,14 @@ type Model interface {
 	Stop(ctx context.Context) error
 }
 
+// SteadyCPU is implemented by models whose CPU can hold a steady use
+// besides their requests' work (a CPU profile's level, Plane.SetCPUUtilization).
+type SteadyCPU interface {
+	// SetSteadyCPU holds the instance at milli millicores (capped at its
+	// limit with its requests' work); 0 stops it.
+	SetSteadyCPU(milli int64)
+}
+
 // NewModelFunc builds a model for one ready pod.
 type NewModelFunc func(spec ModelSpec) (Model, error)
 

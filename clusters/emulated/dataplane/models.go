@@ -15,7 +15,11 @@ type CPULoadGen struct {
 	work time.Duration
 }
 
-var _ Model = (*CPULoadGen)(nil)
+var (
+	_ Model     = (*CPULoadGen)(nil)
+	_ SteadyCPU = (*CPULoadGen)(nil)
+	_ SteadyCPU = (*Hello)(nil)
+)
 
 // NewCPULoadGen builds a cpu-load-gen model from the pod's CPU limit and
 // AnnotationCPUPerRequest (default DefaultFib43CPU) /
@@ -54,6 +58,9 @@ func (m *CPULoadGen) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // CPUUsed is the CPU time consumed so far.
 func (m *CPULoadGen) CPUUsed() time.Duration { return m.cpu.Used() }
+
+// SetSteadyCPU holds the instance at milli millicores besides its requests.
+func (m *CPULoadGen) SetSteadyCPU(milli int64) { m.cpu.SetSteady(milli) }
 
 // Load is the number of requests being served and queued.
 func (m *CPULoadGen) Load() (running, queued int) { return m.cpu.Load() }
@@ -108,6 +115,9 @@ func (m *Hello) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // CPUUsed is the CPU time consumed so far.
 func (m *Hello) CPUUsed() time.Duration { return m.cpu.Used() }
+
+// SetSteadyCPU holds the instance at milli millicores besides its requests.
+func (m *Hello) SetSteadyCPU(milli int64) { m.cpu.SetSteady(milli) }
 
 // Stop does nothing: in-flight requests are drained by the instance.
 func (m *Hello) Stop(context.Context) error { return nil }

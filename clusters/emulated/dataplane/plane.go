@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -370,6 +372,24 @@ type InstanceStatus struct {
 	Inflight        int
 	// CPUUsedSeconds is the instance's cumulative CPU time.
 	CPUUsedSeconds float64
+}
+
+// SetCPUUtilization holds every serving instance of a pod in namespace that
+// matches podSelector (a label selector), and those that start serving
+// later, at percent % of the pod's CPU request: a steady use besides its
+// requests' work, capped at its limit with them and shared with the node's
+// other pods like them. 0 returns the pods to idle. Draining instances get
+// none.
+func (p *Plane) SetCPUUtilization(namespace, podSelector string, percent float64) error {
+	sel, err := labels.Parse(podSelector)
+	if err != nil {
+		return fmt.Errorf("data plane: pod selector %q: %w", podSelector, err)
+	}
+	if percent < 0 || math.IsNaN(percent) || math.IsInf(percent, 0) {
+		return fmt.Errorf("data plane: CPU utilization %g%%: want a non-negative percentage", percent)
+	}
+	p.instances.setCPUUtilization(namespace, sel, percent)
+	return nil
 }
 
 // Instances lists the emulated instances, serving and draining, sorted by

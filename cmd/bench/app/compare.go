@@ -85,7 +85,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var errs []error
 	seen := map[string]bool{}
 	for _, n := range names {
-		s, err := scenario.Resolve(n)
+		s, err := resolveScenario(n)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -103,6 +103,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	provider, err := providerFor(f.cluster)
 	if err != nil {
 		return usageErr("compare: %v", err)
+	}
+	if err := checkLoads("compare", f.cluster, provider, scs); err != nil {
+		return err
 	}
 	if f.nodeCPU != "" {
 		ns, ok := provider.(clusters.NodeSizer)

@@ -22,6 +22,8 @@ type explanation struct {
 	Autoscaler *manifests.Autoscaler `json:"autoscaler,omitempty"`
 	Notes      []string              `json:"notes,omitempty"`
 	Scenario   string                `json:"scenario"`
+	// Load is the scenario's load in a few words.
+	Load string `json:"load,omitempty"`
 	// Expectations are those a run would check; Derived says which come
 	// from the budget.
 	Expectations scenario.Expectations `json:"expectations"`
@@ -66,7 +68,7 @@ func explain(arg string, stdin io.Reader) (*explanation, error) {
 	ex := &explanation{Source: arg}
 	if isScenario(arg) {
 		var err error
-		if s, err = scenario.Resolve(arg); err != nil {
+		if s, err = manifests.Resolve(arg, stdin); err != nil {
 			return nil, &ExitError{Code: ExitUsage, Err: err}
 		}
 	} else {
@@ -79,6 +81,16 @@ func explain(arg string, stdin io.Reader) (*explanation, error) {
 		}
 		ex.Target, ex.Autoscaler, ex.Notes = &c.Target, &c.Scaler, c.Notes
 	}
+	if m := s.Manifests; m != nil {
+		w, a := s.Spec.Workload, s.Spec.Autoscaler
+		ex.Target = &manifests.Target{Kind: w.Kind, Name: w.Name, Image: w.Image, Executor: w.Executor,
+			CPURequest: w.Resources.Requests.CPU, CPULimit: w.Resources.Limits.CPU, MemoryRequest: w.Resources.Requests.Memory, MemoryLimit: w.Resources.Limits.Memory}
+		ex.Autoscaler = &manifests.Autoscaler{Kind: m.AutoscalerKind, Name: m.AutoscalerName, Type: a.Type, MinReplicas: *a.MinReplicas, MaxReplicas: a.MaxReplicas,
+			CPUUtilization: a.CPUUtilization, Behavior: a.Behavior, HPAName: m.HPAName, ScaledObjectName: m.ScaledObjectName}
+		ex.Notes = append(ex.Notes, "manifests "+m.Source+", applied as they are")
+		ex.Notes = append(ex.Notes, m.Notes...)
+	}
+	ex.Load = loadSummary(s)
 	derived, err := budget.Derive(s)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
@@ -125,6 +137,9 @@ func writeExplanation(w io.Writer, ex *explanation) error {
 	for _, n := range ex.Notes {
 		p("note: %s\n", n)
 	}
+	if ex.Load != "" {
+		p("load: %s\n", ex.Load)
+	}
 	p("\nbudget:\n")
 	if err == nil {
 		err = ex.Budget.WriteText(w)
@@ -154,4 +169,22 @@ func dash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// loadSummary is a scenario's load in a few words.
+func loadSummary(s *scenario.Scenario) string {
+	l := s.Spec.Load
+	switch {
+	case l.Type == scenario.LoadHTTP && l.HTTP != nil:
+		return "http " + l.HTTP.Summary()
+	case l.Type == scenario.LoadCPU && l.CPU != nil:
+		var steps []string
+		for _, st := range l.CPU.Profile {
+			steps = append(steps, fmt.Sprintf("%s for %s", st.Utilization, st.For))
+		}
+		return fmt.Sprintf("cpu profile (of each pod's CPU request; capped at its limit, %g%% here): %s", s.Spec.Workload.CPUCeiling(), strings.Join(steps, ", "))
+	case l.Type == scenario.LoadSQS && l.SQS != nil:
+		return fmt.Sprintf("sqs %d messages in batches of %d", l.SQS.Messages, l.SQS.BatchSize)
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
+	"github.com/scalebench/scalebench/manifests"
 	"github.com/scalebench/scalebench/reports"
 	"github.com/scalebench/scalebench/scenario"
 )
@@ -138,5 +141,30 @@ func componentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "built in %s\n", time.Since(start).Round(time.Second))
 	print()
+	return nil
+}
+
+// resolveScenario reads a built-in scenario or a scenario file, and the
+// manifests its workload names ("-": stdin).
+func resolveScenario(nameOrPath string) (*scenario.Scenario, error) {
+	return manifests.Resolve(nameOrPath, os.Stdin)
+}
+
+// checkLoads refuses, before anything is created, a load the cluster kind
+// cannot send: a CPU profile needs a data plane that drives the pods' CPU.
+func checkLoads(cmd, kind string, provider clusters.Provider, scs []*scenario.Scenario) error {
+	var errs []error
+	for _, s := range scs {
+		if s.Spec.Load.Type != scenario.LoadCPU {
+			continue
+		}
+		if d, ok := provider.(clusters.CPUDriverProvider); ok && d.DrivesCPU() {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%s: scenario %s: spec.load.type: cpu is not supported on cluster kind %q: a CPU profile is driven through the emulated data plane, and the pods of a real cluster run the real app (use --cluster emulated, or load type http)", cmd, s.Metadata.Name, kind))
+	}
+	if len(errs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
+	}
 	return nil
 }

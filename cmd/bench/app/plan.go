@@ -67,7 +67,7 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 	var scs []*scenario.Scenario
 	var errs []error
 	for _, n := range names {
-		s, err := scenario.Resolve(n)
+		s, err := resolveScenario(n)
 		if err != nil {
 			errs = append(errs, err)
 			continue

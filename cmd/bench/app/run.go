@@ -16,7 +16,6 @@ import (
 	"github.com/scalebench/scalebench/clusters/all"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
-	"github.com/scalebench/scalebench/scenario"
 )
 
 // DefaultScenarios run when no --scenario is given.
@@ -82,7 +81,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var plan runner.Plan
 	var errs []error
 	for _, n := range names {
-		s, err := scenario.Resolve(n)
+		s, err := resolveScenario(n)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -99,6 +98,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	provider, err := providerFor(f.cluster)
 	if err != nil {
 		return usageErr("run: %v", err)
+	}
+	if err := checkLoads("run", f.cluster, provider, plan.Scenarios); err != nil {
+		return err
 	}
 	if err := preflight(ctx, provider, clusters.Options{Settings: settings, RunID: "preflight"}); err != nil {
 		return err
