@@ -116,6 +116,8 @@ const (
 	clsRate     = "s-rate"
 	clsP99      = "s-p99"
 	clsQueue    = "s-queue"
+	clsCPU      = "s-cpu"
+	clsHPACPU   = "s-hpacpu"
 	clsErrors   = "s-err"
 	clsMarkLoad = "m-load"
 	clsMarkKEDA = "m-keda"
@@ -141,7 +143,10 @@ type chartData struct {
 	Desired          []point // step function
 	Rate, P99, Queue []point // samples
 	Errors           []point // load errors per second, when any
-	Markers          []rawMarker
+	// CPU is a CPU profile's steps as the data plane took them (percent of
+	// the CPU request, a step function); HPACPU the HPA's reading of it.
+	CPU, HPACPU []point
+	Markers     []rawMarker
 }
 
 type rawMarker struct {
@@ -166,6 +171,13 @@ func collect(s results.Scenario) chartData {
 			d.Ready = append(d.Ready, point{t, float64(e.Deployment.Ready)})
 		case e.Autoscaler != nil && e.Object == hpa:
 			d.Desired = append(d.Desired, point{t, float64(e.Autoscaler.Desired)})
+			if v, ok := cpuPercent(e.Autoscaler.Metric); ok {
+				d.HPACPU = append(d.HPACPU, point{t, v})
+			}
+		case e.Marker != nil && e.Marker.Name == timeline.MarkerCPUStep:
+			if v, ok := cpuPercent("cpu " + e.Marker.Detail); ok {
+				d.CPU = append(d.CPU, point{t, v})
+			}
 		case e.Load != nil:
 			d.Rate = append(d.Rate, point{t, float64(e.Load.Requests)})
 			d.Errors = append(d.Errors, point{t, float64(e.Load.Errors)})
@@ -281,6 +293,9 @@ type rightLine struct {
 	name, class string
 	pts         []point
 	area        bool
+	// step: pts are a step function's corners, drawn whole (samples
+	// break at gaps; a step function has none).
+	step bool
 }
 
 func (a rightAxis) max() float64 {
@@ -309,6 +324,17 @@ func buildChart(s results.Scenario) chartModel {
 	if len(d.Queue) > 0 {
 		axes = append(axes, rightAxis{class: clsQueue, label: "queue depth (messages)", format: plainTick, scale: 1,
 			lines: []rightLine{{name: "queue depth (visible + in flight)", class: clsQueue, pts: d.Queue, area: true}}})
+	}
+	if len(d.CPU) > 0 {
+		// The profile as a step area ending at the chart's end, with the
+		// HPA's reading of it.
+		pts := stepPoints(d.CPU, d.End)
+		a := rightAxis{class: clsCPU, label: "CPU utilization (% of request)", format: unitTick("%"), scale: 1,
+			lines: []rightLine{{name: "CPU profile (% of each pod's request)", class: clsCPU, pts: pts, area: true, step: true}}}
+		if len(d.HPACPU) > 0 {
+			a.lines = append(a.lines, rightLine{name: "HPA's CPU utilization", class: clsHPACPU, pts: stepPoints(d.HPACPU, d.End), step: true})
+		}
+		axes = append(axes, a)
 	}
 	if len(d.Rate) > 0 {
 		a := rightAxis{class: clsRate, label: "throughput (req/s)", format: plainTick, scale: 1,
@@ -408,7 +434,11 @@ func buildChart(s results.Scenario) chartModel {
 		for _, l := range a.lines {
 			sr := series{Name: l.name, Class: l.class}
 			ar := area{Class: l.class}
-			for _, seg := range segments(l.pts) {
+			segs := [][]point{l.pts}
+			if !l.step {
+				segs = segments(l.pts)
+			}
+			for _, seg := range segs {
 				sr.Segments = append(sr.Segments, polyline(seg, xOf, ryOf))
 				if l.area {
 					ar.Polygons = append(ar.Polygons, polygon(seg, xOf, ryOf, p.Bottom()))
@@ -628,6 +658,32 @@ func plainTick(v, step float64) string { return fmtTick(v, step) }
 
 func unitTick(unit string) func(v, step float64) string {
 	return func(v, step float64) string { return fmtTick(v, step) + unit }
+}
+
+// cpuPercent reads "cpu 180%" (an HPA's CPU metric, a CPU step's detail).
+func cpuPercent(s string) (float64, bool) {
+	v, ok := strings.CutPrefix(s, "cpu ")
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+	return f, err == nil && strings.HasSuffix(v, "%")
+}
+
+// stepPoints turns a step function's changes into the corners of its
+// polyline, held to end.
+func stepPoints(pts []point, end float64) []point {
+	var out []point
+	for i, p := range pts {
+		if i > 0 {
+			out = append(out, point{p.T, pts[i-1].V})
+		}
+		out = append(out, p)
+	}
+	if n := len(pts); n > 0 && end > pts[n-1].T {
+		out = append(out, point{end, pts[n-1].V})
+	}
+	return out
 }
 
 func maxV(pts []point) float64 {

@@ -1,8 +1,12 @@
 package reports
 
 import (
+	"bufio"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/timeline"
@@ -106,5 +110,58 @@ func TestScaledDeploymentFollowsSteps(t *testing.T) {
 	s.Steps = nil
 	if got := scaledDeployment(s); got != proxy {
 		t.Errorf("without steps charted %q, want the busiest (%q)", got, proxy)
+	}
+}
+
+// A CPU profile is drawn as a step area on its own axis, with the HPA's
+// reading of it, and listed under the replica steps in the Markdown.
+func TestCPUProfileChartAndMarkdown(t *testing.T) {
+	s := results.Scenario{Name: "p", Autoscaler: "hpa", Steps: []results.Step{{AtSeconds: 100, From: 2, To: 3}}}
+	ev := func(at float64, e timeline.Event) timeline.Event {
+		e.At = time.Duration(at * float64(time.Second))
+		return e
+	}
+	s.Timeline = []timeline.Event{
+		ev(0, timeline.Event{Kind: timeline.KindDeployment, Object: "d", Deployment: &timeline.Replicas{Spec: 2, Ready: 2}}),
+		ev(10, timeline.Event{Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: timeline.MarkerLoadStart}}),
+		ev(10, timeline.Event{Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: timeline.MarkerCPUStep, Detail: "20%"}}),
+		ev(70, timeline.Event{Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: timeline.MarkerCPUStep, Detail: "180%"}}),
+		ev(95, timeline.Event{Kind: timeline.KindAutoscaler, Object: "h", Autoscaler: &timeline.AutoscalerStatus{Current: 2, Desired: 3, Metric: "cpu 100%"}}),
+		ev(100, timeline.Event{Kind: timeline.KindDeployment, Object: "d", Deployment: &timeline.Replicas{Spec: 3, Ready: 3}}),
+		ev(250, timeline.Event{Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: timeline.MarkerCPUStep, Detail: "10%"}}),
+	}
+	d := collect(s)
+	if want := []point{{10, 20}, {70, 180}, {250, 10}}; !reflect.DeepEqual(d.CPU, want) {
+		t.Errorf("profile points %v, want %v", d.CPU, want)
+	}
+	if want := []point{{95, 100}}; !reflect.DeepEqual(d.HPACPU, want) {
+		t.Errorf("HPA readings %v, want %v", d.HPACPU, want)
+	}
+	c := buildChart(s)
+	var names []string
+	for _, sr := range c.Series {
+		names = append(names, sr.Name)
+	}
+	if !slices.Contains(names, "CPU profile (% of each pod's request)") || !slices.Contains(names, "HPA's CPU utilization") {
+		t.Errorf("series %q lack the profile or the HPA's reading", names)
+	}
+	if len(c.Right) == 0 || c.Right[0].Label != "CPU utilization (% of request)" {
+		t.Errorf("right axes %+v, want the CPU axis first", c.Right)
+	}
+	var b strings.Builder
+	w := bufio.NewWriter(&b)
+	mdWriter{w: w}.cpuProfile(s)
+	w.Flush()
+	for _, want := range []string{"| 70.0 | 180% | profile step |", "| 95.0 | 180% | HPA reads cpu 100% (current 2, desired 3) |", "| 100.0 | 180% | replicas 2 → 3 |", "| 250.0 | 10% | profile step |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+	var none strings.Builder
+	nw := bufio.NewWriter(&none)
+	mdWriter{w: nw}.cpuProfile(results.Scenario{Timeline: s.Timeline[:1]})
+	nw.Flush()
+	if none.Len() != 0 {
+		t.Errorf("a run without a CPU profile got a profile table: %q", none.String())
 	}
 }

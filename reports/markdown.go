@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/scalebench/scalebench/results"
@@ -183,11 +184,60 @@ func (m mdWriter) trial(s results.Scenario) {
 	} else {
 		m.p("_No scale steps._\n\n")
 	}
+	m.cpuProfile(s)
 	if len(s.Knobs) > 0 {
 		m.p("<details><summary>Knobs</summary>\n\n")
 		m.knobs(s.Knobs)
 		m.p("</details>\n\n")
 	}
+}
+
+// cpuProfile lists a CPU profile's steps as the data plane took them, with
+// the replica steps and the HPA's CPU readings in between, in time order.
+func (m mdWriter) cpuProfile(s results.Scenario) {
+	type row struct {
+		at        float64
+		cpu, what string
+	}
+	var rows []row
+	hpa := ""
+	cpu := absent
+	for _, e := range s.Timeline {
+		if e.Marker != nil && e.Marker.Name == timeline.MarkerCPUStep {
+			cpu = e.Marker.Detail
+			rows = append(rows, row{e.Seconds(), cpu, "profile step"})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	for _, st := range s.Steps {
+		rows = append(rows, row{st.AtSeconds, "", fmt.Sprintf("replicas %d → %d", st.From, st.To)})
+	}
+	for _, e := range s.Timeline {
+		if a := e.Autoscaler; a != nil && a.Metric != "" && a.Metric != hpa {
+			hpa = a.Metric
+			rows = append(rows, row{e.Seconds(), "", fmt.Sprintf("HPA reads %s (current %d, desired %d)", a.Metric, a.Current, a.Desired)})
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b row) int {
+		switch {
+		case a.at < b.at:
+			return -1
+		case a.at > b.at:
+			return 1
+		}
+		return 0
+	})
+	m.p("**CPU profile under the replica timeline** (profile: %% of each pod's CPU request, capped at its limit; %s)\n\n| at s | profile | event |\n|---:|---:|---|\n", stepsZero(s))
+	cur := absent
+	for _, r := range rows {
+		if r.cpu != "" {
+			cur = r.cpu
+		}
+		m.p("| %s | %s | %s |\n", fmtAt(r.at), mdText(cur), mdText(r.what))
+	}
+	m.p("\n")
 }
 
 // stepsZero says what t = 0 of the steps (and of every timeline offset) is.

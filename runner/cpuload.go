@@ -11,10 +11,6 @@ import (
 	"github.com/scalebench/scalebench/timeline"
 )
 
-// MarkerCPUStep marks each step of a CPU profile as the data plane took it
-// (detail: the utilization, e.g. "180%").
-const MarkerCPUStep = "cpu-step"
-
 // cpuLoad drives the scenario's CPU profile through the cluster's
 // CPUDriver: load start at its first step, load stop at the start of the
 // last run of steps below the target (scenario.CPUProfile). It returns
@@ -54,14 +50,14 @@ func (r *run) cpuLoad(ctx context.Context) (stop func(), err error) {
 				errc <- err
 				return
 			}
-			r.rec.Mark(MarkerCPUStep, fmt.Sprintf("%g%%", st.Utilization))
+			r.rec.Mark(timeline.MarkerCPUStep, fmt.Sprintf("%g%%", st.Utilization))
 			r.progressf("cpu step: %g%% of the CPU request (a pod reaches %g%%) for %s", st.Utilization, st.Effective, st.End-st.Start)
 		}
 		if err := sleep(pctx, time.Until(start.Add(steps[len(steps)-1].End))); err != nil {
 			return
 		}
 		if err := set(0); err == nil {
-			r.rec.Mark(MarkerCPUStep, "0%")
+			r.rec.Mark(timeline.MarkerCPUStep, "0%")
 			r.progressf("cpu profile done: pods idle")
 		}
 	}()

@@ -40,6 +40,9 @@ const (
 	MarkerLoadStop     = "load-stop"
 	MarkerQueueDrained = "queue-drained"
 	MarkerFault        = "fault"
+	// MarkerCPUStep is a CPU profile's step as the data plane took it; its
+	// detail is the utilization ("180%": of each pod's CPU request).
+	MarkerCPUStep = "cpu-step"
 	// MarkerAPIWarning is a warning the API server returned (deprecations,
 	// knobs an operator's webhook calls irrelevant).
 	MarkerAPIWarning = "api-warning"

@@ -49,16 +49,16 @@ type Group struct {
 	// v is the service every running job of the group has attained
 	// (CPU-seconds): a job admitted at v0 with work w finishes when v reaches
 	// v0+w (its tag), so running jobs finish in tag order.
-	v       float64
-	used    float64 // cumulative CPU-seconds consumed
-	rate    float64 // CPU-seconds per second each running job receives now
+	v    float64
+	used float64 // cumulative CPU-seconds consumed
+	rate float64 // CPU-seconds per second each running job receives now
 	// bg is a steady demand in cores besides the jobs (a CPU profile's
 	// level), bgRate the cores it receives now: it shares the group's
 	// cores with the jobs in proportion to demand, as one more thread
 	// would, and never finishes.
 	bg, bgRate float64
-	running jobHeap
-	queue   []*Job
+	running    jobHeap
+	queue      []*Job
 }
 
 // Job is one unit of CPU work (a request's handler) in a Processor.
