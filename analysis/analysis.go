@@ -26,6 +26,9 @@ type Input struct {
 	Load *LoadTotals
 	// Messages are the SQS message counts (SQS scenarios).
 	Messages *MessageTotals
+	// Cluster are the knobs of the cluster the scenario ran on, for its
+	// budget; nil: Kubernetes' defaults (budget.DefaultCluster).
+	Cluster *budget.Cluster
 }
 
 // Load modes.
@@ -149,7 +152,11 @@ func Analyze(in Input) results.Scenario {
 		Knobs:       Knobs(s),
 		Timeline:    in.Events,
 	}
-	if b, err := budget.For(*s); err != nil {
+	bc := budget.DefaultCluster()
+	if in.Cluster != nil {
+		bc = *in.Cluster
+	}
+	if b, err := budget.ForCluster(*s, bc); err != nil {
 		out.BudgetAbsent = err.Error()
 	} else {
 		out.Budget = &b

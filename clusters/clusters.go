@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"time"
 
 	"k8s.io/client-go/rest"
 
@@ -125,6 +126,21 @@ type CPUDriver interface {
 	// limit), on top of what its requests cost, until the next call; pods
 	// that become Ready later join at that level. 0 returns them to idle.
 	SetCPUUtilization(namespace, podSelector string, percent float64) error
+}
+
+// HPAKnobs are the HPA controller's cluster-wide settings in force
+// (kube-controller-manager's --horizontal-pod-autoscaler-* flags).
+type HPAKnobs struct {
+	SyncPeriod             time.Duration
+	DownscaleStabilization time.Duration
+	Tolerance              float64
+}
+
+// HPAKnobReporter is implemented by clusters that know their HPA
+// controller's settings (they start it), so budgets use the values in
+// force instead of Kubernetes' defaults.
+type HPAKnobReporter interface {
+	HPAKnobs() HPAKnobs
 }
 
 // CPUDriverProvider is implemented by providers whose clusters implement

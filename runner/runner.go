@@ -80,7 +80,8 @@ func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenar
 	// Expectations the scenario leaves out come from its budget; the
 	// report lists them as derived. A scenario the model cannot evaluate
 	// keeps what it has (the report says why it has no budget).
-	if derived, err := budget.Derive(s); err != nil {
+	bc := BudgetCluster(opts.Cluster)
+	if derived, err := budget.DeriveCluster(s, bc); err != nil {
 		r.opts.Logger.Warn("no expectations derived", "scenario", s.Metadata.Name, "err", err)
 	} else {
 		for _, d := range derived {
@@ -92,13 +93,33 @@ func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenar
 		// Whatever broke, it broke because the caller stopped the run.
 		err = &Error{Kind: results.ErrorInterrupted, Err: err}
 	}
-	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages})
+	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages, Cluster: &bc})
 	if err != nil {
 		res.Error = err.Error()
 		res.ErrorKind = KindOf(err)
 		res.Passed = false
 	}
 	return res
+}
+
+// BudgetCluster is the budget model's cluster knobs for c: the HPA
+// settings it reports (clusters.HPAKnobReporter), Kubernetes' defaults for
+// the rest and for clusters that do not say.
+func BudgetCluster(c clusters.Cluster) budget.Cluster {
+	bc := budget.DefaultCluster()
+	if k, ok := c.(clusters.HPAKnobReporter); ok {
+		h := k.HPAKnobs()
+		if h.SyncPeriod > 0 {
+			bc.SyncPeriod = h.SyncPeriod
+		}
+		if h.DownscaleStabilization > 0 {
+			bc.DownscaleStabilization = h.DownscaleStabilization
+		}
+		if h.Tolerance > 0 {
+			bc.Tolerance = h.Tolerance
+		}
+	}
+	return bc
 }
 
 // executeSafely turns a panic in the harness into the scenario's error, so

@@ -113,7 +113,15 @@ func (c *Cluster) IngressURL() string {
 	return "http://" + c.ingressAddr
 }
 
-var _ clusters.CPUDriver = (*Cluster)(nil)
+var (
+	_ clusters.CPUDriver       = (*Cluster)(nil)
+	_ clusters.HPAKnobReporter = (*Cluster)(nil)
+)
+
+// HPAKnobs are the controller-manager's HPA flags this cluster runs with.
+func (c *Cluster) HPAKnobs() clusters.HPAKnobs {
+	return clusters.HPAKnobs{SyncPeriod: c.hpa.SyncPeriod, DownscaleStabilization: c.hpa.DownscaleStabilization, Tolerance: c.hpa.Tolerance}
+}
 
 // SetCPUUtilization holds the matching pods at a CPU utilization through
 // the data plane (clusters.CPUDriver).
