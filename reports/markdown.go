@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -220,15 +221,7 @@ func (m mdWriter) cpuProfile(s results.Scenario) {
 			rows = append(rows, row{e.Seconds(), "", fmt.Sprintf("HPA reads %s (current %d, desired %d)", a.Metric, a.Current, a.Desired)})
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b row) int {
-		switch {
-		case a.at < b.at:
-			return -1
-		case a.at > b.at:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.at, b.at) })
 	m.p("**CPU profile under the replica timeline** (profile: %% of each pod's CPU request, capped at its limit; %s)\n\n| at s | profile | event |\n|---:|---:|---|\n", stepsZero(s))
 	cur := absent
 	for _, r := range rows {
