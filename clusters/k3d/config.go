@@ -10,6 +10,7 @@ import (
 	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/internal/real"
 )
 
 // Defaults, as in the SpinKube autoscaling tutorials.
@@ -46,7 +47,7 @@ type Config struct {
 
 // ConfigFor applies a run's settings to the defaults.
 func ConfigFor(opts clusters.Options) Config {
-	c := Config{Name: ClusterName(opts.Name, opts.RunID), RunID: opts.RunID, Harness: thisHarness(), Keep: opts.Keep, Image: DefaultImage, Agents: DefaultAgents, Ports: DefaultPorts}
+	c := Config{Name: ClusterName(opts.Name, opts.RunID), RunID: opts.RunID, Harness: real.Harness(), Keep: opts.Keep, Image: DefaultImage, Agents: DefaultAgents, Ports: DefaultPorts}
 	if opts.NodeImage != "" {
 		c.Image = opts.NodeImage
 	}

@@ -9,6 +9,7 @@ import (
 	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/internal/real"
 )
 
 const runID = "20261201-234500-a1b2c3"
@@ -28,7 +29,7 @@ func TestConfigDefaults(t *testing.T) {
 	if !s.Options.K3dOptions.Wait || s.Options.KubeconfigOptions.UpdateDefaultKubeconfig || s.Options.KubeconfigOptions.SwitchCurrentContext {
 		t.Fatalf("options: wait for readiness, leave the user's kubeconfig alone: %+v", s.Options)
 	}
-	if l := s.Options.Runtime.Labels; len(l) != 3 || l[0].Label != RunIDLabel+"="+runID || l[1].Label != HarnessLabel+"="+thisHarness() || l[2].Label != KeepLabel+"=false" {
+	if l := s.Options.Runtime.Labels; len(l) != 3 || l[0].Label != RunIDLabel+"="+runID || l[1].Label != HarnessLabel+"="+real.Harness() || l[2].Label != KeepLabel+"=false" {
 		t.Fatalf("runtime labels: %+v", l)
 	}
 }

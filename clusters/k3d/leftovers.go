@@ -4,40 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 
 	k3dclient "github.com/k3d-io/k3d/v5/pkg/client"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/internal/real"
 )
 
 var _ clusters.LeftoverCleaner = (*Provider)(nil)
-
-// thisHarness is this process as HarnessLabel names it.
-func thisHarness() string {
-	host, _ := os.Hostname()
-	return host + "/" + strconv.Itoa(os.Getpid())
-}
-
-// harnessGone reports whether the harness a cluster's label names has
-// ended; a harness on another host, or a label that does not parse, cannot
-// be told gone.
-func harnessGone(label string) (pid int, gone bool) {
-	host, p, ok := strings.Cut(label, "/")
-	me, _ := os.Hostname()
-	pid, err := strconv.Atoi(p)
-	if !ok || err != nil || pid <= 1 || host != me {
-		return 0, false
-	}
-	if pid == os.Getpid() {
-		return pid, false
-	}
-	err = syscall.Kill(pid, 0)
-	return pid, errors.Is(err, syscall.ESRCH)
-}
 
 // Leftovers lists the k3d clusters a scalebench run created (their nodes
 // carry RunIDLabel) whose harness has ended: crashed, killed, or ended
@@ -64,7 +38,7 @@ func (p *Provider) Leftovers(ctx context.Context) ([]clusters.Leftover, error) {
 		if runID == "" {
 			continue
 		}
-		pid, gone := harnessGone(harness)
+		pid, gone := real.HarnessGone(harness)
 		if !gone {
 			continue
 		}

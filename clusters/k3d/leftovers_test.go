@@ -15,6 +15,7 @@ import (
 	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/internal/real"
 )
 
 // fakeRuntime answers what Leftovers asks of a container runtime: Info and
@@ -55,7 +56,7 @@ func TestLeftoversOnlyScalebenchClustersOfEndedHarnesses(t *testing.T) {
 	rt := &fakeRuntime{nodes: []*k3dtypes.Node{
 		node("scalebench-crashed", map[string]string{RunIDLabel: "run-1", HarnessLabel: dead, KeepLabel: "false"}),
 		node("scalebench-kept", map[string]string{RunIDLabel: "run-2", HarnessLabel: dead, KeepLabel: "true"}),
-		node("scalebench-running", map[string]string{RunIDLabel: "run-3", HarnessLabel: thisHarness(), KeepLabel: "false"}),
+		node("scalebench-running", map[string]string{RunIDLabel: "run-3", HarnessLabel: real.Harness(), KeepLabel: "false"}),
 		node("scalebench-elsewhere", map[string]string{RunIDLabel: "run-4", HarnessLabel: "other-host/" + strconv.Itoa(cmd.Process.Pid)}),
 		node("scalebench-users-own", nil), // a name like ours, without the run-id label: never touched
 	}}

@@ -35,7 +35,21 @@ const (
 )
 
 // Provider creates kind clusters.
-type Provider struct{}
+type Provider struct {
+	// StateDir holds a marker per cluster a run created, which bench
+	// cleanup reads; "" is DefaultStateDir.
+	StateDir string
+	// Clusters lists and deletes existing clusters for bench cleanup; nil
+	// is kind's Docker provider.
+	Clusters Clusters
+}
+
+func (p *Provider) clusters() Clusters {
+	if p.Clusters != nil {
+		return p.Clusters
+	}
+	return cluster.NewProvider(cluster.ProviderWithDocker(), cluster.ProviderWithLogger(logger{slog.New(slog.DiscardHandler)}))
+}
 
 var (
 	_ clusters.Provider    = (*Provider)(nil)
@@ -84,11 +98,16 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 		installer = "SpinKube node installer " + c.ShimVersion
 	}
 	progress(opts.Progress, "kind: creating cluster %s (image %s, 1 control plane, %d workers, ports %s, shim: %s)", c.Name, c.Image(), c.Agents, strings.Join(c.Ports, ", "), installer)
+	// The marker says, should this harness die, that the cluster is
+	// scalebench's (bench cleanup); it goes with the cluster.
+	if err := p.writeMarker(marker{Cluster: c.Name, RunID: c.RunID, Harness: real.Harness(), Keep: opts.Keep}); err != nil {
+		return nil, err
+	}
 	teardown := func(context.Context) error {
 		if err := kp.Delete(c.Name, kubeconfig); err != nil {
 			return fmt.Errorf("kind: delete cluster %q: %w", c.Name, err)
 		}
-		return nil
+		return p.removeMarker(c.Name)
 	}
 	fail := func(err error) (clusters.Cluster, error) {
 		if opts.Keep {
@@ -106,7 +125,11 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	)
 	if err != nil {
 		// kind removed the nodes it started unless retained.
-		return nil, fmt.Errorf("kind: create cluster %q from image %s: %w%s%s", c.Name, c.Image(), err, commandReason(err), pullHint(err, c.Image()))
+		err = fmt.Errorf("kind: create cluster %q from image %s: %w%s%s", c.Name, c.Image(), err, commandReason(err), pullHint(err, c.Image()))
+		if !opts.Keep {
+			err = errors.Join(err, p.removeMarker(c.Name))
+		}
+		return nil, err
 	}
 	progress(opts.Progress, "kind: kubeconfig %s", kubeconfig)
 	cl, err := real.Open(ctx, "kind", kubeconfig, "")

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,6 +37,8 @@ func TestRunRealClusterStopsAtImagePull(t *testing.T) {
 	if err != nil {
 		t.Skipf("skipping: no Docker engine answers (%v); with Docker (apt-get install docker.io, engine started) this runs", err)
 	}
+	// kind's markers (what bench cleanup reads) go to the user cache folder.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	for _, kind := range []string{"k3d", "kind"} {
 		t.Run(kind, func(t *testing.T) {
 			before := dockerObjects(ctx, t, cli)
@@ -50,6 +53,10 @@ func TestRunRealClusterStopsAtImagePull(t *testing.T) {
 			last := msg[strings.LastIndex(msg, "\n")+1:]
 			if !strings.Contains(last, "pull") || !strings.Contains(last, unpullable) || !strings.Contains(last, "hint:") || !strings.Contains(last, "--node-image") {
 				t.Errorf("the error does not say the pull of %s failed with a hint: %q", unpullable, last)
+			}
+			markers, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "scalebench", "kind-clusters", "*"))
+			if len(markers) > 0 {
+				t.Errorf("cleanup markers left behind: %v", markers)
 			}
 			after := dockerObjects(ctx, t, cli)
 			for _, o := range after {
