@@ -2,7 +2,6 @@ package k3d
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	k3dclient "github.com/k3d-io/k3d/v5/pkg/client"
@@ -38,15 +37,9 @@ func (p *Provider) Leftovers(ctx context.Context) ([]clusters.Leftover, error) {
 		if runID == "" {
 			continue
 		}
-		pid, gone := real.HarnessGone(harness)
-		if !gone {
-			continue
+		if l, ok := real.LeftoverCluster(c.Name, runID, harness, kept); ok {
+			out = append(out, l)
 		}
-		reason := fmt.Sprintf("its harness (pid %d) is gone", pid)
-		if kept {
-			reason = "kept with --keep; its harness has ended"
-		}
-		out = append(out, clusters.Leftover{Kind: "cluster", Name: c.Name, RunID: runID, Reason: reason, Kept: kept, ID: c.Name})
 	}
 	return out, nil
 }
@@ -58,17 +51,5 @@ func (p *Provider) RemoveLeftovers(ctx context.Context, ls []clusters.Leftover) 
 	if err != nil {
 		return err
 	}
-	still := map[string]string{}
-	for _, l := range now {
-		still[l.ID] = l.RunID
-	}
-	var errs []error
-	for _, l := range ls {
-		if run, ok := still[l.ID]; !ok || run != l.RunID {
-			errs = append(errs, fmt.Errorf("k3d: cluster %s is no longer left over (its harness runs, or it is gone)", l.ID))
-			continue
-		}
-		errs = append(errs, Delete(ctx, p.runtime(), l.ID))
-	}
-	return errors.Join(errs...)
+	return real.RemoveStillLeftOver("k3d", now, ls, func(name string) error { return Delete(ctx, p.runtime(), name) })
 }

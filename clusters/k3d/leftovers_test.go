@@ -15,6 +15,7 @@ import (
 	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/clustertest"
 	"github.com/scalebench/scalebench/clusters/internal/real"
 )
 
@@ -65,15 +66,8 @@ func TestLeftoversOnlyScalebenchClustersOfEndedHarnesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, l := range ls {
-		got = append(got, l.Name+":"+l.RunID+":"+strconv.FormatBool(l.Kept))
-		if l.Kind != "cluster" || l.ID != l.Name || l.Reason == "" {
-			t.Errorf("leftover %+v", l)
-		}
-	}
-	if want := "scalebench-crashed:run-1:false,scalebench-kept:run-2:true"; strings.Join(got, ",") != want {
-		t.Errorf("leftovers %v, want %s", got, want)
+	if got, want := clustertest.Clusters(t, ls), "scalebench-crashed:run-1:false,scalebench-kept:run-2:true"; got != want {
+		t.Errorf("leftovers %s, want %s", got, want)
 	}
 	// A cluster that is no longer left over (here: its harness runs) is not removed.
 	err = p.RemoveLeftovers(context.Background(), []clusters.Leftover{{Kind: "cluster", Name: "scalebench-running", RunID: "run-3", ID: "scalebench-running"}})

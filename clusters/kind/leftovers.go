@@ -139,15 +139,9 @@ func (p *Provider) Leftovers(ctx context.Context) ([]clusters.Leftover, error) {
 		if !slices.Contains(names, m.Cluster) {
 			continue // deleted already (its marker goes with the next removal)
 		}
-		pid, gone := real.HarnessGone(m.Harness)
-		if !gone {
-			continue
+		if l, ok := real.LeftoverCluster(m.Cluster, m.RunID, m.Harness, m.Keep); ok {
+			out = append(out, l)
 		}
-		reason := fmt.Sprintf("its harness (pid %d) is gone", pid)
-		if m.Keep {
-			reason = "kept with --keep; its harness has ended"
-		}
-		out = append(out, clusters.Leftover{Kind: "cluster", Name: m.Cluster, RunID: m.RunID, Reason: reason, Kept: m.Keep, ID: m.Cluster})
 	}
 	return out, nil
 }
@@ -161,10 +155,6 @@ func (p *Provider) RemoveLeftovers(ctx context.Context, ls []clusters.Leftover) 
 	if err != nil {
 		return err
 	}
-	still := map[string]string{}
-	for _, l := range now {
-		still[l.ID] = l.RunID
-	}
 	// kind removes the cluster's entry from a kubeconfig as it deletes it:
 	// a throwaway one here, never the user's.
 	tmp, err := os.MkdirTemp("", "scalebench-kind-cleanup-")
@@ -172,20 +162,13 @@ func (p *Provider) RemoveLeftovers(ctx context.Context, ls []clusters.Leftover) 
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	var errs []error
-	for _, l := range ls {
-		if run, ok := still[l.ID]; !ok || run != l.RunID {
-			errs = append(errs, fmt.Errorf("kind: cluster %s is no longer left over (its harness runs, or it is gone)", l.ID))
-			continue
+	err = real.RemoveStillLeftOver("kind", now, ls, func(name string) error {
+		if err := p.clusters().Delete(name, filepath.Join(tmp, "kubeconfig")); err != nil {
+			return fmt.Errorf("kind: delete cluster %q: %w", name, err)
 		}
-		if err := p.clusters().Delete(l.ID, filepath.Join(tmp, "kubeconfig")); err != nil {
-			errs = append(errs, fmt.Errorf("kind: delete cluster %q: %w", l.ID, err))
-			continue
-		}
-		errs = append(errs, p.removeMarker(l.ID))
-	}
-	errs = append(errs, p.pruneMarkers())
-	return errors.Join(errs...)
+		return p.removeMarker(name)
+	})
+	return errors.Join(err, p.pruneMarkers())
 }
 
 // pruneMarkers removes the markers of clusters that no longer exist and

@@ -13,6 +13,8 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+
+	"github.com/scalebench/scalebench/clusters/clustertest"
 )
 
 // bench cleanup's kind part against a Docker engine and kind's own Go
@@ -23,19 +25,9 @@ import (
 // when no Docker engine answers; the nightly workflow runs it on a runner
 // with Docker.
 func TestCleanupDeletesAKindClusterOfAnEndedHarness(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a Docker engine; skipped with -short")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cli, err := client.New(client.FromEnv)
-	if err == nil {
-		defer cli.Close()
-		_, err = cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
-	}
-	if err != nil {
-		t.Skipf("skipping: no Docker engine answers (%v); with Docker (apt-get install docker.io, engine started) this runs", err)
-	}
+	cli := clustertest.DockerEngine(ctx, t)
 	const image = "scalebench-test/kind-node-stub:v0"
 	var layer bytes.Buffer
 	tw := tar.NewWriter(&layer)

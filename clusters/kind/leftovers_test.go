@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/clustertest"
 	"github.com/scalebench/scalebench/clusters/internal/real"
 )
 
@@ -92,15 +93,8 @@ func TestLeftoversOnlyMarkedClustersOfEndedHarnesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, l := range ls {
-		got = append(got, l.Name+":"+l.RunID+":"+strconv.FormatBool(l.Kept))
-		if l.Kind != "cluster" || l.ID != l.Name || l.Reason == "" {
-			t.Errorf("leftover %+v", l)
-		}
-	}
-	if want := "scalebench-crashed:run-1:false,scalebench-kept:run-2:true"; strings.Join(got, ",") != want {
-		t.Fatalf("leftovers %v, want %s", got, want)
+	if got, want := clustertest.Clusters(t, ls), "scalebench-crashed:run-1:false,scalebench-kept:run-2:true"; got != want {
+		t.Fatalf("leftovers %s, want %s", got, want)
 	}
 
 	// Removing: the crashed one goes (by its exact name, with a throwaway

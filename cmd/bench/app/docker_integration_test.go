@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
+	"github.com/scalebench/scalebench/clusters/clustertest"
 )
 
 // unpullable is a node image no registry serves: its registry is a closed
@@ -24,24 +24,14 @@ const unpullable = "127.0.0.1:9/scalebench/no-such-node:v0"
 // saying why, when no Docker engine answers; the nightly workflow runs it
 // on a runner with Docker.
 func TestRunRealClusterStopsAtImagePull(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a Docker engine; skipped with -short")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cli, err := client.New(client.FromEnv)
-	if err == nil {
-		defer cli.Close()
-		_, err = cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
-	}
-	if err != nil {
-		t.Skipf("skipping: no Docker engine answers (%v); with Docker (apt-get install docker.io, engine started) this runs", err)
-	}
+	cli := clustertest.DockerEngine(ctx, t)
 	// kind's markers (what bench cleanup reads) go to the user cache folder.
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	for _, kind := range []string{"k3d", "kind"} {
 		t.Run(kind, func(t *testing.T) {
-			before := dockerObjects(ctx, t, cli)
+			before := clustertest.DockerObjects(ctx, t, cli)
 			out := filepath.Join(t.TempDir(), "reports")
 			var stdout, stderr bytes.Buffer
 			code := Main(ctx, []string{"run", "--cluster", kind, "--node-image", unpullable, "--scenario", "hpa-cpu-fast", "--out", out, "--progress", "never"}, &stdout, &stderr)
@@ -58,7 +48,7 @@ func TestRunRealClusterStopsAtImagePull(t *testing.T) {
 			if len(markers) > 0 {
 				t.Errorf("cleanup markers left behind: %v", markers)
 			}
-			after := dockerObjects(ctx, t, cli)
+			after := clustertest.DockerObjects(ctx, t, cli)
 			for _, o := range after {
 				if !slices.Contains(before, o) {
 					t.Errorf("left behind: %s", o)
@@ -66,32 +56,4 @@ func TestRunRealClusterStopsAtImagePull(t *testing.T) {
 			}
 		})
 	}
-}
-
-// dockerObjects lists the engine's containers, networks and volumes.
-func dockerObjects(ctx context.Context, t *testing.T, cli *client.Client) []string {
-	t.Helper()
-	var objs []string
-	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs.Items {
-		objs = append(objs, "container "+strings.Join(c.Names, ",")+" ("+c.ID[:12]+")")
-	}
-	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range ns.Items {
-		objs = append(objs, "network "+n.Name+" ("+n.ID[:12]+")")
-	}
-	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs.Items {
-		objs = append(objs, "volume "+v.Name)
-	}
-	return objs
 }
