@@ -41,15 +41,21 @@ func TestBuiltinsParseAndMatchTheSeedDocuments(t *testing.T) {
 		}
 	}
 	// The -docs variants carry the tutorials' own load; the others serve
-	// (one connection per replica at the peak, a 45 s timeout).
-	for name, conns := range map[string]int{"hpa-cpu-docs": 40, "keda-cpu-docs": 40, "hpa-cpu": 10, "keda-cpu": 20} {
+	// (10 connections, one per replica at the HPA's peak, a 45 s timeout),
+	// and hpa-cpu and keda-cpu send the same load so that bench compare's
+	// default pair differs only in the autoscaler.
+	for name, conns := range map[string]int{"hpa-cpu-docs": 40, "keda-cpu-docs": 40, "hpa-cpu": 10, "keda-cpu": 10, "hpa-cpu-fast": 10, "keda-cpu-fast": 10} {
 		h := byName[name].Spec
 		timeout := 45 * time.Second
 		if conns == 40 {
 			timeout = 5 * time.Second
 		}
-		if *h.Autoscaler.CPUUtilization != 50 || h.Load.HTTP.Connections != conns || h.Load.HTTP.Timeout.Duration != timeout || h.Load.HTTP.Duration.Duration != 3*time.Minute {
-			t.Errorf("%s: want 50 %% CPU and -c %d -t %s -d 3m, got %+v %+v", name, conns, timeout, h.Autoscaler, h.Load.HTTP)
+		duration := 3 * time.Minute
+		if strings.HasSuffix(name, "-fast") {
+			duration = 100 * time.Second
+		}
+		if *h.Autoscaler.CPUUtilization != 50 || h.Load.HTTP.Connections != conns || h.Load.HTTP.Timeout.Duration != timeout || h.Load.HTTP.Duration.Duration != duration {
+			t.Errorf("%s: want 50 %% CPU and -c %d -t %s -d %s, got %+v %+v", name, conns, timeout, duration, h.Autoscaler, h.Load.HTTP)
 		}
 	}
 	h := byName["hpa-cpu"].Spec
