@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/scalebench/scalebench/kube"
@@ -93,7 +94,15 @@ func (d *dispatcher) newReverseProxy(localAddr string) *httputil.ReverseProxy {
 		},
 		Transport: d.transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			if r.Context().Err() == nil {
+			switch {
+			case r.Context().Err() != nil:
+			case errors.Is(err, syscall.ECONNREFUSED):
+				// A component that is not listening yet: the cluster's own
+				// readiness probes get these while the add-on starts, and the
+				// client gets its 502 either way; a component that died is
+				// the watchdog's to report.
+				d.log.Debug("proxying to mapped endpoint", "local", localAddr, "host", r.Host, "err", err)
+			default:
 				d.log.Warn("proxying to mapped endpoint", "local", localAddr, "host", r.Host, "err", err)
 			}
 			w.WriteHeader(http.StatusBadGateway)
