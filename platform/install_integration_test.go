@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	ociregistry "github.com/google/go-containerregistry/pkg/registry"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -79,7 +82,7 @@ spec:
 `, group, plural, strings.ToLower(kind), kind)
 }
 
-// TestInstallOnEmulatedCluster installs charts served on loopback (a Helm chart repository) onto the emulated cluster's real API server: manifests and CRDs
+// TestInstallOnEmulatedCluster installs charts served on loopback (a Helm chart repository and an OCI registry) onto the emulated cluster's real API server: manifests and CRDs
 // before a chart, install, upgrade, readiness, a readiness failure named with its pod's events, detection of
 // the emulated cluster's own KEDA, Spin operator and HTTP add-on (left as they are), and an uninstall that
 // removes only what the run installed.
@@ -95,9 +98,11 @@ func TestInstallOnEmulatedCluster(t *testing.T) {
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	// Charts: sb-alpha 0.1.0 and 0.2.0 (with a CRD), sb-beta and sb-broken in a chart repository on
-	// loopback (an index made by Helm's repo package). Helm's repotest OCI registry is not used: its
-	// distribution dependency does not tidy with this module's OpenTelemetry versions.
+	// Charts: sb-alpha 0.1.0 and 0.2.0 (with a CRD) and sb-broken in a chart repository on loopback (an
+	// index made by Helm's repo package); sb-beta pushed by Helm's registry client to an OCI registry on
+	// loopback, as the Spin operator's chart is pulled from ghcr.io. The registry is go-containerregistry's
+	// (already a dependency), not Helm's repotest one: that one's distribution dependency does not tidy with
+	// this module's OpenTelemetry versions.
 	dir := t.TempDir()
 	save := func(c *chart.Chart, to string) string {
 		p, err := chartutil.Save(c, to)
@@ -111,7 +116,7 @@ func TestInstallOnEmulatedCluster(t *testing.T) {
 	alphaCRD := map[string]string{"crd.yaml": crdYAML("alpha.scalebench.test", "widgets", "Widget")}
 	save(testChart("sb-alpha", "0.1.0", alphaCRD), repoDir)
 	save(testChart("sb-alpha", "0.2.0", alphaCRD), repoDir)
-	save(testChart("sb-beta", "0.1.0", nil), repoDir)
+	betaPkg := save(testChart("sb-beta", "0.1.0", nil), dir)
 	save(testChart("sb-broken", "0.1.0", nil), repoDir)
 	var repoSrv *httptest.Server
 	repoSrv = httptest.NewServer(http.FileServer(http.Dir(repoDir)))
@@ -122,6 +127,20 @@ func TestInstallOnEmulatedCluster(t *testing.T) {
 	}
 	if err := idx.WriteFile(filepath.Join(repoDir, "index.yaml"), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	ociSrv := httptest.NewServer(ociregistry.New(ociregistry.Logger(log.New(io.Discard, "", 0))))
+	defer ociSrv.Close()
+	ociRef := strings.TrimPrefix(ociSrv.URL, "http://") + "/charts/sb-beta"
+	reg, err := Sources{PlainHTTP: true}.registryClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(betaPkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Push(data, ociRef+":0.1.0"); err != nil {
+		t.Fatalf("push sb-beta to the OCI registry: %v", err)
 	}
 	// sb-beta's manifests, applied before its chart as the Spin operator's release assets are.
 	assets := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -163,10 +182,10 @@ func TestInstallOnEmulatedCluster(t *testing.T) {
 	alpha := Component{Name: "alpha", Version: "0.1.0", Release: "alpha", Namespace: "sb-alpha",
 		Chart: Chart{Repo: repoSrv.URL, Name: "sb-alpha", Version: "0.1.0"}, CRDs: []string{"widgets.alpha.scalebench.test"}}
 	beta := Component{Name: "beta", Version: "0.1.0", Release: "beta", Namespace: "sb-shared",
-		Chart:     Chart{Repo: repoSrv.URL, Name: "sb-beta", Version: "0.1.0"},
+		Chart:     Chart{Name: "oci://" + ociRef, Version: "0.1.0"},
 		Manifests: []string{assets.URL + "/crds.yaml", assets.URL + "/gadget.yaml"},
 		CRDs:      []string{"gadgets.beta.scalebench.test"}}
-	in := &Installer{Config: cfg, RunID: "run-1", Timeout: 90 * time.Second, Logger: logger, Progress: testLog{t}}
+	in := &Installer{Config: cfg, RunID: "run-1", Timeout: 90 * time.Second, Logger: logger, Progress: testLog{t}, Sources: Sources{PlainHTTP: true}}
 
 	// The emulated cluster runs KEDA, the Spin operator and the HTTP add-on itself: detected, and skipped.
 	real, err := NewPlan(Options{Only: []string{SpinOperator, KEDA, HTTPAddOn}})
