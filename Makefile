@@ -60,8 +60,8 @@ components: ## build the emulated cluster's components that are not cached yet (
 # account, not yet timed here): ≈ 13 min in all, within CI's 15.
 test-integration: ## integration tests skipped by -short (emulated cluster, data plane, components, netns, bombardier, LocalStack)
 	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) ./clusters/... ./load/... ./compare/...
-	# the Helm install of the platform onto an emulated cluster (after the others: one cluster at a time;
-	# 40 s measured on a 2-core machine running a suite beside it)
+	# the Helm install of the platform onto an emulated cluster, charts from a chart repository and an OCI
+	# registry on loopback (after the others: one cluster at a time; 35-40 s measured on a shared 2-core machine)
 	$(GO) test -count=1 -timeout 5m ./platform/...
 	# bench run --cluster k3d and kind against a Docker engine: they stop at the node image pull, naming it, and
 	# leave no container, network or volume (skipped, saying why, when no engine answers; 11 s measured with one)
