@@ -76,6 +76,13 @@ func (m mdWriter) report(r results.Report) {
 		}
 		m.p("- **Components:** %s\n", strings.Join(cs, ", "))
 	}
+	if len(env.Platform) > 0 {
+		var ps []string
+		for _, k := range sortedKeys(env.Platform) {
+			ps = append(ps, mdText(k)+": "+mdText(env.Platform[k]))
+		}
+		m.p("- **Platform detected:** %s\n", strings.Join(ps, "; "))
+	}
 	h := env.Host
 	m.p("- **Host:** %s/%s, %d CPUs", mdText(h.OS), mdText(h.Arch), h.CPUs)
 	if h.CPUModel != "" {

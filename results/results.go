@@ -68,6 +68,12 @@ type Environment struct {
 	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
 	// Components maps component name to version (real components).
 	Components map[string]string `json:"components,omitempty"`
+	// Platform says, per platform component (cert-manager, spin-operator,
+	// keda, http-add-on), what the harness found on a cluster it connected
+	// to or installed itself: "found: CRD …, APIService …, Helm release …",
+	// "installed by this run with Helm", or "missing: …". Absent on the
+	// emulated cluster, whose components the harness starts.
+	Platform map[string]string `json:"platform,omitempty"`
 	// Emulated names the parts that were emulated, not real (e.g. "kubelet
 	// (KWOK nodes)", "spin apps (emulated data plane)").
 	Emulated []string `json:"emulated"`

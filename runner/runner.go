@@ -135,15 +135,18 @@ func (r *run) executeSafely(ctx context.Context) (err error) {
 }
 
 type run struct {
-	opts       Options
-	s          *scenario.Scenario
-	rec        *timeline.Recorder
-	c          *kube.Clients
-	set        *workloads.Set
-	sqsWiring  *workloads.SQSWiring
-	sqs        *sqsRun
-	loadTotals *analysis.LoadTotals
-	messages   *analysis.MessageTotals
+	opts      Options
+	s         *scenario.Scenario
+	rec       *timeline.Recorder
+	c         *kube.Clients
+	set       *workloads.Set
+	sqsWiring *workloads.SQSWiring
+	// ownNamespace: the run created the scenario's namespace (it did not
+	// exist), so its cleanup deletes it.
+	ownNamespace bool
+	sqs          *sqsRun
+	loadTotals   *analysis.LoadTotals
+	messages     *analysis.MessageTotals
 }
 
 func (r *run) progressf(format string, args ...any) {
@@ -323,6 +326,7 @@ func (r *run) ensureNamespace(ctx context.Context, ns string) error {
 		_, err = r.c.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 			Name: ns, Labels: map[string]string{kube.LabelRunID: r.opts.RunID, kube.LabelManagedBy: kube.ManagedBy},
 		}}, metav1.CreateOptions{})
+		r.ownNamespace = err == nil
 	}
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("namespace %s: %w", ns, err)
@@ -420,9 +424,22 @@ func (r *run) waitScaleDown(ctx context.Context) error {
 	return nil
 }
 
-// cleanup deletes the scenario's objects; with wait, it waits for the app's
-// pods and Deployment to go before deleting the executors.
+// cleanup deletes the scenario's objects, and its namespace when the run
+// created it (on a cluster the run did not create, nothing it made stays);
+// with wait, it waits for the app's pods and Deployment to go before
+// deleting the executors. The namespace's deletion is not waited for.
 func (r *run) cleanup(ctx context.Context, wait bool) error {
+	err := r.deleteObjects(ctx, wait)
+	if r.ownNamespace {
+		ns := r.s.Spec.Namespace
+		if derr := r.c.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) {
+			err = errors.Join(err, fmt.Errorf("namespace %s: %w", ns, derr))
+		}
+	}
+	return err
+}
+
+func (r *run) deleteObjects(ctx context.Context, wait bool) error {
 	// The executor goes last: spin-operator refuses to delete it while a
 	// SpinApp still uses it.
 	var executors, rest []*unstructured.Unstructured

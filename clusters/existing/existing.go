@@ -17,6 +17,8 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/internal/real"
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/sqs"
 )
 
 // ReadyTimeout bounds the wait for a Ready node.
@@ -94,6 +96,14 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	if opts.Context != "" {
 		cl.Knobs["context"] = opts.Context
 	}
+	info, hasInfo, err := ReadInfo(ctx, cl.Clients.Kube)
+	if err != nil {
+		return nil, fmt.Errorf("existing cluster at %s: %w", cl.Config.Host, err)
+	}
+	if hasInfo {
+		cl.Ingress = info.IngressURL
+		cl.Knobs["cluster info"] = fmt.Sprintf("ConfigMap %s/%s (%s cluster, run %s)", InfoNamespace, InfoName, info.Provider, info.RunID)
+	}
 	// Only the missing parts are installed, labelled with the run id; Delete
 	// uninstalls exactly those and never the cluster or what it had.
 	cl.Keep = opts.Keep
@@ -117,5 +127,56 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 		// A partial install is removed again (unless --keep).
 		return nil, errors.Join(err, cl.Delete(context.WithoutCancel(ctx)))
 	}
-	return cl, nil
+	c := &Cluster{Cluster: cl}
+	if hasInfo {
+		c.info = &info
+	}
+	return c, nil
+}
+
+// Cluster is an existing cluster; what its scalebench-cluster ConfigMap
+// says (a cluster `bench cluster up` started) completes its environment
+// and gives keda-sqs its SQS endpoint and store.
+type Cluster struct {
+	*real.Cluster
+	info *Info
+}
+
+var _ clusters.SQSProvider = (*Cluster)(nil)
+
+// Environment is what the run found (Kubernetes version, the platform parts
+// detected, with their versions and evidence) plus what the cluster says of
+// itself: the parts it emulates, its knobs, and the versions of components
+// detection cannot see (the control plane's, the SQS side's).
+func (c *Cluster) Environment() results.Environment {
+	env := c.Cluster.Environment()
+	if c.info == nil {
+		return env
+	}
+	decl := c.info.Environment
+	if decl.Emulated != nil {
+		env.Emulated = decl.Emulated
+	}
+	for k, v := range decl.Knobs {
+		if _, ok := env.Knobs[k]; !ok {
+			env.Knobs[k] = v
+		}
+	}
+	for k, v := range decl.Components {
+		if env.Components == nil {
+			env.Components = map[string]string{}
+		}
+		if _, ok := env.Components[k]; !ok {
+			env.Components[k] = v
+		}
+	}
+	return env
+}
+
+// SQSEnv is the SQS endpoint and store the cluster's ConfigMap names.
+func (c *Cluster) SQSEnv(ctx context.Context) (sqs.Env, error) {
+	if c.info == nil || c.info.SQS == nil {
+		return sqs.Env{}, fmt.Errorf("existing cluster: no SQS endpoint and Redis store known: keda-sqs reads them from the cluster's ConfigMap %s/%s, which `bench cluster up` writes and this cluster does not have", InfoNamespace, InfoName)
+	}
+	return *c.info.SQS, nil
 }

@@ -126,6 +126,10 @@ func (c *Cluster) Environment() results.Environment {
 		Host: results.LocalHost(), Knobs: c.Knobs,
 	}
 	for _, p := range c.Parts {
+		if env.Platform == nil {
+			env.Platform = map[string]string{}
+		}
+		env.Platform[p.Name] = p.Detail
 		if !p.Present {
 			continue
 		}

@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/clusters/existing"
 	"github.com/scalebench/scalebench/platform"
 	"github.com/scalebench/scalebench/runner"
 )
@@ -84,6 +87,9 @@ const clusterUsage = `Usage:
       start an emulated cluster (control plane, KEDA, the HTTP add-on, the Spin
       data plane), print its kubeconfig, and keep it running until interrupted
       (Ctrl-C); use it with bench run --cluster existing --kubeconfig FILE, or kubectl.
+      Where its ingress, SQS endpoint and Redis store are (they live in this
+      process) and its environment go into the ConfigMap
+      kube-public/scalebench-cluster, which --cluster existing reads.
 `
 
 func clusterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -149,13 +155,41 @@ func clusterUpCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	kubeconfig, _ := filepath.Abs(cl.KubeconfigPath())
 	ingress := ""
 	if in, ok := cl.(clusters.HTTPIngress); ok {
-		ingress = in.IngressURL()
+		ingress = strings.TrimSuffix(in.IngressURL(), "/")
 	}
-	fmt.Fprintf(stdout, "cluster %s is up (emulated); interrupt (Ctrl-C) to stop it\nkubeconfig: %s\n", runID, kubeconfig)
+	info := existing.Info{Provider: provider.Name(), RunID: runID, IngressURL: ingress}
+	sqsLine := "none"
+	if sp, ok := cl.(clusters.SQSProvider); ok {
+		// Started now, not on a scenario's demand: runs that connect to this
+		// cluster read where it is from the ConfigMap.
+		env, err := sp.SQSEnv(ctx)
+		if err != nil {
+			sqsLine = "unavailable (keda-sqs cannot run on this cluster): " + err.Error()
+		} else {
+			info.SQS = &env
+			sqsLine = fmt.Sprintf("%s (region %s); store (Redis protocol) %s", env.Endpoint, env.Region, env.RedisAddr)
+		}
+	}
+	info.Environment = cl.Environment()
+	cs, err := kubernetes.NewForConfig(cl.RESTConfig())
+	if err == nil {
+		err = existing.Publish(ctx, cs, info)
+	}
+	if err != nil {
+		derr := cl.Delete(context.WithoutCancel(ctx))
+		if own {
+			derr = errors.Join(derr, os.RemoveAll(workDir))
+		}
+		return harnessErr(errors.Join(fmt.Errorf("cluster up: %w", err), derr))
+	}
+	fmt.Fprintf(stdout, "cluster %s is up (%s); interrupt (Ctrl-C) to stop it\n", runID, provider.Name())
+	fmt.Fprintf(stdout, "kubeconfig: %s\n", kubeconfig)
 	if ingress != "" {
 		fmt.Fprintf(stdout, "ingress: %s\n", ingress)
 	}
-	fmt.Fprintf(stdout, "use it: bench run --cluster existing --kubeconfig %s --ingress-url %s\n", kubeconfig, strings.TrimSuffix(ingress, "/"))
+	fmt.Fprintf(stdout, "sqs: %s\n", sqsLine)
+	fmt.Fprintf(stdout, "cluster info: ConfigMap %s/%s (ingress, SQS endpoint and store, environment; read by --cluster existing)\n", existing.InfoNamespace, existing.InfoName)
+	fmt.Fprintf(stdout, "use it: bench run --cluster existing --kubeconfig %s\n", kubeconfig)
 	if clusterUpReady != nil {
 		clusterUpReady(kubeconfig)
 	}
