@@ -170,6 +170,13 @@ type FailureInjector interface {
 	RestartComponent(ctx context.Context, name string) error
 }
 
+// AppFaultInjector is implemented by clusters whose apps are emulated: for
+// d, every app instance answers every request with status (a 5xx), as an
+// app with a bad release would (fault tests).
+type AppFaultInjector interface {
+	FailAppRequests(status int, d time.Duration)
+}
+
 // NodeSizer is implemented by providers whose nodes' capacity is a setting
 // (emulated nodes), not a property of the machines.
 type NodeSizer interface {

@@ -50,6 +50,9 @@ type Cluster struct {
 	sup    *proc.Supervisor
 	specMu sync.Mutex
 	specs  map[string]specEntry
+	// cpSpecs is how kwokctl started each control-plane process
+	// (snapshotControlPlane), for restarts after a fault test killed one.
+	cpSpecs map[string]proc.Spec
 
 	ingressAddr string
 	proxyAddr   string // the service-network proxy, chosen before KEDA starts
@@ -190,7 +193,14 @@ func (c *Cluster) StopComponent(ctx context.Context, name string) error {
 
 // RestartComponent starts a stopped (or died) component again with its
 // original command line; a running one is stopped first.
+//
+// A control-plane process kwokctl started (kube-apiserver, etcd,
+// metrics-server, ...) is started again with its recorded command line,
+// environment and folder, from then on under the supervisor.
 func (c *Cluster) RestartComponent(ctx context.Context, name string) error {
+	if s, ok := c.controlPlaneSpec(name); ok {
+		return c.restartControlPlane(ctx, name, s)
+	}
 	if err := c.knownComponent(name); err != nil {
 		return err
 	}

@@ -54,6 +54,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	if err := c.startControlPlane(ctx, cfgPath); err != nil {
 		return err
 	}
+	c.snapshotControlPlane()
 	p, err := c.platform(dirs, ports, certs)
 	if err != nil {
 		return err

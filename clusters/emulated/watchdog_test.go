@@ -2,7 +2,11 @@ package emulated
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +54,55 @@ func TestFailuresEndsWithItsContext(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a component's death was not delivered")
+	}
+}
+
+// A control-plane process kwokctl started (not the supervisor's child) that
+// dies or is replaced is a failure naming it and its symptom.
+func TestFailuresSeesControlPlaneProcesses(t *testing.T) {
+	sup, err := proc.New(proc.Options{LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.StopAll(context.Background()) })
+	kwok := t.TempDir()
+	c := &Cluster{sup: sup, kwokWorkDir: kwok, kwokName: "c"}
+	pids := filepath.Join(kwok, "clusters", "c", "pids")
+	if err := os.MkdirAll(pids, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A stand-in for metrics-server: runs in the cluster's folder, as
+	// kwokctl's processes do.
+	cmd := exec.Command("sleep", "300")
+	cmd.Dir = kwok
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if err := os.WriteFile(filepath.Join(pids, "metrics-server.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if pid, ok := c.ComponentPID("metrics-server"); !ok || pid != cmd.Process.Pid {
+		t.Fatalf("ComponentPID(metrics-server) = %d, %v; want %d", pid, ok, cmd.Process.Pid)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	failures := c.Failures(ctx)
+	select {
+	case err := <-failures:
+		t.Fatalf("a failure while every process runs: %v", err)
+	case <-time.After(2 * controlPlanePoll):
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	select {
+	case err := <-failures:
+		for _, want := range []string{`"metrics-server"`, "is gone", "no CPU metric for the HPA"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("failure %q does not say %q", err, want)
+			}
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the control-plane process's death was not delivered")
 	}
 }

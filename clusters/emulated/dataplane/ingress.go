@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/scalebench/scalebench/kube"
@@ -27,6 +28,23 @@ type dispatcher struct {
 	mu      sync.RWMutex
 	mapped  map[string]string // "ip:port" → local address
 	proxies map[string]*httputil.ReverseProxy
+
+	fault atomic.Pointer[appFault] // injected app errors (Plane.FailRequests)
+}
+
+// appFault makes every emulated app instance answer status until a time.
+type appFault struct {
+	status int
+	until  time.Time
+}
+
+// failing is the status the apps answer now, when a fault is in force.
+func (d *dispatcher) failing() (int, bool) {
+	f := d.fault.Load()
+	if f == nil || !time.Now().Before(f.until) {
+		return 0, false
+	}
+	return f.status, true
 }
 
 func newDispatcher(rt *routes, in *instances, log *slog.Logger) *dispatcher {
@@ -152,6 +170,10 @@ func (d *dispatcher) dispatchOnce(w http.ResponseWriter, r *http.Request, eps []
 			return nil
 		}
 		if in := d.instances.byAddress(ep.IP); in != nil {
+			if code, ok := d.failing(); ok {
+				http.Error(w, "scalebench fault injection: the app answers "+strconv.Itoa(code), code)
+				return nil
+			}
 			if err := in.Serve(w, r); err == nil {
 				return nil
 			}

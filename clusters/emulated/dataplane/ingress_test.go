@@ -161,3 +161,26 @@ func TestIngressCPULoadGenTimeoutReleasesShare(t *testing.T) {
 	}
 	eventually(t, "abandoned request released", func() bool { return in.Inflight() == 0 && load(in) == 0 })
 }
+
+// An injected app fault answers its status for its duration, costs the
+// instance no CPU, and ends on its own.
+func TestIngressAppFault(t *testing.T) {
+	f := newIngressFixture(t)
+	f.rt.setIngress(ingress("default", "spinapp-ingress", rule{path: "/", pathType: networkingv1.PathTypePrefix, svc: "hello", port: 80}))
+	f.rt.setService(service("default", "hello"))
+	f.rt.setSlice(slice("default", "hello-1", "hello", "", 80, ep{ip: "10.244.0.2"}))
+	f.in.podChanged(pod("default", "h2", "10.244.0.2", ModelHello, "", AnnotationCPUPerRequest, "1ms"))
+	if code, _ := f.get(t, "", "/"); code != http.StatusOK {
+		t.Fatalf("before the fault: %d", code)
+	}
+	p := &Plane{dispatch: f.d}
+	p.FailRequests(http.StatusInternalServerError, 300*time.Millisecond)
+	before := f.in.byAddress("10.244.0.2").model.CPUUsed()
+	if code, body := f.get(t, "", "/"); code != http.StatusInternalServerError || !strings.Contains(body, "fault injection") {
+		t.Fatalf("during the fault: %d %q, want 500 saying it is injected", code, body)
+	}
+	if got := f.in.byAddress("10.244.0.2").model.CPUUsed(); got != before {
+		t.Errorf("a failed request cost %v of CPU, want none", got-before)
+	}
+	eventually(t, "the fault to end", func() bool { code, _ := f.get(t, "", "/"); return code == http.StatusOK })
+}

@@ -342,6 +342,14 @@ func (p *Plane) usageLoop(ctx context.Context, patcher usagePatcher, interval ti
 	}
 }
 
+// FailRequests makes every emulated app instance answer status (a 5xx) to
+// every request for d, as an app with a bad release or a broken dependency
+// would; the requests cost no CPU. A later call replaces an earlier one; d
+// 0 ends the fault.
+func (p *Plane) FailRequests(status int, d time.Duration) {
+	p.dispatch.fault.Store(&appFault{status: status, until: time.Now().Add(d)})
+}
+
 // IngressURL is the base URL of the ingress ("http://127.0.0.1:8081").
 func (p *Plane) IngressURL() string { return "http://" + p.ln.Addr().String() }
 

@@ -1,0 +1,284 @@
+// Package faults is the fault suite: platform parts fail during a run on one
+// shared cluster, and each fault must end in a verdict that names the
+// component and the symptom within a bounded time, never a hang. The app
+// answers 5xx for a while, metrics-server is killed, the API server is
+// restarted, the SQS emulator dies. (The KEDA operator's death is in
+// suites/kedacpu, the store going down in suites/sqs: they need those
+// suites' scenarios anyway.)
+//
+// Each test logs "fault <name>: verdict in <d>: <text>", the figures the
+// README's fault table quotes.
+package faults
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters"
+	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/suites/internal/suite"
+)
+
+func TestMain(m *testing.M) { os.Exit(suite.Main(m, "faults")) }
+
+// verdictBound is how long a fault may take to become the run's verdict
+// (injection → the run returns, its objects' cleanup included).
+const verdictBound = 2 * time.Minute
+
+// shortHPA is hpa-cpu-fast cut to what a fault needs: a short load and no
+// wait for a scale-down (the checks that then fail are not what the fault
+// tests look at).
+func shortHPA(t *testing.T, name string, load time.Duration) *scenario.Scenario {
+	sc := suite.Scenario(t, "hpa-cpu")
+	sc.Metadata.Name = name
+	sc.Spec.Load.HTTP.Duration = scenario.Duration{Duration: load}
+	sc.Spec.Expectations.ScaleDown = &scenario.ScaleDownExpectation{Replicas: ptr.To[int32](1), Within: scenario.Duration{Duration: time.Second}}
+	return sc
+}
+
+// noScaleDownWait is the run options of a fault test: give up on the
+// scale-down at once.
+var noScaleDownWait = runner.Options{ScaleDownGrace: time.Millisecond}
+
+// afterMetric runs inject once the scenario's HPA reads its metric (the
+// run's load starts right then) and sends inject's result, or why it did
+// not run, exactly once.
+func afterMetric(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.Scenario, inject func() error) (<-chan error, <-chan time.Time) {
+	t.Helper()
+	clients, err := kube.NewClients(s.Cluster.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	at := make(chan time.Time, 1)
+	go func() {
+		err := kube.Poll(ctx, 500*time.Millisecond, "HPA "+sc.HPAName()+" to read its metric", func(ctx context.Context) (bool, string, error) {
+			h, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(ctx, sc.HPAName(), metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			for _, c := range h.Status.Conditions {
+				if c.Type == autoscalingv2.ScalingActive {
+					return c.Status == corev1.ConditionTrue, string(c.Status) + " " + c.Reason, nil
+				}
+			}
+			return false, "no conditions yet", nil
+		})
+		if err != nil {
+			done <- err
+			return
+		}
+		at <- time.Now()
+		done <- inject()
+	}()
+	return done, at
+}
+
+// runFault runs sc with a fault injected once its HPA reads its metric and
+// returns the result and the time from the injection to the verdict.
+func runFault(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.Scenario, inject func() error) (results.Scenario, time.Duration) {
+	t.Helper()
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	injected, at := afterMetric(ictx, t, s, sc, inject)
+	res := s.Run(ctx, t, sc, noScaleDownWait)
+	end := time.Now()
+	cancel() // the run is over: an injector still waiting gives up now
+	if err := <-injected; err != nil {
+		t.Fatalf("injecting the fault: %v (run: passed=%v, %s error %q)", err, res.Passed, res.ErrorKind, res.Error)
+	}
+	d := end.Sub(<-at)
+	if d > verdictBound {
+		t.Errorf("the verdict took %s after the fault, want ≤ %s", d.Round(100*time.Millisecond), verdictBound)
+	}
+	return res, d
+}
+
+func wantPlatformError(t *testing.T, res results.Scenario, words ...string) {
+	t.Helper()
+	if res.Passed || res.ErrorKind != results.ErrorPlatform {
+		t.Errorf("want a failed run with a platform error; got passed=%v kind=%q error=%q", res.Passed, res.ErrorKind, res.Error)
+	}
+	for _, w := range words {
+		if !strings.Contains(res.Error, w) {
+			t.Errorf("the error does not say %q: %q", w, res.Error)
+		}
+	}
+}
+
+func logVerdict(t *testing.T, fault string, d time.Duration, text string) {
+	t.Logf("fault %s: verdict in %s: %s", fault, d.Round(100*time.Millisecond), text)
+}
+
+// The app answering 5xx for 20 s of a 40 s load fails the error budget,
+// and the check says the requests failed with 5xx.
+func TestAppAnswers5xx(t *testing.T) {
+	s := suite.RequireCluster(t)
+	inj, ok := s.Cluster.(clusters.AppFaultInjector)
+	if !ok {
+		t.Skip("this cluster kind cannot make its apps fail")
+	}
+	sc := shortHPA(t, "fault-app-5xx", 40*time.Second)
+	f := features.New(sc.Metadata.Name).Assess("5xx answers fail the error budget, named", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		defer suite.Recover(t)
+		res, d := runFault(ctx, t, s, sc, func() error {
+			inj.FailAppRequests(http.StatusInternalServerError, 20*time.Second)
+			return nil
+		})
+		var rate *results.Check
+		for i, c := range res.Checks {
+			if c.Name == analysis.CheckErrorRate {
+				rate = &res.Checks[i]
+			}
+		}
+		if res.Passed || rate == nil || rate.Passed || !strings.Contains(rate.Detail, "http_5xx") {
+			t.Errorf("want a failed %q check naming http_5xx; got passed=%v check %+v error %q", analysis.CheckErrorRate, res.Passed, rate, res.Error)
+		} else {
+			logVerdict(t, "app 5xx for 20 s", d, fmt.Sprintf("check %q failed: %s", rate.Name, rate.Detail))
+		}
+		return ctx
+	}).Feature()
+	s.Env.Test(t, f)
+}
+
+// metrics-server killed once the HPA reads its metric: the run stops with
+// a platform error naming it and the missing CPU metric.
+func TestMetricsServerKilled(t *testing.T) {
+	s := suite.RequireCluster(t)
+	inj, ok := s.Cluster.(clusters.FailureInjector)
+	if !ok {
+		t.Skip("this cluster kind cannot kill platform components")
+	}
+	sc := shortHPA(t, "fault-metrics-server", 60*time.Second)
+	f := features.New(sc.Metadata.Name).Assess("metrics-server's death is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		defer suite.Recover(t)
+		res, d := runFault(ctx, t, s, sc, func() error { return kill(inj, "metrics-server") })
+		wantPlatformError(t, res, "metrics-server", "no CPU metric")
+		logVerdict(t, "metrics-server killed", d, string(res.ErrorKind)+" error: "+res.Error)
+		if err := inj.RestartComponent(context.WithoutCancel(ctx), "metrics-server"); err != nil {
+			t.Errorf("restart metrics-server: %v", err)
+		}
+		return ctx
+	}).Feature()
+	s.Env.Test(t, f)
+}
+
+// The API server restarted mid-run: the run stops with a platform error
+// naming it (a run that went on could not say what its timeline missed).
+func TestAPIServerRestarted(t *testing.T) {
+	s := suite.RequireCluster(t)
+	inj, ok := s.Cluster.(clusters.FailureInjector)
+	if !ok {
+		t.Skip("this cluster kind cannot restart platform components")
+	}
+	sc := shortHPA(t, "fault-apiserver-restart", 60*time.Second)
+	f := features.New(sc.Metadata.Name).Assess("the API server's restart is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		defer suite.Recover(t)
+		res, d := runFault(ctx, t, s, sc, func() error { return inj.RestartComponent(ctx, "kube-apiserver") })
+		wantPlatformError(t, res, "kube-apiserver", "restarted")
+		logVerdict(t, "API server restarted", d, string(res.ErrorKind)+" error: "+res.Error)
+		// The cluster serves again (the next test needs it).
+		hc, ok := s.Cluster.(clusters.HealthChecker)
+		if ok {
+			if err := hc.CheckComponents(); err != nil {
+				t.Errorf("after the restart: %v", err)
+			}
+		}
+		return ctx
+	}).Feature()
+	s.Env.Test(t, f)
+}
+
+// The SQS emulator killed while messages are being sent: the run stops
+// with a platform error naming it, and the report claims no message count
+// it could not verify. Last: goaws is not started again.
+func TestSQSEmulatorKilled(t *testing.T) {
+	s := suite.RequireCluster(t)
+	inj, ok := s.Cluster.(clusters.FailureInjector)
+	if !ok {
+		t.Skip("this cluster kind cannot kill platform components")
+	}
+	sc := suite.Scenario(t, "keda-sqs")
+	sc.Metadata.Name = "fault-sqs-emulator"
+	sc.Spec.Load.SQS.Messages = 300
+	sc.Spec.Load.SQS.Rate = 2 // 15 s of sending
+	sc.Spec.Expectations.ScaleDown = &scenario.ScaleDownExpectation{Replicas: ptr.To[int32](0), Within: scenario.Duration{Duration: time.Second}}
+	f := features.New(sc.Metadata.Name).Assess("the SQS emulator's death is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		defer suite.Recover(t)
+		clients, err := kube.NewClients(s.Cluster.RESTConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ictx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		killed := make(chan error, 1)
+		var at time.Time
+		go func() {
+			// KEDA's HPA exists right before the messages are sent; kill
+			// goaws 5 s into the sending.
+			err := kube.Poll(ictx, 500*time.Millisecond, "HPA "+sc.HPAName(), func(ctx context.Context) (bool, string, error) {
+				_, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(ctx, sc.HPAName(), metav1.GetOptions{})
+				return err == nil, fmt.Sprint(err), nil
+			})
+			if err == nil {
+				select {
+				case <-time.After(5 * time.Second):
+				case <-ictx.Done():
+					err = ictx.Err()
+				}
+			}
+			if err != nil {
+				killed <- err
+				return
+			}
+			at = time.Now()
+			killed <- kill(inj, "goaws")
+		}()
+		res := s.Run(ctx, t, sc, runner.Options{ScaleDownGrace: time.Millisecond, DrainTimeout: 30 * time.Second})
+		end := time.Now()
+		cancel()
+		if err := <-killed; err != nil {
+			t.Fatalf("killing goaws: %v (run: passed=%v, %s error %q)", err, res.Passed, res.ErrorKind, res.Error)
+		}
+		d := end.Sub(at)
+		if d > verdictBound {
+			t.Errorf("the verdict took %s after the fault, want ≤ %s", d.Round(100*time.Millisecond), verdictBound)
+		}
+		wantPlatformError(t, res, "goaws", "SQS queue is gone")
+		m := res.Metrics
+		if m.MessagesLost != nil && *m.MessagesLost == 0 {
+			t.Errorf("messagesLost 0 claimed after the queue itself died")
+		}
+		t.Logf("messages: sent %s, processed %s, in queue %s, lost %s (absent: %v)", results.FormatCount(m.MessagesSent), results.FormatCount(m.MessagesProcessed),
+			results.FormatCount(m.MessagesInQueue), results.FormatCount(m.MessagesLost), m.Absent)
+		logVerdict(t, "SQS emulator (goaws) killed", d, string(res.ErrorKind)+" error: "+res.Error)
+		return ctx
+	}).Feature()
+	s.Env.Test(t, f)
+}
+
+// kill SIGKILLs a platform component, as an OOM kill would.
+func kill(inj clusters.FailureInjector, name string) error {
+	pid, ok := inj.ComponentPID(name)
+	if !ok {
+		return fmt.Errorf("%s is not running", name)
+	}
+	return syscall.Kill(pid, syscall.SIGKILL)
+}
