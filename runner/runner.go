@@ -158,7 +158,8 @@ func (r *run) progressf(format string, args ...any) {
 func (r *run) execute(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if wd, ok := r.opts.Cluster.(clusters.Watchdog); ok {
+	wd, watched := r.opts.Cluster.(clusters.Watchdog)
+	if watched {
 		// The subscription and this goroutine end with the run (cancel).
 		failures := wd.Failures(ctx)
 		go func() {
@@ -171,6 +172,17 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}()
 	}
 	defer func() {
+		// A component's death shows in the clients' errors (connection
+		// refused) a moment before the watchdog reports it: give the
+		// watchdog that moment, so the verdict names the component.
+		if watched && err != nil && KindOf(err) == results.ErrorHarness && ctx.Err() == nil {
+			t := time.NewTimer(watchdogGrace)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		// A component failure is the reason whatever was waiting gave up:
 		// lead with it, and keep its kind.
 		var pe *Error
@@ -472,6 +484,10 @@ func (r *run) deleteObjects(ctx context.Context, wait bool) error {
 	}
 	return r.c.Delete(ctx, executors...)
 }
+
+// watchdogGrace is how long a harness error waits for the cluster's
+// watchdog to name a component that died (it polls some every second).
+const watchdogGrace = 3 * time.Second
 
 // newClients builds the clients of a cluster; tests replace it with fakes.
 var newClients = kube.NewClients

@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/results"
 )
 
 // watchdogCluster counts the Watchdog subscriptions still open.
@@ -60,5 +63,46 @@ func TestRunEndsItsWatchdogSubscription(t *testing.T) {
 	}
 	if !settle(func() bool { return runtime.NumGoroutine() <= before+2 }) {
 		t.Errorf("goroutines %d before %d runs, %d after: leaking per run", before, trials, runtime.NumGoroutine())
+	}
+}
+
+// lateWatchdog reports a component's death a moment after the run starts,
+// as the emulated cluster's control-plane poll does.
+type lateWatchdog struct {
+	fakeCluster
+	after time.Duration
+}
+
+func (c *lateWatchdog) Failures(ctx context.Context) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		select {
+		case <-time.After(c.after):
+			ch <- errors.New(`control-plane process "kube-apiserver" is gone: the Kubernetes API does not answer`)
+		case <-ctx.Done():
+		}
+	}()
+	return ch
+}
+
+// A client error that comes before the watchdog's report (connection
+// refused, the API server just died) still ends as the platform error
+// naming the component, with the client's error after it.
+func TestHarnessErrorWaitsForTheWatchdog(t *testing.T) {
+	sc := testScenario(t, "late")
+	old := newClients
+	t.Cleanup(func() { newClients = old })
+	newClients = func(*rest.Config, ...kube.WarningFunc) (*kube.Clients, error) {
+		return nil, errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
+	}
+	res := Run(context.Background(), Options{Cluster: &lateWatchdog{after: 300 * time.Millisecond}}, sc)
+	if res.ErrorKind != results.ErrorPlatform || !strings.Contains(res.Error, "kube-apiserver") || !strings.Contains(res.Error, "connection refused") {
+		t.Errorf("want a platform error naming kube-apiserver, then the client's error; got %s %q", res.ErrorKind, res.Error)
+	}
+	// Without a report, the harness error stands after the grace.
+	start := time.Now()
+	res = Run(context.Background(), Options{Cluster: &lateWatchdog{after: time.Hour}}, sc)
+	if res.ErrorKind != results.ErrorHarness || time.Since(start) > watchdogGrace+5*time.Second {
+		t.Errorf("without a report: %s %q after %s, want the harness error within the grace", res.ErrorKind, res.Error, time.Since(start))
 	}
 }
