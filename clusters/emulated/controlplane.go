@@ -112,7 +112,7 @@ func (c *Cluster) restartControlPlane(ctx context.Context, name string, s proc.S
 	if pid, ok := c.controlPlanePids()[name]; ok {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		err := kube.Poll(ctx, 50*time.Millisecond, name+" to exit", func(context.Context) (bool, string, error) {
-			return !processBelongsTo(pid, c.kwokWorkDir), fmt.Sprintf("pid %d still runs", pid), nil
+			return processEnded(pid), fmt.Sprintf("pid %d still runs", pid), nil
 		})
 		if err != nil {
 			return fmt.Errorf("emulated: restart %s: %w", name, err)
@@ -128,4 +128,21 @@ func (c *Cluster) restartControlPlane(ctx context.Context, name string, s proc.S
 	}
 	c.logger.Info("control-plane process restarted", "process", name, "pid", p.Pid())
 	return nil
+}
+
+// processEnded reports whether pid has finished exiting: gone, or a zombie.
+// Its command line reads empty earlier, while it still holds its sockets
+// (the kernel releases memory before files), and a restart that binds the
+// same port then fails with "address already in use".
+func processEnded(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 || i+2 >= len(stat) {
+		return true
+	}
+	state := stat[i+2]
+	return state == 'Z' || state == 'X'
 }
