@@ -67,6 +67,9 @@ test-integration: ## integration tests skipped by -short (emulated cluster, data
 	# leave no container, network or volume (skipped, saying why, when no engine answers; 11 s measured with one)
 	$(GO) test -count=1 -timeout 5m -run '^TestRunRealClusterStopsAtImagePull$$' ./cmd/bench/app/
 
+# suites/faults (app 5xx, metrics-server killed, API server restarted, goaws
+# killed, on one cluster): 267 s measured on a 2-core machine shared with
+# other builds.
 test-suites: ## end-to-end suites (one emulated cluster per suite, one at a time)
 	$(GO) test -count=1 -p 1 -timeout $(SUITE_TIMEOUT) -v ./suites/...
 
