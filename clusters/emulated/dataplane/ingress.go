@@ -10,8 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/scalebench/scalebench/kube"
