@@ -463,6 +463,12 @@ func (v *view) metrics(in Input) results.Metrics {
 		} else {
 			absent("messagesLost", "%s", why)
 		}
+	} else if s.Spec.Load.Type == scenario.LoadSQS {
+		// The run stopped before the messages were counted (a harness or
+		// platform error): no count is claimed.
+		for _, k := range []string{"messagesSent", "messagesProcessed", "messagesInQueue", "messagesLost"} {
+			absent(k, "the run stopped before the messages were counted")
+		}
 	}
 	var cold []float64
 	for _, e := range v.requests {

@@ -375,6 +375,17 @@ func TestSQSSeedTimeline(t *testing.T) {
 	if c := check(t, got, CheckMessagesStored); c.Passed || !strings.Contains(c.Detail, "store unreachable") {
 		t.Errorf("stored check: %+v", c)
 	}
+	// The run stopped before the messages were counted (the SQS emulator
+	// died): no count is claimed, and each absence says why.
+	got = Analyze(Input{Scenario: s, Events: b.evs})
+	for _, k := range []string{"messagesSent", "messagesProcessed", "messagesInQueue", "messagesLost"} {
+		if got.Metrics.Absent[k] == "" {
+			t.Errorf("%s: absent without a reason (absent: %v)", k, got.Metrics.Absent)
+		}
+	}
+	if got.Metrics.MessagesLost != nil || got.Metrics.MessagesSent != nil || got.Passed {
+		t.Errorf("messages not counted: %+v", got.Metrics)
+	}
 }
 
 // messagesLost = valid sent − valid correctly stored − valid still waiting
