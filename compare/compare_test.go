@@ -234,6 +234,30 @@ func TestRestTracker(t *testing.T) {
 	if ok, desc := noAPI.observe(restState{}); !ok || !strings.Contains(desc, "not served") {
 		t.Fatalf("without metrics API: %v %s", ok, desc)
 	}
+
+	// An idle emulated cluster: metrics-server lists no node (every node's
+	// usage is zero). At rest once that has lasted noNodeMetricsRest, and
+	// only when no earlier trial's object is left; a node reading starts
+	// the count again.
+	var idle restTracker
+	idleSteps := []struct {
+		s    restState
+		want bool
+	}{
+		{restState{metricsAPI: true, at: t0}, false},
+		{restState{metricsAPI: true, at: t0.Add(10 * time.Second)}, false},
+		{restState{metricsAPI: true, pods: 1, at: t0.Add(25 * time.Second)}, false}, // a pod left
+		{restState{metricsAPI: true, at: t0.Add(26 * time.Second)}, true},
+		{restState{metricsAPI: true, nodes: 1, nodeCPU: 400, nodeStamp: t0.Add(30 * time.Second), at: t0.Add(30 * time.Second)}, false},
+		{restState{metricsAPI: true, at: t0.Add(32 * time.Second)}, false}, // the count starts again
+		{restState{metricsAPI: true, at: t0.Add(52 * time.Second)}, true},
+	}
+	for i, st := range idleSteps {
+		got, desc := idle.observe(st.s)
+		if got != st.want {
+			t.Fatalf("idle step %d: at rest %v, want %v (%s)", i, got, st.want, desc)
+		}
+	}
 }
 
 // TestGolden renders the synthetic comparison; go test ./compare -update

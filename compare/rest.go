@@ -19,9 +19,17 @@ import (
 // Node CPU counts as settled when two successive readings of the resource
 // metrics API (different timestamps) differ by at most this much, or by at
 // most settleFraction of the earlier one.
+//
+// A cluster whose nodes report no CPU usage at all is at rest once that has
+// lasted noNodeMetricsRest: metrics-server omits a node whose usage is zero,
+// which is every node of an idle emulated cluster (KWOK derives a node's
+// usage from its pods'), so on the emulated cluster the wait ends there.
+// It is longer than metrics-server's resolution (15 s on the emulated
+// cluster), so a reading that was only late does not count as idle.
 const (
-	settleMilliCPU = 50
-	settleFraction = 0.10
+	settleMilliCPU    = 50
+	settleFraction    = 0.10
+	noNodeMetricsRest = 20 * time.Second
 )
 
 // restState is what one look at the cluster found.
@@ -33,6 +41,8 @@ type restState struct {
 	nodeCPU   int64
 	nodeStamp time.Time
 	nodes     int
+	// at is when the look was taken.
+	at time.Time
 }
 
 // restTracker decides from successive looks whether the cluster is at
@@ -40,6 +50,8 @@ type restState struct {
 // metrics, and the nodes' CPU usage has stopped moving. It is pure.
 type restTracker struct {
 	prev *restState
+	// noNodesSince is when the looks began to find no node metrics.
+	noNodesSince time.Time
 }
 
 // observe folds in one look and reports whether the cluster is at rest,
@@ -55,7 +67,15 @@ func (t *restTracker) observe(s restState) (bool, string) {
 	settled := false
 	switch p := t.prev; {
 	case s.nodes == 0:
-		parts = append(parts, "no node metrics yet")
+		if t.noNodesSince.IsZero() {
+			t.noNodesSince = s.at
+		}
+		if idle := s.at.Sub(t.noNodesSince); idle >= noNodeMetricsRest {
+			settled = true
+			parts = append(parts, fmt.Sprintf("no node has reported CPU usage for %.0f s (metrics-server omits nodes whose usage is zero): idle", idle.Seconds()))
+		} else {
+			parts = append(parts, fmt.Sprintf("no node metrics for %.0f s (idle once %.0f s)", idle.Seconds(), noNodeMetricsRest.Seconds()))
+		}
 	case p == nil || p.nodes == 0:
 		parts = append(parts, fmt.Sprintf("node CPU %dm at %s (waiting for the next reading)", s.nodeCPU, s.nodeStamp.UTC().Format(time.TimeOnly)))
 	case !s.nodeStamp.After(p.nodeStamp):
@@ -74,6 +94,7 @@ func (t *restTracker) observe(s restState) (bool, string) {
 	if s.nodes > 0 {
 		cp := s
 		t.prev = &cp
+		t.noNodesSince = time.Time{}
 	}
 	return clean && settled, strings.Join(parts, "; ")
 }
@@ -103,7 +124,7 @@ func WaitAtRest(ctx context.Context, c *kube.Clients, earlier []string, timeout 
 }
 
 func look(ctx context.Context, c *kube.Clients, earlier []string) (restState, error) {
-	s := restState{metricsAPI: true}
+	s := restState{metricsAPI: true, at: time.Now()}
 	for _, ns := range earlier {
 		_, err := c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		switch {
