@@ -58,11 +58,15 @@ components: ## build the emulated cluster's components that are not cached yet (
 # each; ./clusters/sqsbackend and ./load 1.6 min, most of it building
 # bombardier once), before TestUsageToHPALag joined them (≈ 5 min by its own
 # account, not yet timed here): ≈ 13 min in all, within CI's 15.
-test-integration: ## integration tests skipped by -short (emulated cluster, data plane, components, netns, bombardier, LocalStack)
+test-integration: ## integration tests skipped by -short (emulated cluster, data plane, components, netns, bombardier, LocalStack, cluster up + --cluster existing)
 	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) ./clusters/... ./load/... ./compare/...
 	# the Helm install of the platform onto an emulated cluster, charts from a chart repository and an OCI
 	# registry on loopback (after the others: one cluster at a time; 35-40 s measured on a shared 2-core machine)
 	$(GO) test -count=1 -timeout 5m ./platform/...
+	# bench cluster up, then bench run --cluster existing on its kubeconfig (a 200-message keda-sqs in a namespace
+	# the run creates) and the check that the run left the cluster as it found it (122 s measured on a 2-core
+	# machine under heavy load)
+	$(GO) test -count=1 -timeout 10m -run '^TestClusterUpThenRunExisting$$' ./cmd/bench/app/
 	# bench run --cluster k3d and kind against a Docker engine: they stop at the node image pull, naming it, and
 	# leave no container, network or volume (skipped, saying why, when no engine answers; 11 s measured with one)
 	$(GO) test -count=1 -timeout 5m -run '^TestRunRealClusterStopsAtImagePull$$' ./cmd/bench/app/

@@ -46,6 +46,8 @@ var inventorySkippedGroups = map[string]bool{"metrics.k8s.io": true}
 // A resource the API server lists as discoverable but refuses to list
 // (an aggregated API that is down) is an error naming it.
 func TakeInventory(ctx context.Context, cfg *rest.Config) (Inventory, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = rest.NoWarnings{} // listing deprecated resources (v1 Endpoints) is the point
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return Inventory{}, fmt.Errorf("inventory: %w", err)

@@ -117,8 +117,10 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 			switch {
 			case part.InstalledByRun:
 				state = "installed " + part.Version
-			case part.Present:
+			case part.Present && part.Version != "":
 				state = "found " + part.Version
+			case part.Present:
+				state = "found, version unknown"
 			}
 			fmt.Fprintf(opts.Progress, "existing: %s: %s (%s)\n", part.Name, state, part.Detail)
 		}
@@ -166,8 +168,15 @@ func (c *Cluster) Environment() results.Environment {
 		if env.Components == nil {
 			env.Components = map[string]string{}
 		}
-		if _, ok := env.Components[k]; !ok {
+		have, ok := env.Components[k]
+		switch {
+		case !ok:
 			env.Components[k] = v
+		case have == real.UnknownVersion && v != "":
+			// Found, but nothing on the cluster tells its version (no Helm
+			// release, no Deployment, no version label): the cluster's own word.
+			env.Components[k] = v
+			env.Platform[k] += fmt.Sprintf("; version %s as the ConfigMap %s/%s says (nothing on the cluster tells it)", v, InfoNamespace, InfoName)
 		}
 	}
 	return env

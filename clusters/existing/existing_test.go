@@ -15,6 +15,7 @@ import (
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/internal/real"
 	"github.com/scalebench/scalebench/platform"
+	"github.com/scalebench/scalebench/results"
 )
 
 // apiServer answers what Create asks before the platform: the version and one Ready node.
@@ -90,5 +91,41 @@ func TestCreateWithInstallPlatform(t *testing.T) {
 	}
 	if err := cl.Delete(context.Background()); err != nil {
 		t.Errorf("delete: %v", err)
+	}
+}
+
+// The environment is what the run found, completed by what the cluster's
+// ConfigMap says: its emulated parts and knobs, the versions detection
+// could not read (said so), and components detection does not look for.
+func TestEnvironmentMergesTheClusterInfo(t *testing.T) {
+	base := &real.Cluster{Kind: "existing", Knobs: map[string]string{"api server": "https://x"}, Parts: []clusters.PlatformPart{
+		{Name: platform.KEDA, Present: true, Detail: "found: CRD scaledobjects.keda.sh"},
+		{Name: platform.SpinOperator, Present: true, Version: "0.6.1", Detail: "found: Helm release"},
+		{Name: platform.CertManager, Detail: "missing: CRD certificates.cert-manager.io"},
+	}}
+	plain := (&Cluster{Cluster: base}).Environment()
+	if plain.Components[platform.KEDA] != real.UnknownVersion || len(plain.Emulated) != 0 || plain.Platform[platform.CertManager] == "" {
+		t.Errorf("without a ConfigMap: %+v", plain)
+	}
+	c := &Cluster{Cluster: base, info: &Info{Provider: "emulated", Environment: results.Environment{
+		Emulated:   []string{"kubelet and nodes (KWOK)"},
+		Knobs:      map[string]string{"hpa.syncPeriod": "15s", "api server": "declared"},
+		Components: map[string]string{platform.KEDA: "2.20.2", platform.SpinOperator: "0.5.0", "kube-apiserver": "v1.35.4"},
+	}}}
+	env := c.Environment()
+	if env.Components[platform.KEDA] != "2.20.2" || !strings.Contains(env.Platform[platform.KEDA], "as the ConfigMap kube-public/scalebench-cluster says") {
+		t.Errorf("keda: version %q, platform %q: want the declared version, said so", env.Components[platform.KEDA], env.Platform[platform.KEDA])
+	}
+	if env.Components[platform.SpinOperator] != "0.6.1" {
+		t.Errorf("spin-operator %q: a detected version wins over the declared one", env.Components[platform.SpinOperator])
+	}
+	if env.Components["kube-apiserver"] != "v1.35.4" || env.Knobs["hpa.syncPeriod"] != "15s" || env.Knobs["api server"] != "https://x" {
+		t.Errorf("components %v knobs %v", env.Components, env.Knobs)
+	}
+	if _, ok := env.Components[platform.CertManager]; ok || len(env.Emulated) != 1 {
+		t.Errorf("components %v emulated %v", env.Components, env.Emulated)
+	}
+	if _, err := (&Cluster{Cluster: base}).SQSEnv(context.Background()); err == nil || !strings.Contains(err.Error(), InfoName) {
+		t.Errorf("SQSEnv without a ConfigMap: %v, want an error naming it", err)
 	}
 }

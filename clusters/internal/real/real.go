@@ -138,12 +138,16 @@ func (c *Cluster) Environment() results.Environment {
 		}
 		v := p.Version
 		if v == "" {
-			v = "unknown version"
+			v = UnknownVersion
 		}
 		env.Components[p.Name] = v
 	}
 	return env
 }
+
+// UnknownVersion is a component's version in the environment when nothing
+// on the cluster tells it.
+const UnknownVersion = "unknown version"
 
 // CollectDiagnostics writes the nodes, the pods of every namespace and the
 // events as JSON into dir.

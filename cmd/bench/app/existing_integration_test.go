@@ -146,8 +146,8 @@ func TestClusterUpThenRunExisting(t *testing.T) {
 		if !strings.HasPrefix(d, "found: ") || !strings.Contains(d, "CRD ") {
 			t.Errorf("environment platform[%s] = %q, want what was found (its CRDs)", n, d)
 		}
-		if env.Components[n] == "" {
-			t.Errorf("environment components[%s] missing: %v", n, env.Components)
+		if v := env.Components[n]; v == "" || v == "unknown version" {
+			t.Errorf("environment components[%s] = %q: want its version (detected, or as the cluster's ConfigMap says)", n, v)
 		}
 	}
 	for n, d := range env.Platform {
