@@ -83,7 +83,7 @@ func componentVersions(v interface{ Of(string) string }, kubeVersion string) map
 		"metrics-server":          v.Of("metrics-server"),
 		"keda":                    v.Of("keda"),
 		"spin-operator":           v.Of("spin-operator"),
-		"keda-http-add-on":        v.Of("http-add-on"),
+		"http-add-on":             v.Of("http-add-on"), // platform.HTTPAddOn: one name on every cluster kind
 	}
 }
 

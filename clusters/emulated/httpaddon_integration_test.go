@@ -63,8 +63,8 @@ func TestHTTPAddOnEndToEnd(t *testing.T) {
 	}()
 
 	env := c.Environment()
-	if got, want := env.Components["keda-http-add-on"], components.DefaultHTTPAddOnVersion; got != want {
-		t.Errorf("Environment().Components[keda-http-add-on] = %q, want %q", got, want)
+	if got, want := env.Components["http-add-on"], components.DefaultHTTPAddOnVersion; got != want {
+		t.Errorf("Environment().Components[http-add-on] = %q, want %q", got, want)
 	}
 	if !slices.ContainsFunc(env.Emulated, func(s string) bool { return strings.Contains(s, "service-network proxy") }) {
 		t.Errorf("Environment().Emulated does not mention the service-network proxy: %q", env.Emulated)

@@ -213,8 +213,8 @@ scaler_pinger_unreachable_pods{otel_scope_name="keda external scaler"} 0
 func TestEnvironmentReportsTheHTTPAddOn(t *testing.T) {
 	c := &Cluster{versions: resolvedVersions(components.Versions{}), hpa: DefaultHPASettings, timing: DefaultPodTiming, shape: DefaultNodeShape}
 	env := c.Environment()
-	if got := env.Components["keda-http-add-on"]; got != components.DefaultHTTPAddOnVersion {
-		t.Errorf("keda-http-add-on = %q", got)
+	if got := env.Components["http-add-on"]; got != components.DefaultHTTPAddOnVersion {
+		t.Errorf("http-add-on = %q", got)
 	}
 	if !slices.ContainsFunc(env.Emulated, func(s string) bool { return strings.Contains(s, "service-network proxy") }) {
 		t.Errorf("Emulated does not mention the service-network proxy: %q", env.Emulated)
