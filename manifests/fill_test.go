@@ -101,3 +101,28 @@ func TestHPAMemoryOnly(t *testing.T) {
 		t.Errorf("err %v\nwant %s", err, want)
 	}
 }
+
+// An SQS ScaledObject from manifests is refused, naming it: the run wires
+// its own queue.
+func TestResolveScenarioSQS(t *testing.T) {
+	doc := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  template: {spec: {containers: [{name: app, image: x}]}}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: so}
+spec:
+  scaleTargetRef: {name: app}
+  maxReplicaCount: 5
+  triggers:
+  - type: aws-sqs-queue
+    metadata: {queueURL: "https://sqs/q", queueLength: "5"}
+`
+	_, err := Resolve(writeScenario(t, t.TempDir(), `"-"`), strings.NewReader(doc))
+	if err == nil || !strings.Contains(err.Error(), "ScaledObject/so.spec.triggers: Forbidden: an aws-sqs-queue trigger from manifests cannot run yet") {
+		t.Errorf("err %v", err)
+	}
+}

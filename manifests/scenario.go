@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/scalebench/scalebench/scenario"
 )
 
@@ -88,6 +90,12 @@ func Fill(s *scenario.Scenario, stdin io.Reader) error {
 	c, err := Load(path, stdin)
 	if err != nil {
 		return err
+	}
+	if c.Scaler.Type == TypeKEDASQS {
+		// The keda-sqs run makes its own queue and wires its own scaler to
+		// it; a user's ScaledObject names theirs.
+		return &Error{Source: c.Source, Errs: field.ErrorList{field.Forbidden(objPath(c.find(c.Scaler.Kind, c.Scaler.Name)).Child("spec", "triggers"),
+			"an aws-sqs-queue trigger from manifests cannot run yet: scalebench would have to point it at the queue it creates; use autoscaler type keda-sqs in the scenario instead")}}
 	}
 	from, err := c.Scenario(s.Metadata.Name)
 	if err != nil {

@@ -262,7 +262,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	}); err != nil {
 		return err
 	}
-	r.progressf("applying autoscaler %s", r.set.Autoscaler[0].GetKind())
+	r.progressf("applying autoscaler %s", r.set.Autoscaler[len(r.set.Autoscaler)-1].GetKind())
 	r.applied(r.set.Autoscaler)
 	if err := r.c.Apply(ctx, r.opts.RunID, r.set.Autoscaler...); err != nil {
 		if KindOf(err) == results.ErrorRejected {

@@ -554,10 +554,13 @@ func renderManifests(s *scenario.Scenario) (*Set, error) {
 			set.Workload = append(set.Workload, o)
 		}
 	}
-	// The autoscaler object itself goes first: the runner names it.
+	// The autoscaler object itself goes last, after what it refers to
+	// (a TriggerAuthentication, an InterceptorRoute).
+	last := len(set.Autoscaler) - 1
 	for i, o := range set.Autoscaler {
-		if o.GetKind() == m.AutoscalerKind && o.GetName() == m.AutoscalerName && i > 0 {
-			set.Autoscaler[0], set.Autoscaler[i] = set.Autoscaler[i], set.Autoscaler[0]
+		if o.GetKind() == m.AutoscalerKind && o.GetName() == m.AutoscalerName && i < last {
+			set.Autoscaler[last], set.Autoscaler[i] = set.Autoscaler[i], set.Autoscaler[last]
+			break
 		}
 	}
 	switch w.Kind {
