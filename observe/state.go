@@ -69,11 +69,17 @@ func (s *State) Deployment(d *appsv1.Deployment) []timeline.Event {
 }
 
 // HPA records current/desired replicas and the first metric's value when
-// they change, and only once the HPA controller has observed the current
-// generation: a status written for the previous spec (another target or
-// bounds) says nothing about this one.
+// they change, once the HPA controller has written a status, and not while
+// a status says it observed an older generation: a status written for the
+// previous spec (another target or bounds) says nothing about this one.
 func (s *State) HPA(h *autoscalingv2.HorizontalPodAutoscaler) []timeline.Event {
-	if og := h.Status.ObservedGeneration; og == nil || *og < h.Generation {
+	switch og := h.Status.ObservedGeneration; {
+	case og != nil && *og < h.Generation:
+		return nil
+	case og == nil && h.Status.CurrentReplicas == 0 && h.Status.DesiredReplicas == 0 && len(h.Status.Conditions) == 0:
+		// Not synced yet. Kubernetes' HPA controller (as of 1.35) never
+		// writes observedGeneration, so a status without it but with
+		// content is the controller's, for the only spec a run applies.
 		return nil
 	}
 	st := timeline.AutoscalerStatus{Current: h.Status.CurrentReplicas, Desired: h.Status.DesiredReplicas, Metric: hpaMetric(h)}

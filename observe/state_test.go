@@ -116,11 +116,11 @@ func TestCustomResourceConditions(t *testing.T) {
 func TestHPAStatusCountsOnlyForTheObservedGeneration(t *testing.T) {
 	s := NewState()
 	h := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default", Generation: 2}}
-	h.Status.CurrentReplicas, h.Status.DesiredReplicas = 1, 4
-	// Never observed by the HPA controller.
+	// Never synced by the HPA controller: an empty status.
 	if evs := s.HPA(h); len(evs) != 0 {
-		t.Fatalf("status of an unobserved HPA recorded: %+v", evs)
+		t.Fatalf("status of an unsynced HPA recorded: %+v", evs)
 	}
+	h.Status.CurrentReplicas, h.Status.DesiredReplicas = 1, 4
 	// Observed the previous generation: the status belongs to the old spec.
 	h.Status.ObservedGeneration = ptr.To[int64](1)
 	if evs := s.HPA(h); len(evs) != 0 {
@@ -129,6 +129,13 @@ func TestHPAStatusCountsOnlyForTheObservedGeneration(t *testing.T) {
 	h.Status.ObservedGeneration = ptr.To[int64](2)
 	if evs := s.HPA(h); len(evs) != 1 || evs[0].Autoscaler.Desired != 4 {
 		t.Fatalf("current status: %+v", evs)
+	}
+	// Kubernetes' controller (1.35) writes no observedGeneration: its
+	// status counts.
+	k := NewState()
+	h.Status.ObservedGeneration = nil
+	if evs := k.HPA(h); len(evs) != 1 || evs[0].Autoscaler.Desired != 4 {
+		t.Fatalf("status without observedGeneration: %+v", evs)
 	}
 }
 
