@@ -58,10 +58,27 @@ func shortHPA(t *testing.T, name string, load time.Duration) *scenario.Scenario 
 // scale-down at once.
 var noScaleDownWait = runner.Options{ScaleDownGrace: time.Millisecond}
 
-// afterMetric runs inject once the scenario's HPA reads its metric (the
-// run's load starts right then) and sends inject's result, or why it did
-// not run, exactly once.
-func afterMetric(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.Scenario, inject func() error) (<-chan error, <-chan time.Time) {
+// hpaReady says whether an HPA is far enough for the fault.
+type hpaReady func(h *autoscalingv2.HorizontalPodAutoscaler) (bool, string)
+
+// readsMetric: the HPA reads its metric (the run's load starts right then).
+func readsMetric(h *autoscalingv2.HorizontalPodAutoscaler) (bool, string) {
+	for _, c := range h.Status.Conditions {
+		if c.Type == autoscalingv2.ScalingActive {
+			return c.Status == corev1.ConditionTrue, string(c.Status) + " " + c.Reason
+		}
+	}
+	return false, "no conditions yet"
+}
+
+// exists: the HPA was created (KEDA's at zero replicas, right before the
+// load starts).
+func exists(*autoscalingv2.HorizontalPodAutoscaler) (bool, string) { return true, "" }
+
+// injectWhen runs inject delay after the scenario's HPA is ready and sends
+// its result, or why it did not run, exactly once; at receives the time of
+// the injection.
+func injectWhen(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.Scenario, ready hpaReady, delay time.Duration, inject func() error) (<-chan error, <-chan time.Time) {
 	t.Helper()
 	clients, err := kube.NewClients(s.Cluster.RESTConfig())
 	if err != nil {
@@ -70,18 +87,21 @@ func afterMetric(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario
 	done := make(chan error, 1)
 	at := make(chan time.Time, 1)
 	go func() {
-		err := kube.Poll(ctx, 500*time.Millisecond, "HPA "+sc.HPAName()+" to read its metric", func(ctx context.Context) (bool, string, error) {
+		err := kube.Poll(ctx, 500*time.Millisecond, "HPA "+sc.HPAName(), func(ctx context.Context) (bool, string, error) {
 			h, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(ctx, sc.HPAName(), metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error(), nil
 			}
-			for _, c := range h.Status.Conditions {
-				if c.Type == autoscalingv2.ScalingActive {
-					return c.Status == corev1.ConditionTrue, string(c.Status) + " " + c.Reason, nil
-				}
-			}
-			return false, "no conditions yet", nil
+			ok, state := ready(h)
+			return ok, state, nil
 		})
+		if err == nil {
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
 		if err != nil {
 			done <- err
 			return
@@ -92,14 +112,14 @@ func afterMetric(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario
 	return done, at
 }
 
-// runFault runs sc with a fault injected once its HPA reads its metric and
+// runFault runs sc with a fault injected delay after its HPA is ready and
 // returns the result and the time from the injection to the verdict.
-func runFault(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.Scenario, inject func() error) (results.Scenario, time.Duration) {
+func runFault(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.Scenario, opts runner.Options, ready hpaReady, delay time.Duration, inject func() error) (results.Scenario, time.Duration) {
 	t.Helper()
 	ictx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	injected, at := afterMetric(ictx, t, s, sc, inject)
-	res := s.Run(ctx, t, sc, noScaleDownWait)
+	injected, at := injectWhen(ictx, t, s, sc, ready, delay, inject)
+	res := s.Run(ctx, t, sc, opts)
 	end := time.Now()
 	cancel() // the run is over: an injector still waiting gives up now
 	if err := <-injected; err != nil {
@@ -122,6 +142,29 @@ func verdictAfter(res results.Scenario, injected, end time.Time) time.Duration {
 		}
 	}
 	return end.Sub(injected)
+}
+
+// platformFault is a test in which a platform component fails once the
+// HPA reads its metric: the run must stop with a platform error saying
+// words; then restores the component (when restore is set).
+func platformFault(t *testing.T, name, what string, inject func(context.Context, clusters.FailureInjector) error, restore func(context.Context, *testing.T, *suite.Suite, clusters.FailureInjector), words ...string) {
+	s := suite.RequireCluster(t)
+	inj, ok := s.Cluster.(clusters.FailureInjector)
+	if !ok {
+		t.Skip("this cluster kind cannot kill or restart platform components")
+	}
+	sc := shortHPA(t, name, 60*time.Second)
+	f := features.New(sc.Metadata.Name).Assess(what+" is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		defer suite.Recover(t)
+		res, d := runFault(ctx, t, s, sc, noScaleDownWait, readsMetric, 0, func() error { return inject(ctx, inj) })
+		wantPlatformError(t, res, words...)
+		logVerdict(t, what, d, string(res.ErrorKind)+" error: "+res.Error)
+		if restore != nil {
+			restore(context.WithoutCancel(ctx), t, s, inj)
+		}
+		return ctx
+	}).Feature()
+	s.Env.Test(t, f)
 }
 
 func wantPlatformError(t *testing.T, res results.Scenario, words ...string) {
@@ -151,7 +194,7 @@ func TestAppAnswers5xx(t *testing.T) {
 	sc := shortHPA(t, "fault-app-5xx", 40*time.Second)
 	f := features.New(sc.Metadata.Name).Assess("5xx answers fail the error budget, named", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		defer suite.Recover(t)
-		res, d := runFault(ctx, t, s, sc, func() error {
+		res, d := runFault(ctx, t, s, sc, noScaleDownWait, readsMetric, 0, func() error {
 			inj.FailAppRequests(http.StatusInternalServerError, 20*time.Second)
 			return nil
 		})
@@ -174,49 +217,30 @@ func TestAppAnswers5xx(t *testing.T) {
 // metrics-server killed once the HPA reads its metric: the run stops with
 // a platform error naming it and the missing CPU metric.
 func TestMetricsServerKilled(t *testing.T) {
-	s := suite.RequireCluster(t)
-	inj, ok := s.Cluster.(clusters.FailureInjector)
-	if !ok {
-		t.Skip("this cluster kind cannot kill platform components")
-	}
-	sc := shortHPA(t, "fault-metrics-server", 60*time.Second)
-	f := features.New(sc.Metadata.Name).Assess("metrics-server's death is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-		defer suite.Recover(t)
-		res, d := runFault(ctx, t, s, sc, func() error { return kill(inj, "metrics-server") })
-		wantPlatformError(t, res, "metrics-server", "no CPU metric")
-		logVerdict(t, "metrics-server killed", d, string(res.ErrorKind)+" error: "+res.Error)
-		if err := inj.RestartComponent(context.WithoutCancel(ctx), "metrics-server"); err != nil {
-			t.Errorf("restart metrics-server: %v", err)
-		}
-		return ctx
-	}).Feature()
-	s.Env.Test(t, f)
+	platformFault(t, "fault-metrics-server", "metrics-server killed",
+		func(_ context.Context, inj clusters.FailureInjector) error { return kill(inj, "metrics-server") },
+		func(ctx context.Context, t *testing.T, _ *suite.Suite, inj clusters.FailureInjector) {
+			if err := inj.RestartComponent(ctx, "metrics-server"); err != nil {
+				t.Errorf("restart metrics-server: %v", err)
+			}
+		}, "metrics-server", "no CPU metric")
 }
 
 // The API server restarted mid-run: the run stops with a platform error
-// naming it (a run that went on could not say what its timeline missed).
+// naming it (a run that went on could not say what its timeline missed),
+// and the cluster serves again afterwards.
 func TestAPIServerRestarted(t *testing.T) {
-	s := suite.RequireCluster(t)
-	inj, ok := s.Cluster.(clusters.FailureInjector)
-	if !ok {
-		t.Skip("this cluster kind cannot restart platform components")
-	}
-	sc := shortHPA(t, "fault-apiserver-restart", 60*time.Second)
-	f := features.New(sc.Metadata.Name).Assess("the API server's restart is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-		defer suite.Recover(t)
-		res, d := runFault(ctx, t, s, sc, func() error { return inj.RestartComponent(ctx, "kube-apiserver") })
-		wantPlatformError(t, res, "kube-apiserver", "the Kubernetes API does not answer")
-		logVerdict(t, "API server restarted", d, string(res.ErrorKind)+" error: "+res.Error)
-		// The cluster serves again (the next test needs it).
-		hc, ok := s.Cluster.(clusters.HealthChecker)
-		if ok {
-			if err := hc.CheckComponents(); err != nil {
-				t.Errorf("after the restart: %v", err)
+	platformFault(t, "fault-apiserver-restart", "API server restarted",
+		func(ctx context.Context, inj clusters.FailureInjector) error {
+			return inj.RestartComponent(ctx, "kube-apiserver")
+		},
+		func(_ context.Context, t *testing.T, s *suite.Suite, _ clusters.FailureInjector) {
+			if hc, ok := s.Cluster.(clusters.HealthChecker); ok {
+				if err := hc.CheckComponents(); err != nil {
+					t.Errorf("after the restart: %v", err)
+				}
 			}
-		}
-		return ctx
-	}).Feature()
-	s.Env.Test(t, f)
+		}, "kube-apiserver", "the Kubernetes API does not answer")
 }
 
 // The SQS emulator killed while messages are being sent: the run stops
@@ -235,45 +259,10 @@ func TestSQSEmulatorKilled(t *testing.T) {
 	sc.Spec.Expectations.ScaleDown = &scenario.ScaleDownExpectation{Replicas: ptr.To[int32](0), Within: scenario.Duration{Duration: time.Second}}
 	f := features.New(sc.Metadata.Name).Assess("the SQS emulator's death is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		defer suite.Recover(t)
-		clients, err := kube.NewClients(s.Cluster.RESTConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ictx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
-		killed := make(chan error, 1)
-		var at time.Time
-		go func() {
-			// KEDA's HPA exists right before the messages are sent; kill
-			// goaws 5 s into the sending.
-			err := kube.Poll(ictx, 500*time.Millisecond, "HPA "+sc.HPAName(), func(ctx context.Context) (bool, string, error) {
-				_, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(ctx, sc.HPAName(), metav1.GetOptions{})
-				return err == nil, fmt.Sprint(err), nil
-			})
-			if err == nil {
-				select {
-				case <-time.After(5 * time.Second):
-				case <-ictx.Done():
-					err = ictx.Err()
-				}
-			}
-			if err != nil {
-				killed <- err
-				return
-			}
-			at = time.Now()
-			killed <- kill(inj, "goaws")
-		}()
-		res := s.Run(ctx, t, sc, runner.Options{ScaleDownGrace: time.Millisecond, DrainTimeout: 30 * time.Second})
-		end := time.Now()
-		cancel()
-		if err := <-killed; err != nil {
-			t.Fatalf("killing goaws: %v (run: passed=%v, %s error %q)", err, res.Passed, res.ErrorKind, res.Error)
-		}
-		d := verdictAfter(res, at, end)
-		if d > verdictBound {
-			t.Errorf("the verdict took %s after the fault, want ≤ %s", d.Round(100*time.Millisecond), verdictBound)
-		}
+		// KEDA's HPA exists right before the messages are sent; goaws dies
+		// 5 s into the sending.
+		opts := runner.Options{ScaleDownGrace: time.Millisecond, DrainTimeout: 30 * time.Second}
+		res, d := runFault(ctx, t, s, sc, opts, exists, 5*time.Second, func() error { return kill(inj, "goaws") })
 		wantPlatformError(t, res, "goaws", "SQS queue is gone")
 		m := res.Metrics
 		if m.MessagesLost != nil && *m.MessagesLost == 0 {
