@@ -118,9 +118,30 @@ func (c *Cluster) restartControlPlane(ctx context.Context, name string, s proc.S
 			return fmt.Errorf("emulated: restart %s: %w", name, err)
 		}
 	}
-	p, err := c.sup.Start(s)
-	if err != nil {
-		return fmt.Errorf("emulated: restart %s: %w", name, err)
+	// The old process's listening socket can outlive it briefly (seen:
+	// "bind: address already in use" right after it ended): start again
+	// until it stays up, within a bound.
+	deadline := time.Now().Add(restartWithin)
+	var p *proc.Process
+	for {
+		var err error
+		if p, err = c.sup.Start(s); err != nil {
+			return fmt.Errorf("emulated: restart %s: %w", name, err)
+		}
+		select {
+		case <-p.Done():
+		case <-time.After(restartSettle):
+		case <-ctx.Done():
+			return errors.Join(fmt.Errorf("emulated: restart %s: %w", name, ctx.Err()), c.sup.Kill(context.WithoutCancel(ctx), name))
+		}
+		if !isDone(p) {
+			break
+		}
+		if time.Now().After(deadline) {
+			e := p.Exit()
+			return fmt.Errorf("emulated: restart %s: it kept exiting for %s; last: %v (log %s)", name, restartWithin, e.Err, e.LogPath)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	pidFile := filepath.Join(c.kwokWorkDir, "clusters", c.kwokName, "pids", name+".pid")
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(p.Pid())), 0o644); err != nil {
@@ -128,6 +149,22 @@ func (c *Cluster) restartControlPlane(ctx context.Context, name string, s proc.S
 	}
 	c.logger.Info("control-plane process restarted", "process", name, "pid", p.Pid())
 	return nil
+}
+
+// restartWithin bounds the attempts to start a control-plane process again;
+// restartSettle is how long one must stay up to count as started.
+const (
+	restartWithin = 30 * time.Second
+	restartSettle = 3 * time.Second
+)
+
+func isDone(p *proc.Process) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // processEnded reports whether pid has finished exiting: gone, or a zombie.
