@@ -41,12 +41,12 @@ func TestBuiltinsParseAndMatchTheSeedDocuments(t *testing.T) {
 		}
 	}
 	// The -docs variants carry the tutorials' own load; the others serve
-	// (10 connections, one per replica at the HPA's peak, a 45 s timeout),
+	// (10 connections, one per replica at the HPA's peak, a 60 s timeout),
 	// and hpa-cpu and keda-cpu send the same load so that bench compare's
 	// default pair differs only in the autoscaler.
 	for name, conns := range map[string]int{"hpa-cpu-docs": 40, "keda-cpu-docs": 40, "hpa-cpu": 10, "keda-cpu": 10, "hpa-cpu-fast": 10, "keda-cpu-fast": 10} {
 		h := byName[name].Spec
-		timeout := 45 * time.Second
+		timeout := 60 * time.Second
 		if conns == 40 {
 			timeout = 5 * time.Second
 		}
