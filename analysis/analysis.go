@@ -768,6 +768,9 @@ func Knobs(s *scenario.Scenario) map[string]string {
 			k[name] = fmt.Sprint(*p)
 		}
 	}
+	if a.API != "" {
+		k["httpAddOnAPI"] = a.API
+	}
 	if b := a.Behavior; b != nil {
 		if b.ScaleDown != nil && b.ScaleDown.StabilizationWindowSeconds != nil {
 			k["scaleDownStabilizationSeconds"] = fmt.Sprint(*b.ScaleDown.StabilizationWindowSeconds)

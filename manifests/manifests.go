@@ -416,8 +416,10 @@ func (c *Config) scaledObject(s *unstructured.Unstructured) (string, field.Error
 		case "external-push":
 			cpuOnly = false
 			if r, _ := md["interceptorRoute"].(string); r != "" {
-				if c.find("InterceptorRoute", r) == nil {
+				if ir := c.find("InterceptorRoute", r); ir == nil {
 					errs = append(errs, field.NotFound(tp.Child("metadata", "interceptorRoute"), r))
+				} else {
+					interceptorRoute(ir, &a)
 				}
 				setType(&a, TypeKEDAHTTP, tp, &errs)
 				continue
@@ -436,6 +438,10 @@ func (c *Config) scaledObject(s *unstructured.Unstructured) (string, field.Error
 	if a.Type == "" && len(errs) == 0 {
 		errs = append(errs, field.Required(p.Child("triggers"), "no trigger scalebench can drive (cpu, aws-sqs-queue, external-push for the HTTP add-on)"))
 	}
+	if a.Type == TypeKEDAHTTP {
+		// The ScaledObject's own cooldown is the add-on's scaledownPeriod.
+		a.ScaledownPeriod = a.CooldownPeriod
+	}
 	if cpuOnly && a.MinReplicas == 0 && a.Type == TypeKEDACPU {
 		errs = append(errs, field.Invalid(p.Child("minReplicaCount"), 0, "only cpu/memory triggers with minReplicaCount 0: KEDA's webhook rejects it (a CPU metric cannot wake a workload at zero); set minReplicaCount >= 1"))
 	}
@@ -452,6 +458,20 @@ func setType(a *Autoscaler, t string, p *field.Path, errs *field.ErrorList) {
 		return
 	}
 	a.Type = t
+}
+
+// interceptorRoute reads what an InterceptorRoute adds to its ScaledObject:
+// the hosts it routes and its scaling metric's target.
+func interceptorRoute(ir *unstructured.Unstructured, a *Autoscaler) {
+	rules, _, _ := unstructured.NestedSlice(ir.Object, "spec", "rules")
+	for _, r := range rules {
+		if rm, ok := r.(map[string]any); ok {
+			hosts, _, _ := unstructured.NestedStringSlice(rm, "hosts")
+			a.Hosts = append(a.Hosts, hosts...)
+		}
+	}
+	a.ConcurrencyTarget, _ = int32At(ir, "spec", "scalingMetric", "concurrency", "targetValue")
+	a.RequestRateTarget, _ = int32At(ir, "spec", "scalingMetric", "requestRate", "targetValue")
 }
 
 func (c *Config) httpScaledObject(s *unstructured.Unstructured) (string, field.ErrorList) {

@@ -6,6 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/workloads"
 )
 
 const spinApp = `apiVersion: core.spinkube.dev/v1alpha1
@@ -146,5 +151,51 @@ func TestLoadStdin(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "none"), nil); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing path: %v", err)
+	}
+}
+
+// What scalebench renders for keda-http, with either HTTP add-on API, reads
+// back as the same knobs: the API, hosts, scale-down period, metric target.
+func TestHTTPAddOnAPIsRoundTrip(t *testing.T) {
+	for _, api := range scenario.HTTPAPIs {
+		t.Run(api, func(t *testing.T) {
+			s, err := scenario.Resolve("keda-http-fast")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Spec.Autoscaler.API = api
+			set, err := workloads.Render(s, workloads.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var docs []string
+			for _, o := range append(set.Workload, set.Autoscaler...) {
+				if o.GetKind() == "Ingress" {
+					continue // not a kind explain reads
+				}
+				b, err := yaml.Marshal(o.Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs = append(docs, string(b))
+			}
+			c, err := Parse([]byte(strings.Join(docs, "---\n")), "rendered")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Scenario("back")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, want := got.Spec.Autoscaler, s.Spec.Autoscaler
+			if a.API != api || strings.Join(a.Hosts, ",") != "hello.example" || *a.ScaledownPeriod != *want.ScaledownPeriod ||
+				a.ScalingMetric == nil || a.ScalingMetric.Concurrency == nil || a.ScalingMetric.Concurrency.TargetValue != want.ScalingMetric.Concurrency.TargetValue ||
+				*a.MinReplicas != 0 || a.MaxReplicas != want.MaxReplicas {
+				t.Errorf("read back %+v, want the knobs of %+v", a, want)
+			}
+			if got.ScaledObjectName() != "hello" {
+				t.Errorf("ScaledObject %q", got.ScaledObjectName())
+			}
+		})
 	}
 }

@@ -41,6 +41,10 @@ func (c *Config) Scenario(name string) (*scenario.Scenario, error) {
 		sa.QueueLength, sa.ActivationQueueLength = a.QueueLength, a.ActivationQueue
 	}
 	if a.Type == TypeKEDAHTTP {
+		sa.API = scenario.HTTPAPIInterceptorRoute
+		if a.Kind == "HTTPScaledObject" {
+			sa.API = scenario.HTTPAPIHTTPScaledObject
+		}
 		sa.ScaledownPeriod = a.ScaledownPeriod
 		sa.Hosts = a.Hosts
 		if len(sa.Hosts) == 0 {

@@ -30,7 +30,7 @@ type Config struct {
 	// PodSelector selects the workload's pods (label selector string).
 	PodSelector string
 	// CustomResources are watched for condition changes, when their CRDs exist
-	// (kube.ScaledObjects, kube.HTTPScaledObjects, ...).
+	// (kube.ScaledObjects, kube.HTTPScaledObjects, kube.InterceptorRoutes, ...).
 	CustomResources []schema.GroupVersionResource
 	Recorder        *timeline.Recorder
 	Logger          *slog.Logger

@@ -146,7 +146,7 @@ func NewPlan(opts Options) (Plan, error) {
 		{
 			Name: HTTPAddOn, Version: v.HTTPAddOn, Release: "http-add-on", Namespace: "keda",
 			Chart:       Chart{Repo: KEDARepo, Name: "keda-add-ons-http", Version: v.HTTPAddOn},
-			CRDs:        []string{"httpscaledobjects.http.keda.sh"},
+			CRDs:        []string{"httpscaledobjects.http.keda.sh", "interceptorroutes.http.keda.sh"},
 			Deployments: []string{"keda/keda-add-ons-http-interceptor", "keda/keda-add-ons-http-external-scaler", "keda/keda-add-ons-http-controller-manager"},
 		},
 	}

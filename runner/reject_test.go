@@ -39,7 +39,7 @@ func fakeAPI(t *testing.T, ns string) *kube.Clients {
 		{GroupVersion: "autoscaling/v2", APIResources: []metav1.APIResource{{Name: "horizontalpodautoscalers", Kind: "HorizontalPodAutoscaler", Namespaced: true}}},
 	}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
-		kube.ScaledObjects: "ScaledObjectList", kube.HTTPScaledObjects: "HTTPScaledObjectList",
+		kube.ScaledObjects: "ScaledObjectList", kube.HTTPScaledObjects: "HTTPScaledObjectList", kube.InterceptorRoutes: "InterceptorRouteList",
 	})
 	dyn.PrependReactor("patch", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		p := a.(k8stesting.PatchAction)

@@ -96,6 +96,9 @@ func Default(s *Scenario) {
 	if a.Type == KEDAHTTP && a.ScaledownPeriod == nil {
 		a.ScaledownPeriod = ptr.To[int32](300)
 	}
+	if a.Type == KEDAHTTP && a.API == "" {
+		a.API = HTTPAPIInterceptorRoute
+	}
 
 	l := &sp.Load
 	if l.Type == "" && l.CPU != nil {
@@ -194,8 +197,9 @@ func (h *HTTPLoad) TotalDuration() time.Duration {
 }
 
 // ScaledObjectName is the KEDA ScaledObject that scales the workload: the
-// one scalebench applies (keda-cpu, keda-sqs) or the one the HTTP add-on
-// makes of the HTTPScaledObject (keda-http). Empty for hpa.
+// one scalebench applies (keda-cpu, keda-sqs, keda-http with an
+// InterceptorRoute) or the one the HTTP add-on makes of the
+// HTTPScaledObject (keda-http), named as the workload. Empty for hpa.
 func (s *Scenario) ScaledObjectName() string {
 	if m := s.Manifests; m != nil {
 		return m.ScaledObjectName

@@ -90,9 +90,24 @@ spec:
 	if *sp.Autoscaler.MinReplicas != 1 || *sp.Autoscaler.CPUUtilization != 50 {
 		t.Errorf("autoscaler defaults: %+v", sp.Autoscaler)
 	}
+	if sp.Autoscaler.API != "" {
+		t.Errorf("api is a keda-http knob, defaulted for hpa to %q", sp.Autoscaler.API)
+	}
 	h := sp.Load.HTTP
 	if sp.Load.Type != LoadHTTP || h == nil || h.Connections != 40 || h.Duration.Duration != 3*time.Minute || h.Timeout.Duration != 5*time.Second || h.Generator != GeneratorBuiltin {
 		t.Errorf("load defaults: %+v %+v", sp.Load, h)
+	}
+}
+
+func TestHTTPAddOnAPIDefaultsToInterceptorRoute(t *testing.T) {
+	for _, name := range []string{"keda-http", "keda-http-fast"} {
+		s, err := Resolve(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Spec.Autoscaler.API != HTTPAPIInterceptorRoute {
+			t.Errorf("%s: api %q, want the add-on's current API %q", name, s.Spec.Autoscaler.API, HTTPAPIInterceptorRoute)
+		}
 	}
 }
 
@@ -151,6 +166,36 @@ spec:
 `, []string{
 			`spec.autoscaler.queueLength: Forbidden: not a knob of autoscaler type "hpa" (it belongs to: [keda-sqs])`,
 			`spec.autoscaler.minReplicas: Invalid value: 0: must be >= 1 for hpa`,
+		}},
+		{"the HTTP add-on's API", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: keda-http, maxReplicas: 3, hosts: [a.example], api: Gateway}
+`, []string{
+			`spec.autoscaler.api: Unsupported value: "Gateway": supported values: "InterceptorRoute", "HTTPScaledObject"`,
+		}},
+		{"an HTTPScaledObject has no behavior; api only for keda-http", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: keda-http, maxReplicas: 3, hosts: [a.example], api: HTTPScaledObject, behavior: {scaleDown: {stabilizationWindowSeconds: 10}}}
+`, []string{
+			`spec.autoscaler.behavior: Forbidden: an HTTPScaledObject has no HPA behavior`,
+		}},
+		{"api of another autoscaler", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3, api: InterceptorRoute}
+`, []string{
+			`spec.autoscaler.api: Forbidden: not a knob of autoscaler type "hpa" (it belongs to: [keda-http])`,
 		}},
 		{"expectations out of range", `
 apiVersion: scalebench.dev/v1alpha1

@@ -31,6 +31,22 @@ const (
 // AutoscalerTypes lists the supported autoscaler types.
 var AutoscalerTypes = []string{HPA, KEDACPU, KEDASQS, KEDAHTTP}
 
+// KEDA HTTP add-on APIs (autoscaler.api of keda-http).
+const (
+	// HTTPAPIInterceptorRoute is the add-on's current API (v0.14 on): an
+	// InterceptorRoute (http.keda.sh/v1beta1) routes and meters the
+	// requests, and a ScaledObject with an external-push trigger naming it
+	// scales the workload.
+	HTTPAPIInterceptorRoute = "InterceptorRoute"
+	// HTTPAPIHTTPScaledObject is the deprecated HTTPScaledObject
+	// (http.keda.sh/v1alpha1), of which the add-on's operator makes the
+	// ScaledObject itself.
+	HTTPAPIHTTPScaledObject = "HTTPScaledObject"
+)
+
+// HTTPAPIs lists the keda-http APIs, the default first.
+var HTTPAPIs = []string{HTTPAPIInterceptorRoute, HTTPAPIHTTPScaledObject}
+
 // Workload kinds.
 const (
 	WorkloadSpinApp    = "SpinApp"
@@ -189,8 +205,12 @@ type Autoscaler struct {
 	ScalingMetric *HTTPScalingMetric `json:"scalingMetric,omitempty"`
 	// Hosts the HTTP add-on routes to the workload (keda-http).
 	Hosts []string `json:"hosts,omitempty"`
+	// API is the HTTP add-on API the scenario applies (keda-http):
+	// InterceptorRoute (default) or HTTPScaledObject (deprecated).
+	API string `json:"api,omitempty"`
 	// Patch is a JSON merge patch (RFC 7386) applied to the rendered
-	// autoscaler object (HPA, ScaledObject or HTTPScaledObject), for fields
+	// autoscaler objects (HPA, ScaledObject, HTTPScaledObject, or both the
+	// InterceptorRoute and its ScaledObject), for fields
 	// scalebench does not model. The autoscaler's own validation still applies.
 	Patch map[string]any `json:"patch,omitempty"`
 }

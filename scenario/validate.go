@@ -25,6 +25,7 @@ var knobOwners = map[string][]string{
 	"scaledownPeriod":       {KEDAHTTP},
 	"scalingMetric":         {KEDAHTTP},
 	"hosts":                 {KEDAHTTP},
+	"api":                   {KEDAHTTP},
 }
 
 // Validate checks a defaulted scenario and returns every problem by path.
@@ -148,6 +149,7 @@ func validateAutoscaler(p *field.Path, a *Autoscaler) field.ErrorList {
 		"scaledownPeriod":       a.ScaledownPeriod != nil,
 		"scalingMetric":         a.ScalingMetric != nil,
 		"hosts":                 len(a.Hosts) > 0,
+		"api":                   a.API != "",
 	}
 	for _, knob := range sortedKeys(knobOwners) {
 		if set[knob] && !slices.Contains(knobOwners[knob], a.Type) {
@@ -185,6 +187,12 @@ func validateAutoscaler(p *field.Path, a *Autoscaler) field.ErrorList {
 			for _, m := range validation.IsDNS1123Subdomain(h) {
 				errs = append(errs, field.Invalid(p.Child("hosts").Index(i), h, m))
 			}
+		}
+		if !slices.Contains(HTTPAPIs, a.API) {
+			errs = append(errs, field.NotSupported(p.Child("api"), a.API, HTTPAPIs))
+		}
+		if a.API == HTTPAPIHTTPScaledObject && a.Behavior != nil {
+			errs = append(errs, field.Forbidden(p.Child("behavior"), "an HTTPScaledObject has no HPA behavior (the add-on makes its ScaledObject without one); use api: "+HTTPAPIInterceptorRoute))
 		}
 		if m := a.ScalingMetric; m != nil {
 			mp := p.Child("scalingMetric")

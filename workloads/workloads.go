@@ -1,6 +1,7 @@
 // Package workloads renders what a scenario itself applies to a cluster: the
 // Spin app (SpinApp, or a Deployment with the Spin runtime class), its
 // executor, the ingress route, and the autoscaler (HPA, KEDA ScaledObject,
+// the HTTP add-on's InterceptorRoute with its ScaledObject, or the deprecated
 // HTTPScaledObject). The platform (operators, CRDs) is the cluster's job.
 package workloads
 
@@ -34,6 +35,20 @@ const (
 	InterceptorService   = "keda-add-ons-http-interceptor-proxy"
 	InterceptorPort      = 8080
 	InterceptorNamespace = "keda"
+	// ExternalScalerAddress is the HTTP add-on's external scaler, as the
+	// chart names its Service: an InterceptorRoute's ScaledObject pushes
+	// through it (the add-on's operator writes the same address into the
+	// ScaledObjects it makes of HTTPScaledObjects).
+	ExternalScalerAddress = "keda-add-ons-http-external-scaler.keda:9090"
+	// HTTPPollingInterval is the pollingInterval of an InterceptorRoute's
+	// ScaledObject: the add-on operator's for the ScaledObjects it makes,
+	// so that both APIs scale alike. The external-push trigger activates on
+	// the scaler's push; polling is KEDA's fallback check.
+	HTTPPollingInterval = 15
+	// HTTPDefaultConcurrency is the concurrency target when the scenario
+	// sets no scalingMetric: an InterceptorRoute requires one, and 100 is
+	// what the add-on's scaler takes for an HTTPScaledObject without one.
+	HTTPDefaultConcurrency = 100
 )
 
 // Emulation annotations, read by the emulated data plane and KWOK's stages.
@@ -139,7 +154,16 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 			return nil, err
 		}
 		set.Workload = append(set.Workload, in)
-		set.Autoscaler = append(set.Autoscaler, httpScaledObject(s))
+		switch a.API {
+		case scenario.HTTPAPIHTTPScaledObject:
+			set.Autoscaler = append(set.Autoscaler, httpScaledObject(s))
+		case scenario.HTTPAPIInterceptorRoute:
+			// The route first: the scaler reads it when KEDA asks for the
+			// ScaledObject's metric.
+			set.Autoscaler = append(set.Autoscaler, interceptorRoute(s), scaledObjectHTTP(s))
+		default:
+			return nil, fmt.Errorf("autoscaler %q: api %q not supported (allowed: %v)", a.Type, a.API, scenario.HTTPAPIs)
+		}
 		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDASQS:
 		if opts.SQS == nil {
@@ -488,21 +512,7 @@ func httpScaledObject(s *scenario.Scenario) *unstructured.Unstructured {
 		spec["scaledownPeriod"] = int64(*a.ScaledownPeriod)
 	}
 	if m := a.ScalingMetric; m != nil {
-		sm := map[string]any{}
-		if c := m.Concurrency; c != nil {
-			sm["concurrency"] = map[string]any{"targetValue": int64(c.TargetValue)}
-		}
-		if r := m.RequestRate; r != nil {
-			rr := map[string]any{"targetValue": int64(r.TargetValue)}
-			if r.Window.Duration > 0 {
-				rr["window"] = r.Window.String()
-			}
-			if r.Granularity.Duration > 0 {
-				rr["granularity"] = r.Granularity.String()
-			}
-			sm["requestRate"] = rr
-		}
-		spec["scalingMetric"] = sm
+		spec["scalingMetric"] = scalingMetric(m)
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "http.keda.sh/v1alpha1",
@@ -626,4 +636,76 @@ func deploymentSelector(m *scenario.Manifests, name string) (string, error) {
 		return labels.SelectorFromSet(ml).String(), nil
 	}
 	return "", fmt.Errorf("Deployment/%s: not in the manifests", name)
+}
+
+// scalingMetric is the add-on's scalingMetric, the same in both APIs.
+func scalingMetric(m *scenario.HTTPScalingMetric) map[string]any {
+	sm := map[string]any{}
+	if c := m.Concurrency; c != nil {
+		sm["concurrency"] = map[string]any{"targetValue": int64(c.TargetValue)}
+	}
+	if r := m.RequestRate; r != nil {
+		rr := map[string]any{"targetValue": int64(r.TargetValue)}
+		if r.Window.Duration > 0 {
+			rr["window"] = r.Window.String()
+		}
+		if r.Granularity.Duration > 0 {
+			rr["granularity"] = r.Granularity.String()
+		}
+		sm["requestRate"] = rr
+	}
+	return sm
+}
+
+// interceptorRoute routes the scenario's hosts to the workload's Service
+// and meters its requests (the add-on's current API, http.keda.sh/v1beta1).
+func interceptorRoute(s *scenario.Scenario) *unstructured.Unstructured {
+	a := s.Spec.Autoscaler
+	hosts := make([]any, len(a.Hosts))
+	for i, h := range a.Hosts {
+		hosts[i] = h
+	}
+	m := a.ScalingMetric
+	if m == nil {
+		m = &scenario.HTTPScalingMetric{Concurrency: &scenario.HTTPConcurrency{TargetValue: HTTPDefaultConcurrency}}
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "http.keda.sh/v1beta1",
+		"kind":       "InterceptorRoute",
+		"metadata":   map[string]any{"name": s.Spec.Workload.Name, "namespace": s.Spec.Namespace},
+		"spec": map[string]any{
+			"target":        map[string]any{"service": s.Spec.Workload.Name, "port": int64(80)},
+			"rules":         []any{map[string]any{"hosts": hosts}},
+			"scalingMetric": scalingMetric(m),
+		},
+	}}
+}
+
+// scaledObjectHTTP scales the workload on its InterceptorRoute's metric
+// through the add-on's external scaler: the ScaledObject the add-on's
+// operator would make of an HTTPScaledObject, written by the user (here,
+// scalebench) since v0.14. Named as the workload, as the operator names its.
+func scaledObjectHTTP(s *scenario.Scenario) *unstructured.Unstructured {
+	a := s.Spec.Autoscaler
+	name := s.Spec.Workload.Name
+	spec := map[string]any{
+		"scaleTargetRef":  map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+		"minReplicaCount": int64(*a.MinReplicas),
+		"maxReplicaCount": int64(a.MaxReplicas),
+		"pollingInterval": int64(HTTPPollingInterval),
+		"cooldownPeriod":  int64(*a.ScaledownPeriod),
+		"triggers": []any{map[string]any{
+			"type":     "external-push",
+			"metadata": map[string]any{"scalerAddress": ExternalScalerAddress, "interceptorRoute": name},
+		}},
+	}
+	if b := behavior(a); b != nil {
+		spec["advanced"] = map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": b}}
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "keda.sh/v1alpha1",
+		"kind":       "ScaledObject",
+		"metadata":   map[string]any{"name": name, "namespace": s.Spec.Namespace},
+		"spec":       spec,
+	}}
 }

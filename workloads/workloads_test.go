@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 
 	"github.com/scalebench/scalebench/scenario"
 )
@@ -93,12 +95,92 @@ func TestHTTPScenarioRoutesThroughTheInterceptor(t *testing.T) {
 	if rules[0].(map[string]any)["host"] != "hello.example" {
 		t.Errorf("rule %v", rules[0])
 	}
+}
+
+// The default API: an InterceptorRoute (applied first) and the ScaledObject
+// that names it, shaped as the add-on's own ScaledObjects.
+func TestHTTPScenarioDefaultsToInterceptorRoute(t *testing.T) {
+	set := render(t, "keda-http")
+	if got := kinds(set.Autoscaler); got != "InterceptorRoute,ScaledObject" {
+		t.Fatalf("autoscaler objects %s", got)
+	}
+	ir, so := set.Autoscaler[0], set.Autoscaler[1]
+	if ir.GetAPIVersion() != "http.keda.sh/v1beta1" || ir.GetName() != "hello" {
+		t.Errorf("route %s %s", ir.GetAPIVersion(), ir.GetName())
+	}
+	if v, _, _ := unstructured.NestedString(ir.Object, "spec", "target", "service"); v != "hello" {
+		t.Errorf("target service %q", v)
+	}
+	if v, _, _ := unstructured.NestedInt64(ir.Object, "spec", "target", "port"); v != 80 {
+		t.Errorf("target port %d", v)
+	}
+	rules, _, _ := unstructured.NestedSlice(ir.Object, "spec", "rules")
+	if hosts, _, _ := unstructured.NestedStringSlice(rules[0].(map[string]any), "hosts"); len(hosts) != 1 || hosts[0] != "hello.example" {
+		t.Errorf("rule hosts %v", hosts)
+	}
+	if v, _, _ := unstructured.NestedInt64(ir.Object, "spec", "scalingMetric", "concurrency", "targetValue"); v != 5 {
+		t.Errorf("concurrency target %d", v)
+	}
+	if so.GetName() != "hello" || set.AutoscalerHPA != "keda-hpa-hello" {
+		t.Errorf("ScaledObject %s, HPA %s: the analysis looks for the workload's name", so.GetName(), set.AutoscalerHPA)
+	}
+	for k, want := range map[string]int64{"minReplicaCount": 0, "maxReplicaCount": 10, "pollingInterval": HTTPPollingInterval, "cooldownPeriod": 30} {
+		if v, _, _ := unstructured.NestedInt64(so.Object, "spec", k); v != want {
+			t.Errorf("%s = %d, want %d", k, v, want)
+		}
+	}
+	tr, _, _ := unstructured.NestedSlice(so.Object, "spec", "triggers")
+	trig := tr[0].(map[string]any)
+	md := trig["metadata"].(map[string]any)
+	if trig["type"] != "external-push" || md["interceptorRoute"] != "hello" || md["scalerAddress"] != ExternalScalerAddress {
+		t.Errorf("trigger %v", trig)
+	}
+	if v, _, _ := unstructured.NestedString(so.Object, "spec", "scaleTargetRef", "name"); v != "hello" {
+		t.Errorf("scale target %q", v)
+	}
+
+	// Without a scalingMetric the route still has the one it requires.
+	s, _ := scenario.Resolve("keda-http")
+	s.Spec.Autoscaler.ScalingMetric = nil
+	s.Spec.Autoscaler.Behavior = &autoscalingv2.HorizontalPodAutoscalerBehavior{ScaleDown: &autoscalingv2.HPAScalingRules{StabilizationWindowSeconds: ptr.To[int32](7)}}
+	set, err := Render(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := unstructured.NestedInt64(set.Autoscaler[0].Object, "spec", "scalingMetric", "concurrency", "targetValue"); v != HTTPDefaultConcurrency {
+		t.Errorf("default concurrency target %d", v)
+	}
+	if v, _, _ := unstructured.NestedInt64(set.Autoscaler[1].Object, "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleDown", "stabilizationWindowSeconds"); v != 7 {
+		t.Errorf("behavior not passed to the ScaledObject: %d", v)
+	}
+}
+
+func TestHTTPScenarioLegacyHTTPScaledObject(t *testing.T) {
+	s, _ := scenario.Resolve("keda-http")
+	s.Spec.Autoscaler.API = scenario.HTTPAPIHTTPScaledObject
+	set, err := Render(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(set.Autoscaler); got != "HTTPScaledObject" {
+		t.Fatalf("autoscaler objects %s", got)
+	}
 	hso := set.Autoscaler[0]
 	if v, _, _ := unstructured.NestedInt64(hso.Object, "spec", "replicas", "min"); v != 0 {
 		t.Errorf("min %d", v)
 	}
 	if v, _, _ := unstructured.NestedString(hso.Object, "spec", "scaleTargetRef", "service"); v != "hello" {
 		t.Errorf("service %q", v)
+	}
+	if v, _, _ := unstructured.NestedInt64(hso.Object, "spec", "scaledownPeriod"); v != 30 {
+		t.Errorf("scaledownPeriod %d", v)
+	}
+	if hso.GetName() != "hello" || set.AutoscalerHPA != "keda-hpa-hello" {
+		t.Errorf("HTTPScaledObject %s, HPA %s", hso.GetName(), set.AutoscalerHPA)
+	}
+	s.Spec.Autoscaler.API = "Gateway"
+	if _, err := Render(s, Options{}); err == nil || !strings.Contains(err.Error(), "InterceptorRoute") {
+		t.Errorf("unknown api: %v", err)
 	}
 }
 

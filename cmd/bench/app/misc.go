@@ -36,7 +36,7 @@ func scenariosCmd(args []string, stdout, stderr io.Writer) error {
 		a := s.Spec.Autoscaler
 		knobs := analysis.Knobs(s)
 		var kv []string
-		for _, k := range []string{"cpuUtilizationPercent", "pollingIntervalSeconds", "cooldownPeriodSeconds", "queueLength", "scaledownPeriodSeconds", "scaleDownStabilizationSeconds", "maxErrorRate"} {
+		for _, k := range []string{"cpuUtilizationPercent", "pollingIntervalSeconds", "cooldownPeriodSeconds", "queueLength", "scaledownPeriodSeconds", "httpAddOnAPI", "scaleDownStabilizationSeconds", "maxErrorRate"} {
 			if v, ok := knobs[k]; ok {
 				kv = append(kv, k+"="+v)
 			}

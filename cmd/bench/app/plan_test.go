@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -19,11 +21,50 @@ func TestPlanPrintsPlatformScenariosAndManifests(t *testing.T) {
 		"oci://ghcr.io/spinframework/charts/spin-operator:",
 		"3. keda 2.21.0", "keda 2.21.0 from https://kedacore.github.io/charts",
 		"keda-http-fast",
-		"kind: HTTPScaledObject",
+		// The HTTP add-on's current API by default: the route and its ScaledObject.
+		"kind: InterceptorRoute", "type: external-push", "interceptorRoute: hello",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out.String())
 		}
+	}
+	if strings.Contains(out.String(), "kind: HTTPScaledObject") {
+		t.Errorf("the default plan applies the deprecated HTTPScaledObject:\n%s", out.String())
+	}
+}
+
+// TestPlanShowsTheChosenHTTPAddOnAPI: a scenario that asks for the
+// deprecated HTTPScaledObject gets it in the plan, and no InterceptorRoute.
+func TestPlanShowsTheChosenHTTPAddOnAPI(t *testing.T) {
+	sc, err := os.ReadFile(filepath.Join("..", "..", "..", "fixtures", "scenarios", "keda-http-fast.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := strings.Replace(string(sc), "    hosts: [hello.example]\n", "    hosts: [hello.example]\n    api: HTTPScaledObject\n", 1)
+	if legacy == string(sc) {
+		t.Fatal("keda-http-fast.yaml no longer has the hosts line this test edits")
+	}
+	path := filepath.Join(t.TempDir(), "legacy.yaml")
+	if err := os.WriteFile(path, []byte(legacy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"plan", "--cluster", "k3d", "--scenario", path}, &out, &errb); code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "kind: HTTPScaledObject") || strings.Contains(out.String(), "kind: InterceptorRoute") {
+		t.Errorf("plan of api HTTPScaledObject:\n%s", out.String())
+	}
+	// A bad value names the field and what is allowed, exit 2.
+	bad := strings.ReplaceAll(legacy, "api: HTTPScaledObject", "api: Ingress")
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := Main(context.Background(), []string{"plan", "--cluster", "k3d", "--scenario", path}, &out, &errb); code != ExitUsage ||
+		!strings.Contains(errb.String(), "spec.autoscaler.api") || !strings.Contains(errb.String(), `"InterceptorRoute", "HTTPScaledObject"`) {
+		t.Errorf("api: Ingress: exit %d, stderr %s", code, errb.String())
 	}
 }
 
