@@ -63,7 +63,7 @@ func (r *run) prepareSQS(ctx context.Context) error {
 	r.sqs = &sqsRun{client: c, queueURL: url, dlqURL: dlq}
 	r.sqsWiring = &workloads.SQSWiring{
 		QueueURL: url, Endpoint: env.ClusterEndpoint, Region: env.Region,
-		AccessKeyID: env.AccessKeyID, SecretAccessKey: env.SecretAccessKey, RedisAddr: env.ClusterRedisAddr,
+		AccessKeyID: env.AccessKeyID, SecretAccessKey: env.SecretAccessKey, SessionToken: env.SessionToken, RedisAddr: env.ClusterRedisAddr,
 	}
 	r.progressf("queue %s ready (endpoint %s, store %s)", url, env.Endpoint, env.RedisAddr)
 	return nil

@@ -47,6 +47,8 @@ type Env struct {
 	Region          string
 	AccessKeyID     string
 	SecretAccessKey string
+	// SessionToken goes with temporary credentials ("" otherwise).
+	SessionToken string
 	// ClusterEndpoint is the SQS endpoint KEDA's scaler (awsEndpoint) and the
 	// app pods use; the same as Endpoint on the emulated cluster.
 	ClusterEndpoint string
@@ -131,17 +133,18 @@ func NewClient(ctx context.Context, env Env, opts ...Option) (*Client, error) {
 	if env.Emulator == EmulatorGoaws {
 		hc = withGoawsFixups(hc)
 	}
-	a, err := NewAPIClient(env.Endpoint, env.Region, env.AccessKeyID, env.SecretAccessKey, hc)
+	a, err := NewAPIClient(env.Endpoint, env.Region, env.AccessKeyID, env.SecretAccessKey, env.SessionToken, hc)
 	if err != nil {
 		return nil, fmt.Errorf("sqs: new client: %w", err)
 	}
 	return &Client{api: a, env: env, logger: o.logger, sleep: sleepCtx}, nil
 }
 
-// NewAPIClient builds an SDK client with static credentials and, when
+// NewAPIClient builds an SDK client with static credentials (token: the
+// session token of temporary ones, or "") and, when
 // endpoint is set, that endpoint (BaseEndpoint); hc, when set, makes its
 // HTTP calls. The harness's Client and the emulated app (sqsapp) use it.
-func NewAPIClient(endpoint, region, keyID, secret string, hc *http.Client) (*awssqs.Client, error) {
+func NewAPIClient(endpoint, region, keyID, secret, token string, hc *http.Client) (*awssqs.Client, error) {
 	if region == "" {
 		return nil, errors.New("no region")
 	}
@@ -151,7 +154,7 @@ func NewAPIClient(endpoint, region, keyID, secret string, hc *http.Client) (*aws
 	o := awssqs.Options{
 		Region: region,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret, Source: "scalebench static credentials"}, nil
+			return aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret, SessionToken: token, Source: "scalebench static credentials"}, nil
 		}),
 	}
 	if endpoint != "" {

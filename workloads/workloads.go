@@ -8,6 +8,8 @@ package workloads
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -82,13 +84,21 @@ type Options struct {
 }
 
 // SQSWiring is where the SQS workload's queue and store are, as pods and
-// KEDA's scaler reach them.
+// KEDA's scaler reach them, and the AWS credentials both use. It is the one
+// wiring of keda-sqs: the Secret, the app's environment and KEDA's
+// TriggerAuthentication are all derived from it (Secret, Env,
+// TriggerAuthentication), on every cluster kind. Its String never shows
+// the credentials.
 type SQSWiring struct {
-	QueueURL        string
-	Endpoint        string // empty for real AWS
-	Region          string
+	QueueURL string
+	Endpoint string // empty for real AWS
+	Region   string
+	// Static credentials; all empty when the default credential chain
+	// applies (workload identity: KEDA's TriggerAuthentication then uses
+	// podIdentity provider aws). SessionToken is set for temporary ones.
 	AccessKeyID     string
 	SecretAccessKey string
+	SessionToken    string
 	// RedisAddr is host:port of the Valkey/Redis store.
 	RedisAddr string
 }
@@ -110,12 +120,14 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 	case scenario.WorkloadDeployment:
 		var env []corev1.EnvVar
 		if opts.SQS != nil {
-			sec, err := sqsSecret(s, opts.SQS)
+			sec, err := opts.SQS.Secret(ns, sqsSecretName(s))
 			if err != nil {
 				return nil, err
 			}
 			set.Workload = append(set.Workload, sec)
-			env = sqsEnv(s)
+			if env, err = opts.SQS.Env(sqsSecretName(s)); err != nil {
+				return nil, err
+			}
 		}
 		d, err := deployment(s, ann, env)
 		if err != nil {
@@ -172,7 +184,7 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 		if w.Kind != scenario.WorkloadDeployment {
 			return nil, fmt.Errorf("autoscaler %q: workload kind must be Deployment (SpinApp has no env for the queue settings)", a.Type)
 		}
-		set.Autoscaler = append(set.Autoscaler, triggerAuth(s), scaledObjectSQS(s, opts.SQS))
+		set.Autoscaler = append(set.Autoscaler, opts.SQS.TriggerAuthentication(ns, triggerAuthName(s), sqsSecretName(s)), scaledObjectSQS(s, opts.SQS))
 		set.AutoscalerHPA = s.HPAName()
 	}
 	if a.Patch != nil {
@@ -281,55 +293,149 @@ func spinApp(s *scenario.Scenario, ann map[string]string) *unstructured.Unstruct
 	}}
 }
 
-// SQS Secret keys, as the upstream sample's env (AWS SDK conventions plus
-// the Spin variables the transformer app reads).
+// SQS Secret keys: the AWS SDKs' environment (the trigger-sqs plugin's Rust
+// SDK and KEDA's scaler among their readers), the Spin variables the
+// customer-transformer app reads (its spin.toml), and the queue and store
+// as the emulated cluster's app reads them.
 const (
 	EnvAccessKeyID     = "AWS_ACCESS_KEY_ID"
 	EnvSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
-	EnvRegion          = "AWS_DEFAULT_REGION"
+	EnvSessionToken    = "AWS_SESSION_TOKEN"
+	EnvRegion          = "AWS_REGION"
+	EnvDefaultRegion   = "AWS_DEFAULT_REGION"
 	EnvEndpointSQS     = "AWS_ENDPOINT_URL_SQS"
 	EnvQueueURL        = "SQS_QUEUE_URL"
 	EnvRedis           = "REDIS_CONNECTION_STRING"
-	EnvSpinQueueURL    = "SPIN_VARIABLE_QUEUE_URL"
-	EnvSpinRedis       = "SPIN_VARIABLE_REDIS_ADDRESS"
+	// The customer-transformer's Spin variables redis_host and redis_port
+	// (the shim's environment provider reads SPIN_VARIABLE_<NAME>).
+	EnvSpinRedisHost = "SPIN_VARIABLE_REDIS_HOST"
+	EnvSpinRedisPort = "SPIN_VARIABLE_REDIS_PORT"
 )
 
-func sqsSecretName(s *scenario.Scenario) string { return s.Spec.Workload.Name + "-sqs" }
+// String describes the wiring without its credentials (only whether there
+// are any), so it can be logged.
+func (w SQSWiring) String() string {
+	creds := "default credential chain"
+	switch {
+	case w.AccessKeyID != "" && w.SessionToken != "":
+		creds = "static credentials with a session token"
+	case w.AccessKeyID != "":
+		creds = "static credentials"
+	}
+	endpoint := w.Endpoint
+	if endpoint == "" {
+		endpoint = "AWS"
+	}
+	return fmt.Sprintf("queue %s (endpoint %s, region %s, %s), store %s", w.QueueURL, endpoint, w.Region, creds, w.RedisAddr)
+}
 
-func sqsSecret(s *scenario.Scenario, w *SQSWiring) (*unstructured.Unstructured, error) {
-	redis := "redis://" + w.RedisAddr
-	data := map[string]string{
-		EnvAccessKeyID: w.AccessKeyID, EnvSecretAccessKey: w.SecretAccessKey, EnvRegion: w.Region,
-		EnvQueueURL: w.QueueURL, EnvRedis: redis, EnvSpinQueueURL: w.QueueURL, EnvSpinRedis: redis,
+// GoString keeps %#v from printing the credentials too.
+func (w SQSWiring) GoString() string { return "workloads.SQSWiring{" + w.String() + "}" }
+
+// StaticCredentials reports whether the wiring carries credentials (else
+// the default chain, workload identity in a cluster, applies).
+func (w SQSWiring) StaticCredentials() bool { return w.AccessKeyID != "" }
+
+// SecretData is what the wiring's Secret holds, by key.
+func (w SQSWiring) SecretData() (map[string]string, error) {
+	host, port, err := net.SplitHostPort(w.RedisAddr)
+	if err != nil {
+		return nil, fmt.Errorf("sqs wiring: store address %q: want host:port: %w", w.RedisAddr, err)
+	}
+	if (w.AccessKeyID == "") != (w.SecretAccessKey == "") || (w.SessionToken != "" && w.AccessKeyID == "") {
+		return nil, fmt.Errorf("sqs wiring: credentials need both %s and %s (and %s only with them)", EnvAccessKeyID, EnvSecretAccessKey, EnvSessionToken)
+	}
+	d := map[string]string{
+		EnvRegion: w.Region, EnvDefaultRegion: w.Region,
+		EnvQueueURL: w.QueueURL, EnvRedis: "redis://" + w.RedisAddr,
+		EnvSpinRedisHost: host, EnvSpinRedisPort: port,
 	}
 	if w.Endpoint != "" {
-		data[EnvEndpointSQS] = w.Endpoint
+		d[EnvEndpointSQS] = w.Endpoint
 	}
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sqsSecretName(s), Namespace: s.Spec.Namespace}, StringData: data, Type: corev1.SecretTypeOpaque}
+	if w.AccessKeyID != "" {
+		d[EnvAccessKeyID], d[EnvSecretAccessKey] = w.AccessKeyID, w.SecretAccessKey
+	}
+	if w.SessionToken != "" {
+		d[EnvSessionToken] = w.SessionToken
+	}
+	return d, nil
+}
+
+// SecretKeys are the keys of the wiring's Secret, sorted: what may be
+// logged or reported of it.
+func (w SQSWiring) SecretKeys() ([]string, error) {
+	d, err := w.SecretData()
+	if err != nil {
+		return nil, err
+	}
+	return sortedKeys(d), nil
+}
+
+// Secret renders the wiring's Secret.
+func (w SQSWiring) Secret(namespace, name string) (*unstructured.Unstructured, error) {
+	d, err := w.SecretData()
+	if err != nil {
+		return nil, err
+	}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, StringData: d, Type: corev1.SecretTypeOpaque}
 	return kube.ToUnstructured(sec)
 }
 
-func sqsEnv(s *scenario.Scenario) []corev1.EnvVar {
-	var env []corev1.EnvVar
-	for _, k := range []string{EnvAccessKeyID, EnvSecretAccessKey, EnvRegion, EnvEndpointSQS, EnvQueueURL, EnvRedis, EnvSpinQueueURL, EnvSpinRedis} {
+// Env is the app container's environment: every key of the Secret
+// secretName, by reference (no value in the Deployment).
+func (w SQSWiring) Env(secretName string) ([]corev1.EnvVar, error) {
+	keys, err := w.SecretKeys()
+	if err != nil {
+		return nil, err
+	}
+	env := make([]corev1.EnvVar, 0, len(keys))
+	for _, k := range keys {
 		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: sqsSecretName(s)}, Key: k, Optional: ptr.To(k == EnvEndpointSQS),
+			LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: k,
 		}}})
 	}
-	return env
+	return env, nil
 }
 
-func triggerAuth(s *scenario.Scenario) *unstructured.Unstructured {
+// TriggerAuthentication renders KEDA's authentication for the aws-sqs-queue
+// scaler: the credentials from the Secret secretName (the session token
+// too when there is one), or, without static credentials, the pod identity
+// of KEDA's operator (provider aws: IRSA or EKS Pod Identity).
+func (w SQSWiring) TriggerAuthentication(namespace, name, secretName string) *unstructured.Unstructured {
+	spec := map[string]any{}
+	if w.StaticCredentials() {
+		refs := []any{
+			map[string]any{"parameter": "awsAccessKeyID", "name": secretName, "key": EnvAccessKeyID},
+			map[string]any{"parameter": "awsSecretAccessKey", "name": secretName, "key": EnvSecretAccessKey},
+		}
+		if w.SessionToken != "" {
+			refs = append(refs, map[string]any{"parameter": "awsSessionToken", "name": secretName, "key": EnvSessionToken})
+		}
+		spec["secretTargetRef"] = refs
+	} else {
+		spec["podIdentity"] = map[string]any{"provider": "aws"}
+	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "keda.sh/v1alpha1",
 		"kind":       "TriggerAuthentication",
-		"metadata":   map[string]any{"name": s.Spec.Workload.Name + "-aws", "namespace": s.Spec.Namespace},
-		"spec": map[string]any{"secretTargetRef": []any{
-			map[string]any{"parameter": "awsAccessKeyID", "name": sqsSecretName(s), "key": EnvAccessKeyID},
-			map[string]any{"parameter": "awsSecretAccessKey", "name": sqsSecretName(s), "key": EnvSecretAccessKey},
-		}},
+		"metadata":   map[string]any{"name": name, "namespace": namespace},
+		"spec":       spec,
 	}}
 }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sqsSecretName(s *scenario.Scenario) string { return s.Spec.Workload.Name + "-sqs" }
+
+func triggerAuthName(s *scenario.Scenario) string { return s.Spec.Workload.Name + "-aws" }
 
 func scaledObjectSQS(s *scenario.Scenario, w *SQSWiring) *unstructured.Unstructured {
 	a := s.Spec.Autoscaler
@@ -354,7 +460,7 @@ func scaledObjectSQS(s *scenario.Scenario, w *SQSWiring) *unstructured.Unstructu
 		"triggers": []any{map[string]any{
 			"type":              "aws-sqs-queue",
 			"metadata":          md,
-			"authenticationRef": map[string]any{"name": s.Spec.Workload.Name + "-aws"},
+			"authenticationRef": map[string]any{"name": triggerAuthName(s)},
 		}},
 	}
 	if b := behavior(a); b != nil {

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -218,8 +219,112 @@ func TestSQSWiring(t *testing.T) {
 		}
 	}
 	sec := set.Workload[0]
-	if v, _, _ := unstructured.NestedString(sec.Object, "stringData", EnvRedis); v != "redis://127.0.0.1:6379" {
-		t.Errorf("redis %q", v)
+	for k, want := range map[string]string{EnvRedis: "redis://127.0.0.1:6379", EnvSpinRedisHost: "127.0.0.1", EnvSpinRedisPort: "6379",
+		EnvQueueURL: "http://127.0.0.1:4100/100010001000/customers", EnvRegion: "us-east-1", EnvDefaultRegion: "us-east-1"} {
+		if v, _, _ := unstructured.NestedString(sec.Object, "stringData", k); v != want {
+			t.Errorf("secret %s = %q, want %q", k, v, want)
+		}
+	}
+	// The Deployment names the Secret's keys, never a value.
+	cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	for _, e := range cs[0].(map[string]any)["env"].([]any) {
+		em := e.(map[string]any)
+		if _, ok := em["value"]; ok {
+			t.Errorf("env %v carries a value", em)
+		}
+		if k, _, _ := unstructured.NestedString(em, "valueFrom", "secretKeyRef", "key"); k != em["name"] {
+			t.Errorf("env %v: not the Secret's key of the same name", em)
+		}
+	}
+}
+
+// The one SQS wiring: Secret, environment and TriggerAuthentication agree,
+// with and without a session token and without static credentials; its
+// text (what logs and reports may show) holds no credential.
+func TestSQSWiringCredentials(t *testing.T) {
+	base := SQSWiring{QueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/customers", Region: "eu-west-1",
+		AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s3cr3t-value", RedisAddr: "valkey:6379"}
+	withToken := base
+	withToken.SessionToken = "t0ken-value"
+	noCreds := base
+	noCreds.AccessKeyID, noCreds.SecretAccessKey = "", ""
+	for _, tc := range []struct {
+		name     string
+		w        SQSWiring
+		keys     string
+		authRefs string
+	}{
+		{"static", base, "AWS_ACCESS_KEY_ID,AWS_DEFAULT_REGION,AWS_REGION,AWS_SECRET_ACCESS_KEY,REDIS_CONNECTION_STRING,SPIN_VARIABLE_REDIS_HOST,SPIN_VARIABLE_REDIS_PORT,SQS_QUEUE_URL",
+			"awsAccessKeyID=AWS_ACCESS_KEY_ID,awsSecretAccessKey=AWS_SECRET_ACCESS_KEY"},
+		{"session token", withToken, "AWS_ACCESS_KEY_ID,AWS_DEFAULT_REGION,AWS_REGION,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,REDIS_CONNECTION_STRING,SPIN_VARIABLE_REDIS_HOST,SPIN_VARIABLE_REDIS_PORT,SQS_QUEUE_URL",
+			"awsAccessKeyID=AWS_ACCESS_KEY_ID,awsSecretAccessKey=AWS_SECRET_ACCESS_KEY,awsSessionToken=AWS_SESSION_TOKEN"},
+		{"default chain", noCreds, "AWS_DEFAULT_REGION,AWS_REGION,REDIS_CONNECTION_STRING,SPIN_VARIABLE_REDIS_HOST,SPIN_VARIABLE_REDIS_PORT,SQS_QUEUE_URL", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := tc.w
+			keys, err := w.SecretKeys()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(keys, ","); got != tc.keys {
+				t.Errorf("secret keys %s, want %s", got, tc.keys)
+			}
+			sec, err := w.Secret("ns", "app-sqs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _, _ := unstructured.NestedStringMap(sec.Object, "stringData")
+			if len(data) != len(keys) || (w.SessionToken != "" && data[EnvSessionToken] != w.SessionToken) {
+				t.Errorf("secret data keys %d, token %q", len(data), data[EnvSessionToken])
+			}
+			env, err := w.Env("app-sqs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range env {
+				if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != "app-sqs" {
+					t.Errorf("env %+v: want a reference into the Secret", e)
+				}
+				names = append(names, e.Name)
+			}
+			if got := strings.Join(names, ","); got != tc.keys {
+				t.Errorf("env %s, want the Secret's keys %s", got, tc.keys)
+			}
+			ta := w.TriggerAuthentication("ns", "app-aws", "app-sqs")
+			refs, _, _ := unstructured.NestedSlice(ta.Object, "spec", "secretTargetRef")
+			var pairs []string
+			for _, r := range refs {
+				m := r.(map[string]any)
+				if m["name"] != "app-sqs" || data[m["key"].(string)] == "" {
+					t.Errorf("ref %v: not a key of the Secret", m)
+				}
+				pairs = append(pairs, fmt.Sprint(m["parameter"], "=", m["key"]))
+			}
+			if got := strings.Join(pairs, ","); got != tc.authRefs {
+				t.Errorf("TriggerAuthentication refs %s, want %s", got, tc.authRefs)
+			}
+			if p, _, _ := unstructured.NestedString(ta.Object, "spec", "podIdentity", "provider"); (p == "aws") != !w.StaticCredentials() {
+				t.Errorf("podIdentity provider %q with static credentials %v", p, w.StaticCredentials())
+			}
+			for _, text := range []string{w.String(), fmt.Sprintf("%v %+v %#v %s", w, w, w, &w), strings.Join(keys, " ")} {
+				for _, secret := range []string{"AKIAEXAMPLE", "s3cr3t-value", "t0ken-value"} {
+					if strings.Contains(text, secret) {
+						t.Errorf("%q shows a credential", text)
+					}
+				}
+			}
+		})
+	}
+	bad := base
+	bad.SecretAccessKey = ""
+	if _, err := bad.Secret("ns", "x"); err == nil || strings.Contains(err.Error(), "AKIAEXAMPLE") {
+		t.Errorf("a key id without its secret: %v", err)
+	}
+	bad = base
+	bad.RedisAddr = "valkey"
+	if _, err := bad.Secret("ns", "x"); err == nil {
+		t.Error("a store address without a port: want an error")
 	}
 }
 

@@ -7,9 +7,10 @@
 // network ([LocalStack]) or a real AWS queue ([AWS]). Either way a [Backend]
 // answers four questions: where the harness on the host sends SQS calls
 // ([Backend.HostEndpoint]), where pods and KEDA send them
-// ([Backend.ClusterEndpoint]), in which region, and with which credentials
-// ([Backend.CredentialsSecret], [Backend.PodEnv]). [Valkey] renders the
-// in-cluster Valkey Deployment and Service.
+// ([Backend.ClusterEndpoint]), in which region, and with which credentials;
+// [Backend.Wiring] turns that into the scenario's one SQS wiring
+// (workloads.SQSWiring). [Valkey] renders the in-cluster Valkey Deployment
+// and Service.
 //
 // The emulated cluster needs none of this: its data plane emulates the app.
 package sqsbackend
@@ -21,8 +22,7 @@ import (
 	"path"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"github.com/scalebench/scalebench/workloads"
 )
 
 // Kind names where a backend's queue lives.
@@ -128,57 +128,20 @@ func (b *Backend) Close(ctx context.Context) error {
 	return err
 }
 
-// CredentialsSecret renders the Secret holding the backend's credentials
-// under the AWS environment variable names (AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY and, when set, AWS_SESSION_TOKEN), for [Backend.PodEnv]
-// and for a KEDA TriggerAuthentication's secretTargetRef (parameters
-// awsAccessKeyID, awsSecretAccessKey, awsSessionToken). Nil when the
-// backend has no static credentials.
-func (b *Backend) CredentialsSecret(namespace, name string) *unstructured.Unstructured {
-	c := b.Credentials
-	if c == nil {
-		return nil
+// Wiring is the keda-sqs wiring for the queue named queue on this backend
+// and the store at redisAddr (host:port as pods reach it, e.g. ValkeyAddr):
+// the cluster endpoint, region and credentials (the session token too) as
+// the app and KEDA's scaler use them. The Secret, the app's environment and
+// the TriggerAuthentication are rendered from it by package workloads, the
+// same way on every cluster kind.
+func (b *Backend) Wiring(queue, redisAddr string) (workloads.SQSWiring, error) {
+	u, err := b.QueueURL(queue)
+	if err != nil {
+		return workloads.SQSWiring{}, err
 	}
-	data := map[string]any{
-		EnvAccessKeyID:     c.AccessKeyID,
-		EnvSecretAccessKey: c.SecretAccessKey,
+	w := workloads.SQSWiring{QueueURL: u, Endpoint: b.ClusterEndpoint, Region: b.Region, RedisAddr: redisAddr}
+	if c := b.Credentials; c != nil {
+		w.AccessKeyID, w.SecretAccessKey, w.SessionToken = c.AccessKeyID, c.SecretAccessKey, c.SessionToken
 	}
-	if c.SessionToken != "" {
-		data[EnvSessionToken] = c.SessionToken
-	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1",
-		"kind":       "Secret",
-		"metadata":   map[string]any{"name": name, "namespace": namespace},
-		"type":       "Opaque",
-		"stringData": data,
-	}}
-}
-
-// PodEnv is the environment of the app's container: the region (both
-// AWS_REGION and AWS_DEFAULT_REGION, the trigger reads either), the
-// endpoint override for LocalStack, and the credentials from the Secret
-// secretName rendered by [Backend.CredentialsSecret] (omitted without
-// static credentials).
-func (b *Backend) PodEnv(secretName string) []corev1.EnvVar {
-	env := []corev1.EnvVar{
-		{Name: EnvRegion, Value: b.Region},
-		{Name: EnvDefaultRegion, Value: b.Region},
-	}
-	if b.ClusterEndpoint != "" {
-		env = append(env, corev1.EnvVar{Name: EnvEndpointSQS, Value: b.ClusterEndpoint})
-	}
-	if b.Credentials == nil {
-		return env
-	}
-	keys := []string{EnvAccessKeyID, EnvSecretAccessKey}
-	if b.Credentials.SessionToken != "" {
-		keys = append(keys, EnvSessionToken)
-	}
-	for _, k := range keys {
-		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{
-			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: k},
-		}})
-	}
-	return env
+	return w, nil
 }

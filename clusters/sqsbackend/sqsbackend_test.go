@@ -18,6 +18,7 @@ import (
 
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/workloads"
 )
 
 func TestLocalStackOptionsDefaults(t *testing.T) {
@@ -212,54 +213,35 @@ func TestAWSQueueURL(t *testing.T) {
 	}
 }
 
-func TestPodEnvAndSecret(t *testing.T) {
-	b := localStackBackend()
-	sec := b.CredentialsSecret("bench", "aws-credentials")
-	if sec == nil || sec.GetNamespace() != "bench" || sec.GetName() != "aws-credentials" || sec.GetKind() != "Secret" {
-		t.Fatalf("secret %v", sec)
-	}
-	var s corev1.Secret
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(sec.Object, &s); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(s.StringData, map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}) {
-		t.Errorf("stringData = %v", s.StringData)
-	}
-	env := map[string]corev1.EnvVar{}
-	for _, e := range b.PodEnv("aws-credentials") {
-		env[e.Name] = e
-	}
-	if env["AWS_REGION"].Value != "us-east-1" || env["AWS_DEFAULT_REGION"].Value != "us-east-1" || env["AWS_ENDPOINT_URL_SQS"].Value != "http://localstack:4566" {
-		t.Errorf("env = %v", env)
-	}
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
-		ref := env[k].ValueFrom
-		if ref == nil || ref.SecretKeyRef == nil || ref.SecretKeyRef.Name != "aws-credentials" || ref.SecretKeyRef.Key != k {
-			t.Errorf("%s = %+v, want a reference to the secret", k, env[k])
-		}
-	}
-	if _, ok := env["AWS_SESSION_TOKEN"]; ok {
-		t.Error("AWS_SESSION_TOKEN without a token")
-	}
-
-	// AWS with the default chain: no secret, no credentials, no endpoint.
-	a, err := AWS("https://sqs.eu-west-1.amazonaws.com/123456789012/customers", func(string) string { return "" })
+// The backend's one wiring: what the app and KEDA need, the session token
+// included when the credentials have one.
+func TestWiring(t *testing.T) {
+	w, err := localStackBackend().Wiring("customers", ValkeyAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.CredentialsSecret("bench", "x") != nil {
-		t.Error("a secret without credentials")
+	want := workloads.SQSWiring{QueueURL: "http://localstack:4566/000000000000/customers", Endpoint: "http://localstack:4566",
+		Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test", RedisAddr: "valkey:6379"}
+	if w != want {
+		t.Errorf("wiring %#v, want %#v", w, want)
 	}
-	if got := a.PodEnv("x"); len(got) != 2 {
-		t.Errorf("PodEnv = %v, want the region only", got)
+	if _, err := localStackBackend().Wiring("a/b", ValkeyAddr); err == nil {
+		t.Error("a queue name with a slash: want an error")
 	}
-	// With a session token it is in the secret and the env.
+
+	// AWS with the default chain: no credentials, no endpoint.
+	const q = "https://sqs.eu-west-1.amazonaws.com/123456789012/customers"
+	a, err := AWS(q, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err = a.Wiring("customers", ValkeyAddr); err != nil || w.StaticCredentials() || w.Endpoint != "" || w.QueueURL != q || w.Region != "eu-west-1" {
+		t.Errorf("default chain: %#v, %v", w, err)
+	}
+	// Temporary credentials: the session token comes along.
 	a.Credentials = &Credentials{AccessKeyID: "AK", SecretAccessKey: "SK", SessionToken: "ST"}
-	if sd, _ := a.CredentialsSecret("bench", "x").Object["stringData"].(map[string]any); sd["AWS_SESSION_TOKEN"] != "ST" {
-		t.Errorf("stringData = %v", sd)
-	}
-	if got := a.PodEnv("x"); len(got) != 5 || got[4].Name != "AWS_SESSION_TOKEN" {
-		t.Errorf("PodEnv = %v", got)
+	if w, err = a.Wiring("", ValkeyAddr); err != nil || w.AccessKeyID != "AK" || w.SecretAccessKey != "SK" || w.SessionToken != "ST" {
+		t.Errorf("session token: %#v, %v", w, err)
 	}
 }
 

@@ -24,6 +24,8 @@ const (
 	ValkeyPort  = 6379
 	// ValkeyURL is the address pods in the namespace use.
 	ValkeyURL = "redis://valkey:6379"
+	// ValkeyAddr is ValkeyURL as host:port (SQSWiring.RedisAddr).
+	ValkeyAddr = "valkey:6379"
 	// ValkeySelector selects Valkey's pods.
 	ValkeySelector = labelName + "=" + ValkeyName
 

@@ -158,6 +158,6 @@ func planSQSWiring(s *scenario.Scenario) *workloads.SQSWiring {
 		Region:          "<region>",
 		AccessKeyID:     "<access key id>",
 		SecretAccessKey: "<secret access key>",
-		RedisAddr:       "<redis host:port from the cluster's store>",
+		RedisAddr:       "<store host from the cluster>:<store port>",
 	}
 }

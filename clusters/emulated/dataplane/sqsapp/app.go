@@ -145,7 +145,7 @@ func NewApp(cfg AppConfig, logger *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("sqs app: %s %q: %w", EnvRedisConnectionString, cfg.RedisURL, err)
 	}
 	own := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
-	a, err := sqs.NewAPIClient(cfg.Endpoint, cfg.Region, cfg.AccessKeyID, cfg.SecretAccessKey, own)
+	a, err := sqs.NewAPIClient(cfg.Endpoint, cfg.Region, cfg.AccessKeyID, cfg.SecretAccessKey, "", own)
 	if err != nil {
 		return nil, fmt.Errorf("sqs app: %w", err)
 	}
