@@ -463,15 +463,7 @@ func scaledObjectSQS(s *scenario.Scenario, w *SQSWiring) *unstructured.Unstructu
 			"authenticationRef": map[string]any{"name": triggerAuthName(s)},
 		}},
 	}
-	if b := behavior(a); b != nil {
-		spec["advanced"] = map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": b}}
-	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "keda.sh/v1alpha1",
-		"kind":       "ScaledObject",
-		"metadata":   map[string]any{"name": s.Spec.Workload.Name, "namespace": s.Spec.Namespace},
-		"spec":       spec,
-	}}
+	return scaledObject(s.Spec.Namespace, s.Spec.Workload.Name, a, spec)
 }
 
 func deployment(s *scenario.Scenario, ann map[string]string, env []corev1.EnvVar) (*unstructured.Unstructured, error) {
@@ -589,15 +581,7 @@ func scaledObjectCPU(s *scenario.Scenario) *unstructured.Unstructured {
 	if a.CooldownPeriod != nil {
 		spec["cooldownPeriod"] = int64(*a.CooldownPeriod)
 	}
-	if b := behavior(a); b != nil {
-		spec["advanced"] = map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": b}}
-	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "keda.sh/v1alpha1",
-		"kind":       "ScaledObject",
-		"metadata":   map[string]any{"name": ScaledObjectName, "namespace": s.Spec.Namespace},
-		"spec":       spec,
-	}}
+	return scaledObject(s.Spec.Namespace, ScaledObjectName, a, spec)
 }
 
 func httpScaledObject(s *scenario.Scenario) *unstructured.Unstructured {
@@ -805,13 +789,19 @@ func scaledObjectHTTP(s *scenario.Scenario) *unstructured.Unstructured {
 			"metadata": map[string]any{"scalerAddress": ExternalScalerAddress, "interceptorRoute": name},
 		}},
 	}
+	return scaledObject(s.Spec.Namespace, name, a, spec)
+}
+
+// scaledObject wraps a ScaledObject's spec, adding the scenario's HPA
+// behavior (advanced.horizontalPodAutoscalerConfig) when it has one.
+func scaledObject(ns, name string, a scenario.Autoscaler, spec map[string]any) *unstructured.Unstructured {
 	if b := behavior(a); b != nil {
 		spec["advanced"] = map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"behavior": b}}
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "keda.sh/v1alpha1",
 		"kind":       "ScaledObject",
-		"metadata":   map[string]any{"name": name, "namespace": s.Spec.Namespace},
+		"metadata":   map[string]any{"name": name, "namespace": ns},
 		"spec":       spec,
 	}}
 }
