@@ -32,6 +32,7 @@ var diagnosticResources = []struct {
 	{"scaledobjects", kube.ScaledObjects},
 	{"triggerauthentications", kube.TriggerAuthentications},
 	{"httpscaledobjects", kube.HTTPScaledObjects},
+	{"interceptorroutes", kube.InterceptorRoutes},
 	{"spinapps", kube.SpinApps},
 	{"spinappexecutors", kube.SpinAppExecutors},
 	{"apiservices", kube.APIServices},
