@@ -58,7 +58,7 @@ const (
 	KnobScaleDownWindow        = "behavior.scaleDown.stabilizationWindowSeconds"
 	KnobPollingInterval        = "keda.pollingInterval"
 	KnobCooldownPeriod         = "keda.cooldownPeriod"
-	KnobHTTPPolling            = "keda-http.pollingInterval (the add-on's generated ScaledObject)"
+	KnobHTTPPolling            = "keda-http activation (the add-on scaler's external-push, with either API)"
 	KnobScaledownPeriod        = "keda-http.scaledownPeriod"
 	KnobStartup                = "workload.startupLatency"
 )
@@ -85,8 +85,11 @@ type Cluster struct {
 	DownscaleStabilization time.Duration
 	// StartupLatency is pod created → Ready when the scenario gives none.
 	StartupLatency time.Duration
-	// HTTPAddonPolling is the pollingInterval of the ScaledObject the KEDA
-	// HTTP add-on generates for an HTTPScaledObject.
+	// HTTPAddonPolling is how soon KEDA learns that a keda-http workload at
+	// zero has requests: the add-on's scaler pushes activity through the
+	// ScaledObject's external-push trigger (the InterceptorRoute's, or the
+	// one the add-on makes of an HTTPScaledObject), not at its
+	// pollingInterval.
 	HTTPAddonPolling time.Duration
 }
 
