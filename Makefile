@@ -60,6 +60,9 @@ components: ## build the emulated cluster's components that are not cached yet (
 # account, not yet timed here): ≈ 13 min in all, within CI's 15.
 # TestScaffoldHPAUnderCPUProfile (the scaffold-hpa manifests under a CPU
 # profile, ./clusters/emulated) adds 3.8 min (228 s measured, cluster included).
+# TestScenarioManifestsPassTheRealAPI (./clusters/emulated) applies every
+# built-in scenario's objects, keda-http with both HTTP add-on APIs, to a
+# cluster: 16 s measured (cluster start included).
 test-integration: ## integration tests skipped by -short (emulated cluster, data plane, components, netns, bombardier, LocalStack, cluster up + --cluster existing)
 	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) ./clusters/... ./load/... ./compare/...
 	# the Helm install of the platform onto an emulated cluster, charts from a chart repository and an OCI
