@@ -74,10 +74,14 @@ func assessColdStartAndScaling(t *testing.T, res results.Scenario) {
 	if cs.Status != 200 || cs.ColdStartHeader != "true" {
 		t.Errorf("cold start: status %d, %s %q; want 200 and \"true\"", cs.Status, runner.ColdStartHeader, cs.ColdStartHeader)
 	}
+	// The stages are times the observer's watches delivered: a pod's Ready
+	// can reach the observer a little after the interceptor, whose own
+	// EndpointSlice watch let the response through, saw it (10 ms seen).
+	const watchLag = 0.5
 	if cs.ActivatedSeconds == nil || cs.ScaledSeconds == nil || cs.PodReadySeconds == nil {
 		t.Errorf("cold-start breakdown incomplete: %+v", cs)
-	} else if !(*cs.ActivatedSeconds <= cs.ResponseSeconds && *cs.PodReadySeconds <= cs.ResponseSeconds) {
-		t.Errorf("cold-start stages out of order: %+v", cs)
+	} else if !(*cs.ActivatedSeconds <= cs.ResponseSeconds+watchLag && *cs.PodReadySeconds <= cs.ResponseSeconds+watchLag) {
+		t.Errorf("cold-start stages out of order: activated %.3f s, pod ready %.3f s, response %.3f s", *cs.ActivatedSeconds, *cs.PodReadySeconds, cs.ResponseSeconds)
 	}
 	t.Logf("cold start %.3f s: activated %.3f s, scaled %.3f s, pod ready %.3f s", cs.ResponseSeconds, deref(cs.ActivatedSeconds), deref(cs.ScaledSeconds), deref(cs.PodReadySeconds))
 	if m.DecisionSeconds == nil {
