@@ -841,3 +841,21 @@ func TestScaleUpPhaseP99PoolsItsSeconds(t *testing.T) {
 		t.Fatalf("p99 %v with a latency missing", *p)
 	}
 }
+
+// A CPU profile sends no requests: "requests served" is not tested and says
+// so, and the scenario still passes on its scaling checks alone.
+func TestCPUProfileSaysServiceNotTested(t *testing.T) {
+	s := builtin(t, "hpa-cpu")
+	s.Spec.Load = scenario.Load{Type: scenario.LoadCPU}
+	s.Spec.Expectations = scenario.Expectations{MaxReplicas: i32(1)}
+	stay := &tl{}
+	stay.deploy(0, 1, 1).mark(5, timeline.MarkerLoadStart).mark(185, timeline.MarkerLoadStop).hpa(200, 1, 1)
+	got := Analyze(Input{Scenario: s, Events: stay.evs})
+	c := check(t, got, CheckServed)
+	if c.State() != skip || !strings.Contains(c.Detail, "sends no requests") {
+		t.Errorf("requests served under a CPU profile: %+v", c)
+	}
+	if !got.Passed {
+		t.Errorf("want passed on the scaling check: %+v", got.Checks)
+	}
+}

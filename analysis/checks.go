@@ -77,6 +77,10 @@ func checks(s *scenario.Scenario, v *view, m results.Metrics, steps []results.St
 			}
 		}
 	}
+	if s.Spec.Load.Type == scenario.LoadCPU {
+		// The verdict covers scaling only: say so where the reader looks.
+		skip(CheckServed, "not tested: a CPU profile holds the pods at their CPU levels and sends no requests, so this verdict is about scaling, not service")
+	}
 	peak := int32(0)
 	if m.PeakReplicas != nil {
 		peak = *m.PeakReplicas
