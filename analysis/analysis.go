@@ -26,6 +26,9 @@ type Input struct {
 	Load *LoadTotals
 	// Messages are the SQS message counts (SQS scenarios).
 	Messages *MessageTotals
+	// Profile is the load's arrival profile as scheduled and sent (nil
+	// without one); the report shows it under the replica timeline.
+	Profile []results.ProfileStep
 	// Cluster are the knobs of the cluster the scenario ran on, for its
 	// budget; nil: Kubernetes' defaults (budget.DefaultCluster).
 	Cluster *budget.Cluster
@@ -151,6 +154,7 @@ func Analyze(in Input) results.Scenario {
 		Description: s.Metadata.Description,
 		Knobs:       Knobs(s),
 		Timeline:    in.Events,
+		Profile:     in.Profile,
 	}
 	bc := budget.DefaultCluster()
 	if in.Cluster != nil {
@@ -595,7 +599,7 @@ func paced(s *scenario.Scenario) bool {
 	if h == nil {
 		return false
 	}
-	if h.Rate > 0 {
+	if h.Rate > 0 || len(h.Profile) > 0 {
 		return true
 	}
 	for _, st := range h.Steps {
@@ -791,6 +795,8 @@ func Knobs(s *scenario.Scenario) map[string]string {
 		k["loadDuration"] = h.TotalDuration().String()
 		k["loadTimeout"] = h.Timeout.String()
 		switch {
+		case len(h.Profile) > 0:
+			k["loadProfile"] = scenario.DescribeProfile(h.Profile) + " (requests arriving)"
 		case len(h.Steps) > 0:
 			k["loadSteps"] = loadSteps(h)
 		case h.Rate > 0 && h.Mode == scenario.LoadOpenLoop:

@@ -217,6 +217,10 @@ func holdsScaleUp(v *view, s *scenario.Scenario, c cycle, n int32, reachedAt tim
 		skip(CheckHoldsScaleUp, "%s; not tested: the load is stepped, and its steps may intend a scale-down", exp)
 		return
 	}
+	if h := s.Spec.Load.HTTP; h != nil && len(h.Profile) > 0 {
+		skip(CheckHoldsScaleUp, "%s; not tested: the load follows a rate profile, whose later steps may intend a scale-down", exp)
+		return
+	}
 	if !reached {
 		skip(CheckHoldsScaleUp, "%s; not tested: %d ready replicas were never reached (observed a peak of %d ready)", exp, n, c.peak)
 		return

@@ -261,3 +261,79 @@ func TestHTTPOpenLoopCancel(t *testing.T) {
 		t.Errorf("cancelled run took %v", d)
 	}
 }
+
+// TestSchedulerProfile: an open loop through a step, a ramp up, a pause and
+// a ramp down (a user's rate profile) sends, in every second, within one
+// request of the integral of the scheduled rate up to that second, and
+// Options.Scheduled counts each step's requests within one of its integral.
+func TestSchedulerProfile(t *testing.T) {
+	o := Options{URL: "http://x", Mode: OpenLoop, Steps: []Step{
+		{Duration: 3 * time.Second, Rate: 5},
+		{Duration: 10 * time.Second, Rate: 50, Ramp: true}, // 5 → 50
+		{Duration: 2 * time.Second},                        // pause
+		{Duration: 4 * time.Second, Rate: 0, Ramp: true},   // from 0: sends nothing
+		{Duration: 2 * time.Second, Rate: 8},
+		{Duration: 4 * time.Second, Ramp: true}, // 8 → 0
+	}}
+	// rate(t) of the profile above, and its integral by whole seconds.
+	rate := func(t float64) float64 {
+		switch {
+		case t < 3:
+			return 5
+		case t < 13:
+			return 5 + 45*(t-3)/10
+		case t < 19:
+			return 0
+		case t < 21:
+			return 8
+		case t < 25:
+			return 8 - 8*(t-21)/4
+		}
+		return 0
+	}
+	const end = 25
+	integral := make([]float64, end+1) // by second, trapezoids of 1 ms
+	for s := range end {
+		sum := 0.0
+		for ms := range 1000 {
+			sum += rate(float64(s)+(float64(ms)+0.5)/1000) / 1000
+		}
+		integral[s+1] = integral[s] + sum
+	}
+	c := &vclock{}
+	perSecond := make([]int, end)
+	sc := scheduler{
+		plan:  newPlan(o.withDefaults()),
+		now:   func() time.Duration { return c.now },
+		sleep: c.sleep,
+		send: func(at time.Duration) bool {
+			perSecond[int(at/time.Second)]++
+			return true
+		},
+		miss: func(at time.Duration, late bool) { t.Fatalf("missed %v (late %v)", at, late) },
+	}
+	sc.run()
+	got := 0
+	for s, n := range perSecond {
+		got += n
+		if d := float64(got) - integral[s+1]; d > 1 || d < -1 {
+			t.Errorf("by %d s: %d requests scheduled, want %.2f ± 1 (per second %v)", s+1, got, integral[s+1], perSecond)
+			break
+		}
+	}
+	want := []float64{15, 275, 0, 0, 16, 16}
+	sched := o.Scheduled()
+	if len(sched) != len(want) {
+		t.Fatalf("Scheduled() = %v, want %d steps", sched, len(want))
+	}
+	var total int64
+	for i, n := range sched {
+		total += n
+		if d := float64(n) - want[i]; d > 1 || d < -1 {
+			t.Errorf("step %d: Scheduled %d, want %v ± 1 (all %v)", i, n, want[i], sched)
+		}
+	}
+	if total != int64(got) {
+		t.Errorf("Scheduled() sums to %d, the scheduler sent %d", total, got)
+	}
+}

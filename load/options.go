@@ -62,7 +62,7 @@ func (o Options) Describe() string {
 	if o.Mode == OpenLoop {
 		b.WriteString("open-loop: ")
 		if len(o.Steps) > 0 {
-			fmt.Fprintf(&b, "%d steps of paced arrivals over %s", len(o.Steps), p.end())
+			fmt.Fprintf(&b, "%d steps of paced arrivals over %s (%s)", len(o.Steps), p.end(), describeSteps(o.Steps))
 		} else {
 			fmt.Fprintf(&b, "%s requests/s for %s", rate, o.Duration)
 		}
@@ -83,6 +83,46 @@ func (o Options) Describe() string {
 	}
 	fmt.Fprintf(&b, ", each sending its next request when its response arrived; latency from the actual send; timeout %s", o.Timeout)
 	return b.String()
+}
+
+// describeSteps lists open-loop steps: "5/s for 1m0s, ramp to 50/s over
+// 2m0s, idle 30s".
+func describeSteps(steps []Step) string {
+	parts := make([]string, len(steps))
+	for i, s := range steps {
+		r := strconv.FormatFloat(s.Rate, 'f', -1, 64) + "/s"
+		switch {
+		case s.Ramp:
+			parts[i] = fmt.Sprintf("ramp to %s over %s", r, s.Duration)
+		case s.paced():
+			parts[i] = fmt.Sprintf("%s for %s", r, s.Duration)
+		default:
+			parts[i] = fmt.Sprintf("idle %s", s.Duration)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Scheduled is, for each step of an open loop's plan (one for a single
+// rate), how many requests it schedules: those due within the step, sent
+// or missed. A ramp's count is within 1 of the integral of its rate.
+// Options must be valid.
+func (o Options) Scheduled() []int64 {
+	p := newPlan(o.withDefaults())
+	out := make([]int64, len(p))
+	for i, ph := range p {
+		if ph.pacer == nil {
+			continue
+		}
+		for n := uint64(0); ; n++ {
+			due, ok := ph.pacer.Due(n)
+			if !ok || due >= ph.end-ph.start {
+				break
+			}
+			out[i]++
+		}
+	}
+	return out
 }
 
 // Options describe one attack. The zero values of Connections, Duration and

@@ -75,7 +75,7 @@ func TestDescribe(t *testing.T) {
 		{Options{Connections: 4, Rate: 12.5, Duration: time.Minute}, "closed-loop: 4 connections for 1m0s at most 12.5 requests/s, each sending"},
 		{Options{Mode: OpenLoop, Rate: 200}, "open-loop: 200 requests/s for 3m0s, sent at their scheduled times whatever the responses, at most 1001 in flight " +
 			"(a request due with that many in flight, or not sent within 100ms of its time, is missed); latency and the 5s timeout from the scheduled send time (free of coordinated omission)"},
-		{Options{Mode: OpenLoop, Steps: []Step{{Duration: time.Second, Rate: 10}, {Duration: time.Second}}}, "open-loop: 2 steps of paced arrivals over 2s, sent at"},
+		{Options{Mode: OpenLoop, Steps: []Step{{Duration: time.Second, Rate: 10}, {Duration: time.Second}}}, "open-loop: 2 steps of paced arrivals over 2s (10/s for 1s, idle 1s), sent at"},
 	} {
 		tc.o.URL = "http://x"
 		if got := tc.o.Describe(); !strings.HasPrefix(got, tc.want) {

@@ -118,6 +118,8 @@ const (
 	clsQueue    = "s-queue"
 	clsCPU      = "s-cpu"
 	clsHPACPU   = "s-hpacpu"
+	clsProfile  = "s-profile"
+	clsArrivals = "s-arrivals"
 	clsErrors   = "s-err"
 	clsMarkLoad = "m-load"
 	clsMarkKEDA = "m-keda"
@@ -313,7 +315,7 @@ type legendEntry struct{ class, shape, label string }
 func buildChart(s results.Scenario) chartModel {
 	d := collect(s)
 	c := chartModel{W: chartW, H: chartH, Title: "Replicas and load over time: " + scenarioTitle(s)}
-	if len(d.Spec) == 0 && len(d.Desired) == 0 && len(d.Rate) == 0 && len(d.Queue) == 0 && len(d.Markers) == 0 {
+	if len(d.Spec) == 0 && len(d.Desired) == 0 && len(d.Rate) == 0 && len(d.Queue) == 0 && len(d.Markers) == 0 && len(s.Profile) == 0 {
 		c.Empty = true
 		return c
 	}
@@ -336,13 +338,25 @@ func buildChart(s results.Scenario) chartModel {
 		}
 		axes = append(axes, a)
 	}
+	prof, unit := profilePoints(s.Profile)
 	if len(d.Rate) > 0 {
 		a := rightAxis{class: clsRate, label: "throughput (req/s)", format: plainTick, scale: 1,
 			lines: []rightLine{{name: "requests/s", class: clsRate, pts: d.Rate, area: true}}}
 		if len(d.Errors) > 0 {
 			a.lines = append(a.lines, rightLine{name: "errors/s", class: clsErrors, pts: d.Errors, area: true})
 		}
+		if len(prof) > 0 && unit == "requests" {
+			a.lines = append(a.lines, rightLine{name: "scheduled requests/s (profile)", class: clsProfile, pts: prof, step: true})
+		}
 		axes = append(axes, a)
+	} else if len(prof) > 0 {
+		// Arrivals without per-second samples (SQS messages): the profile
+		// and, per step, the rate achieved.
+		axes = append(axes, rightAxis{class: clsArrivals, label: unit + "/s", format: plainTick, scale: 1,
+			lines: []rightLine{
+				{name: "scheduled " + unit + "/s (profile)", class: clsProfile, pts: prof, area: true, step: true},
+				{name: unit + " sent/s (per step)", class: clsArrivals, pts: achievedPoints(s.Profile), step: true},
+			}})
 	}
 	if len(d.P99) > 0 {
 		a := rightAxis{class: clsP99, lines: []rightLine{{name: "p99 latency", class: clsP99, pts: d.P99}}}
@@ -668,6 +682,33 @@ func cpuPercent(s string) (float64, bool) {
 	}
 	f, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
 	return f, err == nil && strings.HasSuffix(v, "%")
+}
+
+// profilePoints are an arrival profile's scheduled rate as a polyline: each
+// step from its start at From to its end at To (a ramp is a slope), and the
+// unit of its arrivals.
+func profilePoints(p []results.ProfileStep) ([]point, string) {
+	var out []point
+	unit := ""
+	for _, st := range p {
+		out = append(out, point{st.StartSeconds, st.FromPerSecond}, point{st.EndSeconds, st.ToPerSecond})
+		unit = st.Unit
+	}
+	if n := len(out); n > 0 {
+		out = append(out, point{out[n-1].T, 0})
+	}
+	return out, unit
+}
+
+// achievedPoints are each step's achieved rate (sent ÷ its length), held
+// over the step.
+func achievedPoints(p []results.ProfileStep) []point {
+	var out []point
+	for _, st := range p {
+		v := st.AchievedPerSecond()
+		out = append(out, point{st.StartSeconds, v}, point{st.EndSeconds, v})
+	}
+	return out
 }
 
 // stepPoints turns a step function's changes into the corners of its

@@ -138,10 +138,7 @@ func TestCPUProfileChartAndMarkdown(t *testing.T) {
 		t.Errorf("HPA readings %v, want %v", d.HPACPU, want)
 	}
 	c := buildChart(s)
-	var names []string
-	for _, sr := range c.Series {
-		names = append(names, sr.Name)
-	}
+	names := seriesNames(c)
 	if !slices.Contains(names, "CPU profile (% of each pod's request)") || !slices.Contains(names, "HPA's CPU utilization") {
 		t.Errorf("series %q lack the profile or the HPA's reading", names)
 	}
@@ -164,4 +161,78 @@ func TestCPUProfileChartAndMarkdown(t *testing.T) {
 	if none.Len() != 0 {
 		t.Errorf("a run without a CPU profile got a profile table: %q", none.String())
 	}
+}
+
+// A rate profile is drawn on the throughput axis as the scheduled rate (a
+// ramp as a slope) and tabulated step by step with the achieved rate; SQS
+// arrivals, without per-second samples, get their own axis.
+func TestRateProfileChartAndMarkdown(t *testing.T) {
+	missed := func(n int64) *int64 { return &n }
+	s := results.Scenario{Name: "r", Autoscaler: "hpa", Steps: []results.Step{{AtSeconds: 50, From: 1, To: 3}, {AtSeconds: 200, From: 3, To: 1}},
+		Profile: []results.ProfileStep{
+			{Unit: "requests", StartSeconds: 10, EndSeconds: 40, FromPerSecond: 5, ToPerSecond: 5, Scheduled: 150, Sent: 150, Missed: missed(0)},
+			{Unit: "requests", StartSeconds: 40, EndSeconds: 100, FromPerSecond: 5, ToPerSecond: 50, Ramp: true, Scheduled: 1650, Sent: 1600, Missed: missed(50)},
+			{Unit: "requests", StartSeconds: 100, EndSeconds: 120, Scheduled: 0, Sent: 0, Missed: missed(0)},
+		}}
+	s.Timeline = []timeline.Event{
+		{At: sec(0), Kind: timeline.KindDeployment, Object: "d", Deployment: &timeline.Replicas{Spec: 1, Ready: 1}},
+		{At: sec(10), Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: timeline.MarkerLoadStart}},
+		{At: sec(11), Kind: timeline.KindLoad, Load: &timeline.LoadSample{Requests: 5}},
+		{At: sec(12), Kind: timeline.KindLoad, Load: &timeline.LoadSample{Requests: 5}},
+	}
+	pts, unit := profilePoints(s.Profile)
+	if want := []point{{10, 5}, {40, 5}, {40, 5}, {100, 50}, {100, 0}, {120, 0}, {120, 0}}; !reflect.DeepEqual(pts, want) || unit != "requests" {
+		t.Errorf("profile points %v %q, want %v requests", pts, unit, want)
+	}
+	c := buildChart(s)
+	names := seriesNames(c)
+	if !slices.Contains(names, "scheduled requests/s (profile)") || !slices.Contains(names, "requests/s") {
+		t.Errorf("series %q lack the scheduled profile beside the achieved requests/s", names)
+	}
+	var b strings.Builder
+	w := bufio.NewWriter(&b)
+	mdWriter{w: w}.rateProfile(s)
+	w.Flush()
+	for _, want := range []string{
+		"| 1 | 10.0 | 40.0 | 5/s | 150 | 150 | 5/s | 0 |  |",
+		"| 2 | 40.0 | 100.0 | ramp 5/s → 50/s | 1650 | 1600 | 26.67/s | 50 | 1 → 3 at 50.0 s |",
+		"| 3 | 100.0 | 120.0 | pause | 0 | 0 | 0/s | 0 | (to the run's end) 3 → 1 at 200.0 s |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+
+	// SQS: no per-second samples, so the profile gets its own axis with
+	// the achieved rate per step; no missed column value.
+	q := results.Scenario{Name: "q", Autoscaler: "keda-sqs", Profile: []results.ProfileStep{
+		{Unit: "messages", StartSeconds: 5, EndSeconds: 35, FromPerSecond: 20, ToPerSecond: 20, Scheduled: 600, Sent: 600},
+	}}
+	qc := buildChart(q)
+	if qc.Empty || len(qc.Right) != 1 || qc.Right[0].Label != "messages/s" {
+		t.Errorf("SQS profile chart: empty %v, axes %+v; want one messages/s axis", qc.Empty, qc.Right)
+	}
+	b.Reset()
+	w = bufio.NewWriter(&b)
+	mdWriter{w: w}.rateProfile(q)
+	w.Flush()
+	if want := "| 1 | 5.0 | 35.0 | 20/s | 600 | 600 | 20/s | – |  |"; !strings.Contains(b.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, b.String())
+	}
+	b.Reset()
+	w = bufio.NewWriter(&b)
+	mdWriter{w: w}.rateProfile(results.Scenario{})
+	w.Flush()
+	if b.Len() != 0 {
+		t.Errorf("a run without a profile got a profile table: %q", b.String())
+	}
+}
+
+// seriesNames are the names of a chart's series, in drawing order.
+func seriesNames(c chartModel) []string {
+	var names []string
+	for _, sr := range c.Series {
+		names = append(names, sr.Name)
+	}
+	return names
 }

@@ -5,7 +5,9 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/scalebench/scalebench/results"
@@ -193,6 +195,7 @@ func (m mdWriter) trial(s results.Scenario) {
 		m.p("_No scale steps._\n\n")
 	}
 	m.cpuProfile(s)
+	m.rateProfile(s)
 	if len(s.Knobs) > 0 {
 		m.p("<details><summary>Knobs</summary>\n\n")
 		m.knobs(s.Knobs)
@@ -238,6 +241,48 @@ func (m mdWriter) cpuProfile(s results.Scenario) {
 		m.p("| %s | %s | %s |\n", fmtAt(r.at), mdText(cur), mdText(r.what))
 	}
 	m.p("\n")
+}
+
+// rateProfile tabulates an arrival profile step by step: the rate
+// scheduled, the arrivals scheduled and sent, the rate achieved, and the
+// replica steps taken during the step.
+func (m mdWriter) rateProfile(s results.Scenario) {
+	if len(s.Profile) == 0 {
+		return
+	}
+	unit := s.Profile[0].Unit
+	m.p("**Arrival profile under the replica timeline** (%s per second, scheduled beside sent; %s)\n\n", unit, stepsZero(s))
+	m.p("| step | from s | to s | scheduled rate | scheduled | sent | achieved rate | missed | replica steps in it |\n|---:|---:|---:|---|---:|---:|---:|---:|---|\n")
+	for i, st := range s.Profile {
+		rate := rateText(st.FromPerSecond)
+		switch {
+		case st.Ramp:
+			rate = "ramp " + rate + " → " + rateText(st.ToPerSecond)
+		case st.FromPerSecond == 0:
+			rate = "pause"
+		}
+		missed := absent
+		if st.Missed != nil {
+			missed = strconv.FormatInt(*st.Missed, 10)
+		}
+		var steps []string
+		for _, rs := range s.Steps {
+			if rs.AtSeconds >= st.StartSeconds && (rs.AtSeconds < st.EndSeconds || i == len(s.Profile)-1) {
+				steps = append(steps, fmt.Sprintf("%d → %d at %s s", rs.From, rs.To, fmtAt(rs.AtSeconds)))
+			}
+		}
+		if i == len(s.Profile)-1 && len(steps) > 0 {
+			steps[0] = "(to the run's end) " + steps[0]
+		}
+		m.p("| %d | %s | %s | %s | %d | %d | %s | %s | %s |\n", i+1, fmtAt(st.StartSeconds), fmtAt(st.EndSeconds), rate,
+			st.Scheduled, st.Sent, rateText(st.AchievedPerSecond()), missed, mdText(strings.Join(steps, ", ")))
+	}
+	m.p("\n")
+}
+
+// rateText is "12.5/s".
+func rateText(v float64) string {
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) + "/s"
 }
 
 // stepsZero says what t = 0 of the steps (and of every timeline offset) is.

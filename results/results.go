@@ -138,6 +138,9 @@ type Scenario struct {
 	// DerivedExpectations are the expectations the scenario file did not
 	// give, derived from the budget, one sentence each.
 	DerivedExpectations []string `json:"derivedExpectations,omitempty"`
+	// Profile is the load's arrival profile (load.http.profile,
+	// load.sqs.profile) step by step, scheduled beside sent; nil without one.
+	Profile []ProfileStep `json:"profile,omitempty"`
 	// Error is set when the harness failed to run the scenario to the end;
 	// the partial metrics and timeline are still reported.
 	Error string `json:"error,omitempty"`
@@ -300,6 +303,35 @@ type Series struct {
 	P50Seconds  float64   `json:"p50Seconds"`
 	MinSeconds  float64   `json:"minSeconds"`
 	MaxSeconds  float64   `json:"maxSeconds"`
+}
+
+// ProfileStep is one step of an arrival profile: its rate (From to To per
+// second, equal unless Ramp) over StartSeconds..EndSeconds of the run, the
+// arrivals it scheduled and those sent. Unit is "requests" or "messages".
+type ProfileStep struct {
+	Unit          string  `json:"unit"`
+	StartSeconds  float64 `json:"startSeconds"`
+	EndSeconds    float64 `json:"endSeconds"`
+	FromPerSecond float64 `json:"fromPerSecond"`
+	ToPerSecond   float64 `json:"toPerSecond"`
+	Ramp          bool    `json:"ramp,omitempty"`
+	// Scheduled counts the arrivals the step's schedule gave (within one of
+	// the integral of its rate).
+	Scheduled int64 `json:"scheduled"`
+	// Sent counts those sent: HTTP requests by their scheduled second,
+	// messages by their send time.
+	Sent int64 `json:"sent"`
+	// Missed counts scheduled requests never sent (HTTP, open loop); nil
+	// for messages, which are never dropped.
+	Missed *int64 `json:"missed,omitempty"`
+}
+
+// AchievedPerSecond is Sent over the step's length.
+func (p ProfileStep) AchievedPerSecond() float64 {
+	if d := p.EndSeconds - p.StartSeconds; d > 0 {
+		return float64(p.Sent) / d
+	}
+	return 0
 }
 
 // Step is one change of the Deployment's spec.replicas.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/scalebench/scalebench/analysis"
 	"github.com/scalebench/scalebench/load"
+	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/timeline"
 )
@@ -49,6 +50,9 @@ func (r *run) httpLoad(ctx context.Context) error {
 		r.rec.Record(timeline.Event{At: base + time.Duration(sec.Index+1)*time.Second, Kind: timeline.KindLoad, Load: loadSample(sec, paced)})
 	}
 	r.loadTotals = loadTotals(sum, lo, desc, paced)
+	if len(h.Profile) > 0 {
+		r.profile = httpProfile(h.Profile, lo.Scheduled(), sum.Seconds, r.rec.Since(start))
+	}
 	r.progressf("load done: %d requests (%.0f/s), %d errors, p99 %s", sum.Requests, sum.RPS, sum.Errors, sum.P99.Round(time.Millisecond))
 	if lerr != nil && ctx.Err() == nil {
 		return fmt.Errorf("load: %w", lerr)
@@ -61,9 +65,14 @@ func httpOptions(h *scenario.HTTPLoad, url string) load.Options {
 	lo := load.Options{URL: url, Host: h.Host, Mode: load.Mode(h.Mode), Connections: h.Connections,
 		MaxInFlight: h.MaxInFlight, Duration: h.Duration.Duration, Timeout: h.Timeout.Duration, Rate: h.Rate,
 		RecordHeaders: []string{ColdStartHeader}}
-	if len(h.Steps) > 0 {
+	if len(h.Steps) > 0 || len(h.Profile) > 0 {
 		// Steps replace the duration and the rate (they are per step).
 		lo.Duration, lo.Rate = 0, 0
+	}
+	for _, st := range scenario.PlaceRates(h.Profile) {
+		// A profile's pause is an idle step; a ramp starts from the rate
+		// the previous step ended at, as scenario.PlaceRates places it.
+		lo.Steps = append(lo.Steps, load.Step{Duration: st.End - st.Start, Rate: st.To, Ramp: st.Ramp})
 	}
 	for _, st := range h.Steps {
 		ls := load.Step{Duration: st.Duration.Duration, Connections: st.Connections, Rate: st.Rate}
@@ -75,6 +84,32 @@ func httpOptions(h *scenario.HTTPLoad, url string) load.Options {
 		lo.Steps = append(lo.Steps, ls)
 	}
 	return lo
+}
+
+// httpProfile is the report's view of a rate profile: each step placed in
+// the run (the load started at loadAt), the requests its schedule gave
+// (load.Options.Scheduled), and those sent and missed, counted from the
+// generator's per-second buckets, which are by scheduled second (a
+// profile's steps are whole seconds).
+func httpProfile(p []scenario.RateStep, scheduled []int64, secs []load.Second, loadAt time.Duration) []results.ProfileStep {
+	out := make([]results.ProfileStep, 0, len(p))
+	for i, st := range scenario.PlaceRates(p) {
+		ps := results.ProfileStep{Unit: "requests",
+			StartSeconds: (loadAt + st.Start).Seconds(), EndSeconds: (loadAt + st.End).Seconds(),
+			FromPerSecond: st.From, ToPerSecond: st.To, Ramp: st.Ramp, Missed: ptr(int64(0))}
+		if i < len(scheduled) {
+			ps.Scheduled = scheduled[i]
+		}
+		lo, hi := int(st.Start/time.Second), int(st.End/time.Second)
+		for _, sec := range secs {
+			if sec.Index >= lo && sec.Index < hi {
+				ps.Sent += int64(sec.Requests)
+				*ps.Missed += int64(sec.Missed)
+			}
+		}
+		out = append(out, ps)
+	}
+	return out
 }
 
 // loadSample is one second of load for the timeline. Missed is set only when

@@ -176,3 +176,38 @@ func TestHTTPLoadRecords(t *testing.T) {
 		})
 	}
 }
+
+// A rate profile becomes open-loop steps (a pause idle, a ramp from the rate
+// before it), and the report's per-step counts come from the generator's
+// seconds: sent and missed by the step each second belongs to.
+func TestHTTPProfile(t *testing.T) {
+	r := func(v float64) *scenario.Rate { return &scenario.Rate{PerSecond: v} }
+	h := &scenario.HTTPLoad{Mode: scenario.LoadOpenLoop, Timeout: scenario.D(5 * time.Second), Profile: []scenario.RateStep{
+		{Rate: r(5), For: scenario.D(2 * time.Second)},
+		{RampTo: r(15), For: scenario.D(2 * time.Second)},
+		{Rate: r(0), For: scenario.D(time.Second)},
+	}}
+	lo := httpOptions(h, "http://127.0.0.1:1/")
+	want := []load.Step{{Duration: 2 * time.Second, Rate: 5}, {Duration: 2 * time.Second, Rate: 15, Ramp: true}, {Duration: time.Second}}
+	if !slices.Equal(lo.Steps, want) || lo.Mode != load.OpenLoop || lo.Duration != 0 || lo.Rate != 0 {
+		t.Fatalf("options %+v, want open-loop steps %+v", lo, want)
+	}
+	sched := lo.Scheduled()
+	if len(sched) != 3 || sched[0] != 10 || sched[1] < 19 || sched[1] > 21 || sched[2] != 0 {
+		t.Errorf("scheduled %v, want [10, 20±1, 0]", sched)
+	}
+	secs := []load.Second{{Index: 0, Requests: 5}, {Index: 1, Requests: 4, Missed: 1}, {Index: 2, Requests: 8}, {Index: 3, Requests: 12}}
+	got := httpProfile(h.Profile, sched, secs, 10*time.Second)
+	if len(got) != 3 {
+		t.Fatalf("profile %+v", got)
+	}
+	if g := got[0]; g.StartSeconds != 10 || g.EndSeconds != 12 || g.Sent != 9 || *g.Missed != 1 || g.Unit != "requests" || g.Ramp {
+		t.Errorf("step 1 %+v", g)
+	}
+	if g := got[1]; g.FromPerSecond != 5 || g.ToPerSecond != 15 || !g.Ramp || g.Sent != 20 || *g.Missed != 0 || g.AchievedPerSecond() != 10 {
+		t.Errorf("step 2 %+v", g)
+	}
+	if g := got[2]; g.Sent != 0 || g.Scheduled != 0 || g.EndSeconds != 15 {
+		t.Errorf("pause %+v", g)
+	}
+}

@@ -93,7 +93,7 @@ func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenar
 		// Whatever broke, it broke because the caller stopped the run.
 		err = &Error{Kind: results.ErrorInterrupted, Err: err}
 	}
-	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages, Cluster: &bc})
+	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages, Profile: r.profile, Cluster: &bc})
 	if err != nil {
 		res.Error = err.Error()
 		res.ErrorKind = KindOf(err)
@@ -147,6 +147,8 @@ type run struct {
 	sqs          *sqsRun
 	loadTotals   *analysis.LoadTotals
 	messages     *analysis.MessageTotals
+	// profile is the load's arrival profile as scheduled and sent.
+	profile []results.ProfileStep
 }
 
 func (r *run) progressf(format string, args ...any) {

@@ -116,13 +116,16 @@ func Default(s *Scenario) {
 			l.HTTP = &HTTPLoad{}
 		}
 		h := l.HTTP
+		if h.Mode == "" && len(h.Profile) > 0 {
+			h.Mode = LoadOpenLoop // a profile is arrivals at its rates
+		}
 		if h.Mode == "" {
 			h.Mode = LoadClosedLoop
 		}
-		if h.Connections == 0 && len(h.Steps) == 0 && h.Mode == LoadClosedLoop {
+		if h.Connections == 0 && len(h.Steps) == 0 && h.Mode == LoadClosedLoop && len(h.Profile) == 0 {
 			h.Connections = DefaultConnections
 		}
-		if h.Duration.Duration == 0 && len(h.Steps) == 0 {
+		if h.Duration.Duration == 0 && len(h.Steps) == 0 && len(h.Profile) == 0 {
 			h.Duration = D(DefaultDuration)
 		}
 		if h.Timeout.Duration == 0 {
@@ -171,6 +174,8 @@ func setStr(p *string, v string) {
 func (h *HTTPLoad) Summary() string {
 	rate := strconv.FormatFloat(h.Rate, 'f', -1, 64)
 	switch {
+	case len(h.Profile) > 0:
+		return fmt.Sprintf("open-loop profile %s -t %s", DescribeProfile(h.Profile), h.Timeout)
 	case h.Mode == LoadOpenLoop && len(h.Steps) > 0:
 		return fmt.Sprintf("open-loop %d rate steps -t %s -d %s", len(h.Steps), h.Timeout, h.TotalDuration())
 	case h.Mode == LoadOpenLoop:
@@ -186,6 +191,9 @@ func (h *HTTPLoad) Summary() string {
 
 // TotalDuration is the total duration of the HTTP load (steps summed).
 func (h *HTTPLoad) TotalDuration() time.Duration {
+	if len(h.Profile) > 0 {
+		return ProfileDuration(h.Profile)
+	}
 	if len(h.Steps) == 0 {
 		return h.Duration.Duration
 	}

@@ -130,7 +130,7 @@ spec:
 			"metadata.colour: Forbidden: unknown field; allowed fields here: description, labels, name",
 			"spec.workload.imagePullPolicy: Forbidden: unknown field",
 			"spec.autoscaler.behavior.scaleDown.stabilisationWindowSeconds: Forbidden: unknown field",
-			"spec.load.http.conections: Forbidden: unknown field; allowed fields here: coldStarts, connections, duration, generator, host, maxInFlight, mode, path, rate, steps, timeout",
+			"spec.load.http.conections: Forbidden: unknown field; allowed fields here: coldStarts, connections, duration, generator, host, maxInFlight, mode, path, profile, rate, steps, timeout",
 		}},
 		{"wrong types", `
 apiVersion: scalebench.dev/v1alpha1

@@ -264,6 +264,9 @@ type HTTPLoad struct {
 	MaxInFlight int `json:"maxInFlight,omitempty"`
 	// Steps replace Connections/Duration/Rate with a sequence.
 	Steps []LoadStep `json:"steps,omitempty"`
+	// Profile is an open-loop arrival profile of constant rates, ramps and
+	// pauses; it replaces Duration, Rate, Connections and Steps.
+	Profile []RateStep `json:"profile,omitempty"`
 	// Host overrides the Host header (the HTTP add-on routes by it).
 	Host string `json:"host,omitempty"`
 	// Path is appended to the cluster's ingress URL.

@@ -298,7 +298,20 @@ func validateHTTPLoad(hp *field.Path, h *HTTPLoad, a *Autoscaler) field.ErrorLis
 		errs = append(errs, field.NotSupported(hp.Child("mode"), h.Mode, modes))
 	}
 	open := h.Mode == LoadOpenLoop
-	if len(h.Steps) > 0 {
+	if len(h.Profile) > 0 {
+		errs = append(errs, validateRateProfile(hp.Child("profile"), h.Profile, "requests")...)
+		if !open {
+			errs = append(errs, field.Invalid(hp.Child("mode"), h.Mode, "a profile is open-loop (requests arrive at the profile's rates whatever the responses): leave mode unset or open-loop"))
+		}
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"duration", h.Duration.Duration != 0}, {"rate", h.Rate != 0}, {"steps", len(h.Steps) > 0}} {
+			if f.set {
+				errs = append(errs, field.Forbidden(hp.Child(f.name), "set either profile or "+f.name+": the profile gives the rates and their durations"))
+			}
+		}
+	} else if len(h.Steps) > 0 {
 		if h.Duration.Duration != 0 {
 			errs = append(errs, field.Forbidden(hp.Child("duration"), "set either duration or steps"))
 		}
