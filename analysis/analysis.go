@@ -851,6 +851,12 @@ func Knobs(s *scenario.Scenario) map[string]string {
 	if e.ScaleUp != nil && e.ScaleUp.AtMost > 0 {
 		k["budgetPeakAtMost"] = fmt.Sprint(e.ScaleUp.AtMost)
 	}
+	if n := s.AppCount(); n > 1 {
+		// The load knobs above are the scenario's; each app's own (its
+		// share, when split) are in its result.
+		k["apps"] = fmt.Sprint(n)
+		k["appsLoad"] = s.Spec.Apps.Load
+	}
 	return k
 }
 
@@ -912,6 +918,16 @@ var perTrialStatistics = map[string]string{
 	"successP99LatencySeconds": "one p99 of successful requests per trial: mean and p50 are of the trials' p99s, not a pooled p99",
 }
 
+// secondsMetrics are a run's metrics in seconds measured once per run, by
+// JSON key (nil: absent), the ones summarised over trials and over apps.
+func secondsMetrics(m results.Metrics) map[string]*float64 {
+	return map[string]*float64{
+		"decisionSeconds": m.DecisionSeconds, "firstScaleUpSeconds": m.FirstScaleUpSeconds, "firstReadySeconds": m.FirstReadySeconds,
+		"timeToPeakSeconds": m.TimeToPeakSeconds, "scaleDownSeconds": m.ScaleDownSeconds, "coldStartSeconds": m.ColdStartSeconds,
+		"replicaSeconds": m.ReplicaSeconds, "p99LatencySeconds": m.P99LatencySeconds, "successP99LatencySeconds": m.SuccessP99LatencySeconds,
+	}
+}
+
 // Aggregate summarises the trials of one scenario. Durations measured once
 // per trial are pooled as samples; cold starts pool every sample of every
 // trial; per-trial percentiles are labelled as such.
@@ -923,11 +939,7 @@ func Aggregate(name string, trials []results.Scenario) results.Aggregate {
 			a.Passed++
 		}
 		m := t.Metrics
-		for name, p := range map[string]*float64{
-			"decisionSeconds": m.DecisionSeconds, "firstScaleUpSeconds": m.FirstScaleUpSeconds, "firstReadySeconds": m.FirstReadySeconds,
-			"timeToPeakSeconds": m.TimeToPeakSeconds, "scaleDownSeconds": m.ScaleDownSeconds, "coldStartSeconds": m.ColdStartSeconds,
-			"replicaSeconds": m.ReplicaSeconds, "p99LatencySeconds": m.P99LatencySeconds, "successP99LatencySeconds": m.SuccessP99LatencySeconds,
-		} {
+		for name, p := range secondsMetrics(m) {
 			if p != nil {
 				vals[name] = append(vals[name], *p)
 			}

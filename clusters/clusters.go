@@ -143,6 +143,36 @@ type HPAKnobReporter interface {
 	HPAKnobs() HPAKnobs
 }
 
+// MetricsEndpoint is a Prometheus text endpoint of an autoscaling
+// component, as the harness reaches it.
+type MetricsEndpoint struct {
+	// Component is the process: ComponentKEDAOperator or
+	// ComponentControllerManager.
+	Component string
+	// URL is its /metrics.
+	URL string
+	// InsecureSkipVerify: the component serves HTTPS with its own
+	// self-signed certificate on loopback; nothing to verify it against.
+	InsecureSkipVerify bool
+}
+
+// Components whose metrics tell the autoscalers' own lag.
+const (
+	// ComponentKEDAOperator exposes keda_internal_scale_loop_latency_seconds.
+	ComponentKEDAOperator = "keda-operator"
+	// ComponentControllerManager exposes the HPA controller's workqueue
+	// metrics (workqueue_*{name="horizontalpodautoscaler"}).
+	ComponentControllerManager = "kube-controller-manager"
+)
+
+// AutoscalerMetrics is implemented by clusters whose autoscaling
+// components' Prometheus endpoints the harness can reach (the emulated
+// cluster runs them as local processes). On other kinds the autoscalers'
+// own lag is reported absent, saying why.
+type AutoscalerMetrics interface {
+	AutoscalerMetricsEndpoints() []MetricsEndpoint
+}
+
 // CPUDriverProvider is implemented by providers whose clusters implement
 // CPUDriver, so a CPU profile is refused before anything is created.
 type CPUDriverProvider interface {

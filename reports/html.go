@@ -29,6 +29,9 @@ type htmlPage struct {
 	Columns       []string
 	Rows          []htmlRow
 	Groups        []htmlGroup
+	// ScaleColumns and Scale are the apps-at-once table.
+	ScaleColumns []string
+	Scale        []scaleRow
 }
 
 type htmlEnv struct {
@@ -68,6 +71,12 @@ type htmlTrial struct {
 	Checks    []results.Check
 	Knobs     []kv
 	Events    []htmlEvent
+	// AppsSummary and AppsRows are a multi-app scenario's distributions
+	// across its apps.
+	AppsSummary string
+	AppsRows    []appsRow
+	// Lag states the autoscalers' own lag.
+	Lag []kv
 }
 
 type htmlEvent struct {
@@ -87,12 +96,17 @@ func WriteHTML(w io.Writer, r results.Report) error {
 }
 
 func newHTMLPage(r results.Report) htmlPage {
+	scale := scaleRows(r)
+	r = expandApps(r)
 	pg := htmlPage{SchemaVersion: results.SchemaVersion, RunID: r.RunID, Passed: r.Passed(), Interrupted: r.Interrupted, Diagnostics: r.Diagnostics}
 	if !r.StartedAt.IsZero() {
 		pg.Started = r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 		if !r.FinishedAt.IsZero() {
 			pg.Duration = results.Seconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
 		}
+	}
+	if len(scale) > 0 {
+		pg.ScaleColumns, pg.Scale = scaleColumns, scale
 	}
 	pg.Env = htmlEnv{Environment: r.Environment, Components: kvs(r.Environment.Components), Knobs: kvs(r.Environment.Knobs)}
 	for _, c := range summaryColumns {
@@ -124,6 +138,10 @@ func newHTMLPage(r results.Report) htmlPage {
 				Chart:      buildChart(s),
 				Checks:     failedFirst(s.Checks),
 				Knobs:      kvs(s.Knobs),
+			}
+			t.Lag = lagRows(s.AutoscalerLag)
+			if s.Apps != nil {
+				t.AppsSummary, t.AppsRows = appsSummary(s.Apps), appsRows(s.Apps)
 			}
 			for _, m := range metricRows(s.Metrics) {
 				if m.Value == absent {

@@ -54,7 +54,9 @@ func WriteJSON(w io.Writer, r results.Report) error {
 	return nil
 }
 
-// ReadJSON reads a report written by WriteJSON. It checks schemaVersion before
+// ReadJSON reads a report written by WriteJSON, of any schema version from
+// results.MinSchemaVersion on (an older one is read as the current version
+// without what was added since). It checks schemaVersion before
 // decoding the rest and returns a *VersionError (use errors.As) for a missing
 // or unknown version. Unknown fields are ignored.
 func ReadJSON(rd io.Reader) (results.Report, error) {
@@ -71,7 +73,7 @@ func ReadJSON(rd io.Reader) (results.Report, error) {
 	if head.SchemaVersion == nil {
 		return results.Report{}, fmt.Errorf("reports: read json: %w", &VersionError{Missing: true, Want: results.SchemaVersion})
 	}
-	if got := *head.SchemaVersion; got != results.SchemaVersion {
+	if got := *head.SchemaVersion; got < results.MinSchemaVersion || got > results.SchemaVersion {
 		return results.Report{}, fmt.Errorf("reports: read json: %w", &VersionError{Got: got, Want: results.SchemaVersion})
 	}
 	var r results.Report

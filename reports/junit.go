@@ -81,7 +81,9 @@ func WriteJUnit(w io.Writer, r results.Report) error {
 		doc.Time = junitTime(r.FinishedAt.Sub(r.StartedAt).Seconds())
 	}
 	env := envProperties(r)
-	for _, s := range r.Scenarios {
+	// A multi-app scenario is a suite with one case per app, and each
+	// app a suite of its own with one case per check.
+	for _, s := range expandApps(r).Scenarios {
 		suite := junitSuite{
 			Name:       scenarioTitle(s),
 			Time:       junitTime(span(s)),

@@ -23,7 +23,7 @@ import (
 func WriteMarkdown(w io.Writer, r results.Report) error {
 	bw := bufio.NewWriter(w)
 	md := mdWriter{w: bw}
-	md.report(r)
+	md.report(expandApps(r))
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("reports: write markdown: %w", err)
 	}
@@ -97,6 +97,7 @@ func (m mdWriter) report(r results.Report) {
 		return
 	}
 	m.summary(r.Scenarios)
+	m.scale(r)
 	for _, g := range groups(r.Scenarios) {
 		m.group(g)
 	}
@@ -184,7 +185,24 @@ func (m mdWriter) trial(s results.Scenario) {
 		}
 		m.p("\n")
 	}
+	if a := s.Apps; a != nil {
+		m.p("**Across %d apps** — %s\n\n", a.Count, mdText(appsSummary(a)))
+		m.p("| metric | apps | min | p50 | p95 | max | absent in |\n|---|---:|---:|---:|---:|---:|---|\n")
+		for _, row := range appsRows(a) {
+			m.p("| %s | %s | %s | %s | %s | %s | %s |\n", row.Metric, row.N, row.Min, row.P50, row.P95, row.Max, mdText(row.Absent))
+		}
+		m.p("\n")
+		m.lag(s.AutoscalerLag)
+		m.p("Each app's own section follows.\n\n")
+		if len(s.Knobs) > 0 {
+			m.p("<details><summary>Knobs</summary>\n\n")
+			m.knobs(s.Knobs)
+			m.p("</details>\n\n")
+		}
+		return
+	}
 	m.budget(s)
+	m.lag(s.AutoscalerLag)
 	if len(s.Steps) > 0 {
 		m.p("**Steps** (%s)\n\n| at s | replicas |\n|---:|---|\n", stepsZero(s))
 		for _, st := range s.Steps {
@@ -401,4 +419,44 @@ func (m mdWriter) budget(s results.Scenario) {
 		}
 		m.p("Predicted steps (slowest alignment): %s\n\n", mdText(strings.Join(parts, ", ")))
 	}
+}
+
+// lag states the autoscalers' own lag, sampled from their metrics.
+func (m mdWriter) lag(l *results.AutoscalerLag) {
+	rows := lagRows(l)
+	if len(rows) == 0 {
+		return
+	}
+	m.p("**Autoscaler lag** (from their metrics, every %s s, %d samples)\n\n", results.Seconds(l.SampleIntervalSeconds), l.Samples)
+	for _, r := range rows {
+		m.p("- %s: %s\n", mdText(r.Key), mdText(r.Value))
+	}
+	m.p("\n")
+}
+
+// scale is the apps-at-once table: each multi-app scenario's reaction
+// metrics across its apps (p50 / p95 / max, seconds) and the autoscalers'
+// own lag, one row per scenario, so a sweep over K reads down the rows.
+func (m mdWriter) scale(r results.Report) {
+	rows := scaleRows(r)
+	if len(rows) == 0 {
+		return
+	}
+	m.p("## Apps at once\n\nPer reaction metric, p50 / p95 / max across the apps, in seconds; KEDA scale-loop latency p50 / p95 / max in seconds, HPA workqueue depth p95 / max, both as sampled.\n\n| scenario | apps | load | passed |")
+	for _, c := range scaleColumns {
+		m.p(" %s |", c)
+	}
+	m.p(" KEDA scale loop | HPA queue depth |\n|---|---:|---|---:|")
+	for range scaleColumns {
+		m.p("---:|")
+	}
+	m.p("---:|---:|\n")
+	for _, row := range rows {
+		m.p("| %s | %s | %s | %s |", mdText(row.Name), row.Apps, row.Load, row.Passed)
+		for _, c := range row.Cells {
+			m.p(" %s |", c)
+		}
+		m.p(" %s | %s |\n", row.KEDALoop, row.HPADepth)
+	}
+	m.p("\n")
 }

@@ -51,9 +51,9 @@ func TestReadJSONVersions(t *testing.T) {
 		want     VersionError
 		msg      string
 	}{
-		{"newer", `{"schemaVersion": 2, "runId": "x"}`, VersionError{Got: 2, Want: 1}, "newer than this build reads"},
-		{"missing", `{"runId": "x"}`, VersionError{Missing: true, Want: 1}, "no schemaVersion"},
-		{"zero", `{"schemaVersion": 0}`, VersionError{Got: 0, Want: 1}, "schemaVersion 0 is not supported"},
+		{"newer", `{"schemaVersion": 3, "runId": "x"}`, VersionError{Got: 3, Want: 2}, "newer than this build reads"},
+		{"missing", `{"runId": "x"}`, VersionError{Missing: true, Want: 2}, "no schemaVersion"},
+		{"zero", `{"schemaVersion": 0}`, VersionError{Got: 0, Want: 2}, "schemaVersion 0 is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ReadJSON(strings.NewReader(tc.in))
@@ -71,6 +71,14 @@ func TestReadJSONVersions(t *testing.T) {
 	}
 	if _, err := ReadJSON(strings.NewReader(`{"schemaVersion": 1,`)); err == nil {
 		t.Error("truncated JSON read without error")
+	}
+	// A version 1 report (before apps) still reads, as a report without apps.
+	r, err := ReadJSON(strings.NewReader(`{"schemaVersion": 1, "runId": "old", "scenarios": [{"name": "hpa-cpu", "passed": true, "metrics": {"firstScaleUpSeconds": 12.5}, "steps": [], "checks": [], "timeline": []}]}`))
+	if err != nil {
+		t.Fatalf("version 1 report: %v", err)
+	}
+	if r.SchemaVersion != 1 || len(r.Scenarios) != 1 || r.Scenarios[0].Apps != nil || *r.Scenarios[0].Metrics.FirstScaleUpSeconds != 12.5 {
+		t.Errorf("version 1 report read as %+v", r)
 	}
 }
 

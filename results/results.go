@@ -15,8 +15,13 @@ import (
 	"github.com/scalebench/scalebench/timeline"
 )
 
-// SchemaVersion is the version of the report.json schema.
-const SchemaVersion = 1
+// SchemaVersion is the version of the report.json schema. Version 2 added
+// a scenario's apps (a multi-app scenario's per-app results and their
+// distributions); a version 1 report reads as a version 2 one without them.
+const SchemaVersion = 2
+
+// MinSchemaVersion is the oldest report.json schema this build reads.
+const MinSchemaVersion = 1
 
 // Report is the content of report.json.
 type Report struct {
@@ -145,8 +150,17 @@ type Scenario struct {
 	// the partial metrics and timeline are still reported.
 	Error string `json:"error,omitempty"`
 	// ErrorKind classifies Error (set together with it).
-	ErrorKind ErrorKind        `json:"errorKind,omitempty"`
-	Timeline  []timeline.Event `json:"timeline"`
+	ErrorKind ErrorKind `json:"errorKind,omitempty"`
+	// Apps is set on a multi-app scenario (spec.apps.count > 1): the apps'
+	// own results and the distributions of their metrics. The scenario's
+	// Checks then hold one check per app, and its Metrics and Timeline
+	// are empty (each app has its own).
+	Apps *Apps `json:"apps,omitempty"`
+	// AutoscalerLag is the autoscalers' own lag during the scenario (of a
+	// multi-app scenario: over all its apps; each app has its own KEDA
+	// scale-loop latency).
+	AutoscalerLag *AutoscalerLag   `json:"autoscalerLag,omitempty"`
+	Timeline      []timeline.Event `json:"timeline"`
 }
 
 // ErrorKind says why a scenario did not run to the end.

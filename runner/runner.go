@@ -25,6 +25,7 @@ import (
 	"github.com/scalebench/scalebench/budget"
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/lag"
 	"github.com/scalebench/scalebench/load"
 	"github.com/scalebench/scalebench/observe"
 	"github.com/scalebench/scalebench/results"
@@ -62,11 +63,24 @@ type Options struct {
 	// Applied, when set, receives every object the run applies (before
 	// the API server answers), for the diagnostics' manifests.
 	Applied func(objs []*unstructured.Unstructured)
+
+	// loadGate, for an app of a multi-app scenario, holds its load until
+	// every app is ready for its own (runApps).
+	loadGate *barrier
+	// inApps: the run is one app of a multi-app scenario. The apps share
+	// the SpinAppExecutor, which runApps deletes after the last app, and
+	// runApps samples the autoscalers' lag for all of them.
+	inApps bool
 }
 
 // Run runs s once and returns its result. It never panics on cluster
 // trouble: errors become the result's Error, with the partial timeline.
 func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenario {
+	if s.Spec.Apps != nil {
+		// Apps asked for, even one: the report has the apps' shape, so
+		// a sweep over K (bench-scale) compares like with like.
+		return runApps(ctx, opts, s)
+	}
 	r := &run{opts: opts, s: s, rec: timeline.NewRecorder()}
 	if r.opts.Logger == nil {
 		r.opts.Logger = slog.New(slog.DiscardHandler)
@@ -88,12 +102,19 @@ func Run(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenar
 			r.progressf("expectation %s", d)
 		}
 	}
+	var sampler *lag.Sampler
+	if !opts.inApps {
+		sampler = lag.Start(ctx, opts.Cluster, 0)
+	}
 	err := r.executeSafely(ctx)
 	if err != nil && ctx.Err() != nil && KindOf(err) == results.ErrorHarness {
 		// Whatever broke, it broke because the caller stopped the run.
 		err = &Error{Kind: results.ErrorInterrupted, Err: err}
 	}
 	res := analysis.Analyze(analysis.Input{Scenario: s, Events: r.rec.Events(), Load: r.loadTotals, Messages: r.messages, Profile: r.profile, Cluster: &bc})
+	if sampler != nil {
+		res.AutoscalerLag = sampler.Stop().Summary(scaledObjectKeys(s))
+	}
 	if err != nil {
 		res.Error = err.Error()
 		res.ErrorKind = KindOf(err)
@@ -149,6 +170,9 @@ type run struct {
 	messages     *analysis.MessageTotals
 	// profile is the load's arrival profile as scheduled and sent.
 	profile []results.ProfileStep
+	// arriveAtGate, for an app of a multi-app scenario, waits until every
+	// app is ready for its load.
+	arriveAtGate func(context.Context) error
 }
 
 func (r *run) progressf(format string, args ...any) {
@@ -160,6 +184,20 @@ func (r *run) progressf(format string, args ...any) {
 func (r *run) execute(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if g := r.opts.loadGate; g != nil {
+		// An app that gives up before its load does not hold the others.
+		arrived := false
+		r.arriveAtGate = func(ctx context.Context) error {
+			arrived = true
+			r.progressf("waiting for every app to be ready for its load")
+			return g.arrive(ctx)
+		}
+		defer func() {
+			if !arrived {
+				g.leave()
+			}
+		}()
+	}
 	wd, watched := r.opts.Cluster.(clusters.Watchdog)
 	if watched {
 		// The subscription and this goroutine end with the run (cancel).
@@ -279,6 +317,11 @@ func (r *run) execute(ctx context.Context) (err error) {
 		if err := r.waitDeployment(ctx, fmt.Sprintf("minReplicas (%d) Ready", min), r.opts.ReadyTimeout, func(d *appsv1.Deployment) bool {
 			return d.Status.ReadyReplicas >= min && d.Status.Replicas == d.Status.ReadyReplicas
 		}); err != nil {
+			return err
+		}
+	}
+	if r.arriveAtGate != nil {
+		if err := r.arriveAtGate(ctx); err != nil {
 			return err
 		}
 	}
@@ -466,6 +509,9 @@ func (r *run) deleteObjects(ctx context.Context, wait bool) error {
 	}
 	if err := r.c.Delete(ctx, rest...); err != nil {
 		return err
+	}
+	if r.opts.inApps {
+		executors = nil // deleted after the last app (runApps)
 	}
 	if !wait {
 		return r.c.Delete(ctx, executors...)

@@ -47,6 +47,7 @@ func Default(s *Scenario) {
 	if sp.Namespace == "" {
 		sp.Namespace = DefaultNamespace
 	}
+	defaultApps(sp.Apps)
 	if sp.Workload.Manifests != "" && s.Manifests == nil {
 		// The workload and autoscaler come from the manifests: package
 		// manifests fills them and defaults the rest then.
@@ -214,7 +215,7 @@ func (s *Scenario) ScaledObjectName() string {
 	}
 	switch s.Spec.Autoscaler.Type {
 	case KEDACPU:
-		return KEDACPUScaledObjectName
+		return KEDACPUScaledObjectName + s.App
 	case KEDASQS, KEDAHTTP:
 		return s.Spec.Workload.Name
 	}

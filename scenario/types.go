@@ -99,6 +99,9 @@ type Scenario struct {
 	// Derived says which expectations were not in the file but derived
 	// from the budget its knobs imply (package budget), one sentence each.
 	Derived []string `json:"-"`
+	// App is set on one app's copy of a multi-app scenario (ForApp): the
+	// suffix its objects' names carry; "" for a single app.
+	App string `json:"-"`
 }
 
 // Metadata names a scenario.
@@ -117,6 +120,9 @@ type Spec struct {
 	Autoscaler   Autoscaler   `json:"autoscaler"`
 	Load         Load         `json:"load"`
 	Expectations Expectations `json:"expectations"`
+	// Apps runs K independent copies of the app at once (see Apps); nil
+	// is one app.
+	Apps *Apps `json:"apps,omitempty"`
 }
 
 // Manifests are the user's own objects a scenario applies as they are

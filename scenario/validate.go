@@ -49,6 +49,7 @@ func Validate(s *Scenario) field.ErrorList {
 	for _, m := range validation.IsDNS1123Label(s.Spec.Namespace) {
 		errs = append(errs, field.Invalid(sp.Child("namespace"), s.Spec.Namespace, m))
 	}
+	errs = append(errs, validateApps(sp.Child("apps"), &s.Spec)...)
 	if s.Spec.Workload.Manifests != "" && s.Manifests == nil {
 		// The rest is validated once the manifests are read (package
 		// manifests), with the workload and autoscaler they describe.

@@ -141,7 +141,7 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 	a := sp.Autoscaler
 	switch a.Type {
 	case scenario.HPA:
-		in, err := ingress(ns, w.Name, "", w.Name, 80)
+		in, err := ingress(ns, w.Name, loadHost(s), w.Name, 80)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +153,7 @@ func Render(s *scenario.Scenario, opts Options) (*Set, error) {
 		set.Autoscaler = append(set.Autoscaler, h)
 		set.AutoscalerHPA = s.HPAName()
 	case scenario.KEDACPU:
-		in, err := ingress(ns, w.Name, "", w.Name, 80)
+		in, err := ingress(ns, w.Name, loadHost(s), w.Name, 80)
 		if err != nil {
 			return nil, err
 		}
@@ -515,6 +515,16 @@ func resourceList(r scenario.ResourceList) (corev1.ResourceList, error) {
 	return out, nil
 }
 
+// loadHost is the Host header the scenario's HTTP load sends: its
+// ingress rule matches that host only (the apps of a multi-app scenario
+// share the ingress by host), any host when the load sets none.
+func loadHost(s *scenario.Scenario) string {
+	if h := s.Spec.Load.HTTP; h != nil {
+		return h.Host
+	}
+	return ""
+}
+
 // ingress routes the docs' load balancer (localhost:8081) to a Service.
 func ingress(ns, name, host, service string, port int32) (*unstructured.Unstructured, error) {
 	pt := networkingv1.PathTypePrefix
@@ -581,7 +591,7 @@ func scaledObjectCPU(s *scenario.Scenario) *unstructured.Unstructured {
 	if a.CooldownPeriod != nil {
 		spec["cooldownPeriod"] = int64(*a.CooldownPeriod)
 	}
-	return scaledObject(s.Spec.Namespace, ScaledObjectName, a, spec)
+	return scaledObject(s.Spec.Namespace, s.ScaledObjectName(), a, spec)
 }
 
 func httpScaledObject(s *scenario.Scenario) *unstructured.Unstructured {

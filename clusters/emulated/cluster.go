@@ -63,6 +63,8 @@ type Cluster struct {
 	sqsSide sqsSide             // goaws and Redis, started by SQSEnv
 
 	timings Timings
+	// metricsEndpoints are the autoscaling components' /metrics.
+	metricsEndpoints []clusters.MetricsEndpoint
 
 	deleteOnce sync.Once
 	deleteErr  error
@@ -94,9 +96,17 @@ type Timings struct {
 }
 
 var (
-	_ clusters.Cluster     = (*Cluster)(nil)
-	_ clusters.HTTPIngress = (*Cluster)(nil)
+	_ clusters.Cluster           = (*Cluster)(nil)
+	_ clusters.HTTPIngress       = (*Cluster)(nil)
+	_ clusters.AutoscalerMetrics = (*Cluster)(nil)
 )
+
+// AutoscalerMetricsEndpoints are KEDA's operator's metrics (plain HTTP on
+// loopback) and kube-controller-manager's (its secure port on loopback,
+// self-signed, /metrics allowed without authorization by kwokctl's flags).
+func (c *Cluster) AutoscalerMetricsEndpoints() []clusters.MetricsEndpoint {
+	return append([]clusters.MetricsEndpoint(nil), c.metricsEndpoints...)
+}
 
 // Timings reports how long Create's phases took.
 func (c *Cluster) Timings() Timings { return c.timings }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
-	"github.com/scalebench/scalebench/manifests"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
 	"github.com/scalebench/scalebench/timeline"
@@ -121,14 +119,7 @@ spec:
     type: cpu
     cpu: {profile: [{utilization: 20%, for: 30s}, {utilization: 180%, for: 60s}, {utilization: 10%, for: 30s}]}
 `
-	path := filepath.Join(t.TempDir(), "scenario.yaml")
-	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := manifests.Resolve(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := resolveDoc(t, doc)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 	"github.com/scalebench/scalebench/kube"
@@ -43,6 +44,10 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	}
 	c.logger.Debug("emulated cluster ports", "ports", named)
 	c.proxyAddr = loopback(ports.proxy)
+	c.metricsEndpoints = []clusters.MetricsEndpoint{
+		{Component: clusters.ComponentKEDAOperator, URL: "http://" + loopback(ports.keda.OperatorMetrics) + "/metrics"},
+		{Component: clusters.ComponentControllerManager, URL: "https://" + loopback(ports.kwokctl.ControllerManager) + "/metrics", InsecureSkipVerify: true},
+	}
 	cfgPath, err := c.writeKwokctlConfig(dirs, ports.kwokctl)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -16,6 +17,7 @@ import (
 	"github.com/scalebench/scalebench/clusters/all"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/runner"
+	"github.com/scalebench/scalebench/scenario"
 )
 
 // DefaultScenarios run when no --scenario is given.
@@ -25,6 +27,7 @@ type runFlags struct {
 	cluster     string
 	scenarios   stringList
 	repeat      int
+	apps        string
 	out         string
 	keep        bool
 	ingressURL  string
@@ -42,6 +45,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.cluster, "cluster", "emulated", "cluster kind: "+strings.Join(all.Kinds, ", "))
 	fs.Var(&f.scenarios, "scenario", "built-in scenario name or scenario file (repeatable; default: "+strings.Join(DefaultScenarios, ", ")+")")
 	fs.IntVar(&f.repeat, "repeat", 1, "run each scenario N times")
+	fs.StringVar(&f.apps, "apps", "", "K: run K independent copies of each scenario's app at once, each with its own autoscaler and load (sets spec.apps.count; default: the scenario's, 1); a list K1,K2,... runs each scenario once per K, named <scenario>-k<K>")
 	fs.StringVar(&f.out, "out", "", "report folder (default scalebench-results/<run id>)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the cluster and the scenarios' objects afterwards, for debugging")
 	fs.StringVar(&f.ingressURL, "ingress-url", "", "where HTTP load is sent (default: the cluster's ingress, http://localhost:8081)")
@@ -67,6 +71,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if f.repeat < 1 {
 		return usageErr("run: --repeat %d: must be >= 1", f.repeat)
 	}
+	appCounts, err := parseApps(f.apps)
+	if err != nil {
+		return usageErr("run: %v", err)
+	}
 	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
 		return usageErr("run: --progress %q: allowed: auto, always, never", f.progress)
 	}
@@ -86,7 +94,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			errs = append(errs, err)
 			continue
 		}
-		plan.Scenarios = append(plan.Scenarios, s)
+		scs, err := withApps(s, appCounts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		plan.Scenarios = append(plan.Scenarios, scs...)
 	}
 	if len(errs) > 0 {
 		return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
@@ -202,6 +215,9 @@ func printSummary(w io.Writer, rep results.Report, out string) {
 	}
 	tw.Flush()
 	for _, s := range rep.Scenarios {
+		printApps(w, s)
+	}
+	for _, s := range rep.Scenarios {
 		if s.Error != "" {
 			fmt.Fprintf(w, "%s: error (%s): %s\n", s.Name, s.ErrorKind, s.Error)
 		}
@@ -212,4 +228,75 @@ func printSummary(w io.Writer, rep results.Report, out string) {
 		}
 	}
 	fmt.Fprintf(w, "reports: %s\n", out)
+}
+
+// printApps states a multi-app scenario's apps: how many passed, and the
+// reaction metrics' distributions across them (p50/p95/max).
+func printApps(w io.Writer, s results.Scenario) {
+	a := s.Apps
+	if a == nil {
+		return
+	}
+	fmt.Fprintf(w, "%s: %d apps at once (load %s), %d passed", s.Name, a.Count, a.Load, a.Passed)
+	if len(a.Failed) > 0 {
+		fmt.Fprintf(w, ", failed: %s", strings.Join(a.Failed, ", "))
+	}
+	fmt.Fprintln(w)
+	for _, k := range []string{"firstScaleUpSeconds", "firstReadySeconds", "coldStartSeconds", "timeToPeakSeconds", "scaleDownSeconds"} {
+		if d := a.Metrics[k]; d != nil {
+			fmt.Fprintf(w, "  %s across %d/%d apps: p50 %s, p95 %s, max %s\n", k, d.N, a.Count, results.Seconds(d.P50), results.Seconds(d.P95), results.Seconds(d.Max))
+		}
+	}
+	if l := s.AutoscalerLag; l != nil {
+		if d := l.KEDAScaleLoopLatencySeconds; d != nil {
+			fmt.Fprintf(w, "  KEDA scale-loop latency: p50 %s, p95 %s, max %s s (%d readings)\n", results.Seconds(d.P50), results.Seconds(d.P95), results.Seconds(d.Max), d.N)
+		}
+		if d := l.HPAWorkqueueDepth; d != nil {
+			fmt.Fprintf(w, "  HPA workqueue depth: p50 %s, p95 %s, max %s (%d samples)\n", results.Seconds(d.P50), results.Seconds(d.P95), results.Seconds(d.Max), d.N)
+		}
+	}
+}
+
+// parseApps reads --apps: "" (the scenarios' own), K, or K1,K2,... each
+// 1..scenario.MaxApps.
+func parseApps(v string) ([]int, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var ks []int
+	for _, part := range strings.Split(v, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || k < 1 || k > scenario.MaxApps {
+			return nil, fmt.Errorf("--apps %s: allowed K or K1,K2,... with each K in 1..%d (spec.apps.count)", v, scenario.MaxApps)
+		}
+		ks = append(ks, k)
+	}
+	return ks, nil
+}
+
+// withApps is s with spec.apps.count set to each of ks: s itself for one
+// K, else one copy per K named <name>-k<K>; each validated again (the
+// count bounds what the load can be split into). No ks: s as it is.
+func withApps(s *scenario.Scenario, ks []int) ([]*scenario.Scenario, error) {
+	if len(ks) == 0 {
+		return []*scenario.Scenario{s}, nil
+	}
+	var out []*scenario.Scenario
+	for _, k := range ks {
+		c := s
+		if len(ks) > 1 {
+			cp, err := scenario.Copy(s)
+			if err != nil {
+				return nil, err
+			}
+			cp.Metadata.Name = fmt.Sprintf("%s-k%d", s.Metadata.Name, k)
+			c = cp
+		}
+		c.SetApps(k)
+		if verrs := scenario.Validate(c); len(verrs) > 0 {
+			return nil, fmt.Errorf("scenario %s with --apps %d: %w", s.Metadata.Name, k, verrs.ToAggregate())
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

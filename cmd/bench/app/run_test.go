@@ -93,6 +93,22 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "bad port", args: []string{"--cluster", "kind", "--port", "8081"}, run: passed, want: ExitUsage, stderr: `kind: port "8081": want [ADDRESS:]HOST_PORT:CONTAINER_PORT`},
 		{name: "node cpu on fixed nodes", args: []string{"--node-cpu", "4"}, run: passed, want: ExitUsage, stderr: "no configurable node capacity"},
 		{name: "bad scenario", args: []string{"--scenario", "no-such-scenario"}, run: passed, want: ExitUsage},
+		{name: "no apps", args: []string{"--apps", "0"}, run: passed, want: ExitUsage, stderr: "--apps 0: allowed K or K1,K2,... with each K in 1..1000 (spec.apps.count)"},
+		{name: "apps list", args: []string{"--apps", "1,x"}, run: passed, want: ExitUsage, stderr: "--apps 1,x: allowed K or K1,K2,..."},
+		{name: "apps too many for a split load", args: []string{"--apps", "11", "--scenario", "testdata/split-apps.yaml"}, run: passed, want: ExitUsage,
+			stderr: "spec.load.http.connections: Invalid value: 10: split between 11 apps needs at least one connection per app"},
+		{name: "apps sweep", args: []string{"--apps", "1,5"}, run: func(s *scenario.Scenario) results.Scenario {
+			if want := fmt.Sprintf("hpa-cpu-fast-k%d", s.AppCount()); s.Metadata.Name != want || s.Spec.Apps == nil {
+				return results.Scenario{Error: fmt.Sprintf("scenario %s with %d apps (spec.apps %v)", s.Metadata.Name, s.AppCount(), s.Spec.Apps), ErrorKind: results.ErrorHarness}
+			}
+			return passed(s)
+		}, want: ExitOK, deletes: 1},
+		{name: "apps", args: []string{"--apps", "3"}, run: func(s *scenario.Scenario) results.Scenario {
+			if s.AppCount() != 3 {
+				return results.Scenario{Error: fmt.Sprintf("the runner got %d apps, want 3", s.AppCount()), ErrorKind: results.ErrorHarness}
+			}
+			return passed(s)
+		}, want: ExitOK, deletes: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &fakeProvider{createErr: c.createErr}

@@ -1,0 +1,203 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/lag"
+	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/scenario"
+	"github.com/scalebench/scalebench/timeline"
+	"github.com/scalebench/scalebench/workloads"
+)
+
+// runApps runs the K apps of a multi-app scenario at once (scenario.ForApp):
+// each app is a whole run of its own (objects, observer, autoscaler, load,
+// scale-down, analysis), and every app's load starts when every app is
+// ready for it (or gave up), so the autoscalers react to K loads at once.
+// The namespace (created here when missing) and the SpinAppExecutor are
+// shared, and deleted once, after the last app.
+func runApps(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenario {
+	k := s.AppCount()
+	apps := make([]*scenario.Scenario, k)
+	for i := range apps {
+		a, err := scenario.ForApp(s, i+1)
+		if err != nil {
+			return appsError(s, errorf(results.ErrorHarness, "%w", err))
+		}
+		apps[i] = a
+	}
+	shared := &run{opts: opts, s: s, rec: timeline.NewRecorder()}
+	if shared.opts.Logger == nil {
+		shared.opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if shared.c, err = newClients(opts.Cluster.RESTConfig(), nil); err != nil {
+		return appsError(s, err)
+	}
+	if err := shared.ensureNamespace(ctx, s.Spec.Namespace); err != nil {
+		return appsError(s, err)
+	}
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "  [%s] %d apps at once, load %s\n", s.Metadata.Name, k, s.Spec.Apps.Load)
+	}
+	sampler := lag.Start(ctx, opts.Cluster, 0)
+	gate := newBarrier(k)
+	res := make([]results.Scenario, k)
+	var wg sync.WaitGroup
+	var done sync.Mutex
+	finished := 0
+	for i, a := range apps {
+		o := opts
+		o.loadGate = gate
+		o.inApps = true
+		if i > 0 {
+			// One app's progress stands for all (they do the same); each
+			// app's end is reported below.
+			o.Progress = nil
+		}
+		wg.Go(func() {
+			res[i] = Run(ctx, o, a)
+			if opts.Progress != nil {
+				done.Lock()
+				finished++
+				fmt.Fprintf(opts.Progress, "  [%s] app %s: %s (%d/%d apps done)\n", s.Metadata.Name, a.Metadata.Name, verdictWord(res[i]), finished, k)
+				done.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	readings := sampler.Stop()
+	var all []string
+	for i, a := range apps {
+		keys := scaledObjectKeys(a)
+		all = append(all, keys...)
+		// Each app's own ScaledObject; the HPA controller's queue is
+		// cluster-wide, stated once for the scenario.
+		l := readings.Summary(keys)
+		l.HPAWorkqueueDepth, l.HPAWorkqueueAdds, l.HPAWorkqueueWaitMeanSeconds, l.HPAWorkqueueWaitP95BoundSeconds, l.HPAWorkqueueWorkMeanSeconds = nil, nil, nil, nil, nil
+		l.Absent = onlyKEDAAbsent(l.Absent)
+		res[i].AutoscalerLag = l
+	}
+	out := analysis.AnalyzeApps(s, res)
+	out.AutoscalerLag = readings.Summary(all)
+	if !opts.Keep {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appsCleanupBound)
+		defer cancel()
+		if err := shared.cleanupShared(cctx, apps[0]); err != nil {
+			shared.opts.Logger.Warn("cleanup", "scenario", s.Metadata.Name, "err", err)
+		}
+	}
+	return out
+}
+
+// appsCleanupBound bounds deleting what the apps share.
+const appsCleanupBound = time.Minute
+
+// cleanupShared deletes what the apps of a multi-app scenario share (the
+// executor; each app deleted its own objects), and the namespace when the
+// run created it.
+func (r *run) cleanupShared(ctx context.Context, app *scenario.Scenario) error {
+	set, err := workloads.Render(app, workloads.Options{SQS: &workloads.SQSWiring{}})
+	if err != nil {
+		return err
+	}
+	var executors []*unstructured.Unstructured
+	for _, o := range set.Workload {
+		if o.GetKind() == "SpinAppExecutor" {
+			executors = append(executors, o)
+		}
+	}
+	err = r.c.Delete(ctx, executors...)
+	if r.ownNamespace {
+		ns := r.s.Spec.Namespace
+		if derr := r.c.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) {
+			err = errors.Join(err, fmt.Errorf("namespace %s: %w", ns, derr))
+		}
+	}
+	return err
+}
+
+// appsError is the result of a multi-app scenario whose apps could not
+// start.
+func appsError(s *scenario.Scenario, err error) results.Scenario {
+	out := analysis.AnalyzeApps(s, nil)
+	out.Error = err.Error()
+	out.ErrorKind = KindOf(err)
+	out.Passed = false
+	return out
+}
+
+func verdictWord(r results.Scenario) string {
+	switch {
+	case r.Error != "":
+		return "ERROR"
+	case r.Passed:
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// barrier lets n parties start together: each arrives (and waits for the
+// others) or leaves (it will not come: it failed before); the last to
+// arrive or leave opens it.
+type barrier struct {
+	mu      sync.Mutex
+	pending int
+	open    chan struct{}
+}
+
+func newBarrier(n int) *barrier { return &barrier{pending: n, open: make(chan struct{})} }
+
+func (b *barrier) count() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending == 0 {
+		return
+	}
+	b.pending--
+	if b.pending == 0 {
+		close(b.open)
+	}
+}
+
+// arrive counts the caller and waits until every party arrived or left.
+func (b *barrier) arrive(ctx context.Context) error {
+	b.count()
+	select {
+	case <-b.open:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// leave counts a party that will not arrive.
+func (b *barrier) leave() { b.count() }
+
+// scaledObjectKeys are s's ScaledObjects as lag readings name them.
+func scaledObjectKeys(s *scenario.Scenario) []string {
+	if so := s.ScaledObjectName(); so != "" {
+		return []string{s.Spec.Namespace + "/" + so}
+	}
+	return nil
+}
+
+// onlyKEDAAbsent keeps the reason KEDA's latency is absent, and says where
+// the HPA controller's queue figures are.
+func onlyKEDAAbsent(m map[string]string) map[string]string {
+	out := map[string]string{"hpaWorkqueue": "cluster-wide: in the scenario's autoscalerLag, not per app"}
+	if why, ok := m["kedaScaleLoopLatencySeconds"]; ok {
+		out["kedaScaleLoopLatencySeconds"] = why
+	}
+	return out
+}

@@ -1,0 +1,47 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// The load gate opens when every app arrived or left; an app that gave up
+// before its load does not hold the others, and a cancelled wait returns.
+func TestLoadGate(t *testing.T) {
+	b := newBarrier(3)
+	done := make(chan error, 2)
+	for range 2 {
+		go func() { done <- b.arrive(context.Background()) }()
+	}
+	select {
+	case <-done:
+		t.Fatal("the gate opened before the third app arrived or left")
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.leave()
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the gate stayed shut after every app arrived or left")
+		}
+	}
+	// Extra calls after opening are harmless.
+	b.leave()
+	if err := b.arrive(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	shut := newBarrier(2)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("stopped")
+	cancel(stop)
+	if err := shut.arrive(ctx); !errors.Is(err, stop) {
+		t.Errorf("a cancelled wait returned %v", err)
+	}
+}
