@@ -3,7 +3,7 @@ GO ?= go
 SUITE_TIMEOUT ?= 80m
 INTEGRATION_TIMEOUT ?= 30m
 
-.PHONY: help test test-fuzz deps vet lint test-unit components test-integration test-suites build run compare scenarios bench clean
+.PHONY: help test test-fuzz deps vet lint test-unit components test-integration test-suites build run compare scenarios bench bench-scale clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -95,6 +95,17 @@ run: ## run the default scenarios (hpa-cpu, keda-cpu) on the emulated cluster
 
 compare: ## compare hpa-cpu and keda-cpu over 5 interleaved trials each on the emulated cluster (compare.md, .json, .html)
 	$(GO) run ./cmd/bench compare
+
+# The scale benchmark: keda-http-fast (from zero) and keda-cpu-fast (from
+# one) with K = SCALE_APPS apps at once each, one scenario per K (named
+# <scenario>-k<K>) on one emulated cluster; report.md's "Apps at once" table
+# gives the per-app reaction distributions as a function of K. Nightly
+# (.github/workflows/nightly.yml) gates it with bench diff against the last
+# good run's report.json.
+SCALE_APPS ?= 1,5,25,100
+SCALE_OUT ?= scalebench-results/scale
+bench-scale: ## the scale benchmark: keda-http-fast and keda-cpu-fast at SCALE_APPS (1,5,25,100) apps at once (reports in SCALE_OUT)
+	$(GO) run ./cmd/bench run --scenario keda-http-fast --scenario keda-cpu-fast --apps $(SCALE_APPS) --ingress-addr 127.0.0.1:0 --out $(SCALE_OUT)
 
 scenarios: ## list the built-in scenarios
 	$(GO) run ./cmd/bench scenarios

@@ -22,7 +22,9 @@ type Figures struct {
 	Trials map[string]int
 }
 
-// FiguresOfReport takes the medians of a report.json's trials.
+// FiguresOfReport takes the medians of a report.json's trials. The apps
+// of a multi-app scenario are its samples (the median across its apps, of
+// every trial), and an app that errored is left out as a trial would be.
 func FiguresOfReport(r results.Report) Figures {
 	f := Figures{Values: map[string]map[string]float64{}, Trials: map[string]int{}}
 	samples := map[string]map[string][]float64{}
@@ -31,13 +33,19 @@ func FiguresOfReport(r results.Report) Figures {
 			f.Scenarios = append(f.Scenarios, s.Name)
 			samples[s.Name] = map[string][]float64{}
 		}
-		if s.Error != "" {
-			continue
+		runs := []results.Scenario{s}
+		if s.Apps != nil {
+			runs = s.Apps.Results
 		}
-		f.Trials[s.Name]++
-		for _, m := range Metrics {
-			if v, ok, _ := m.Get(s.Metrics); ok {
-				samples[s.Name][m.Key] = append(samples[s.Name][m.Key], v)
+		for _, run := range runs {
+			if run.Error != "" {
+				continue
+			}
+			f.Trials[s.Name]++
+			for _, m := range Metrics {
+				if v, ok, _ := m.Get(run.Metrics); ok {
+					samples[s.Name][m.Key] = append(samples[s.Name][m.Key], v)
+				}
 			}
 		}
 	}

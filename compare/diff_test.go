@@ -94,3 +94,24 @@ func TestDiffAbsentAndMissing(t *testing.T) {
 		t.Fatalf("goodput drop: %d regressions, want 2", d.Regressions)
 	}
 }
+
+// A multi-app scenario's apps are its samples: the median across the apps
+// that ran to their end, and a slower median across apps is a regression.
+func TestDiffOfAppsAcrossApps(t *testing.T) {
+	rep := func(ups ...float64) results.Report {
+		var apps []results.Scenario
+		for _, up := range ups {
+			apps = append(apps, results.Scenario{Name: "web", Metrics: results.Metrics{FirstScaleUpSeconds: results.F64(up)}})
+		}
+		apps = append(apps, results.Scenario{Name: "web-err", Error: "not within 3m", Metrics: results.Metrics{FirstScaleUpSeconds: results.F64(1000)}})
+		return results.Report{SchemaVersion: results.SchemaVersion, Scenarios: []results.Scenario{{Name: "web-k3", Apps: &results.Apps{Count: len(apps), Results: apps}}}}
+	}
+	old := FiguresOfReport(rep(10, 20, 30))
+	if old.Values["web-k3"]["firstScaleUpSeconds"] != 20 || old.Trials["web-k3"] != 3 {
+		t.Fatalf("figures %+v", old)
+	}
+	d := Diff(old, FiguresOfReport(rep(40, 50, 60)), DefaultThresholds())
+	if d.Regressions == 0 {
+		t.Errorf("a median across apps 30 s slower is no regression: %+v", d.Rows)
+	}
+}
