@@ -23,8 +23,9 @@ type Apps struct {
 	Count int `json:"count,omitempty"`
 	// Load is how the scenario's load is shared: replicate (default: every
 	// app gets the whole load, as Knative's scale-from-zero test loads each
-	// service) or split (the load's connections, rate, in-flight cap and
-	// messages are divided between the apps, the remainder to the first
+	// service) or split (the load's connections, rates (of steps and of a
+	// request-rate profile too), in-flight cap and messages are divided
+	// between the apps, the remainder to the first
 	// ones, so the apps together get the scenario's load). Cold-start
 	// probes and a CPU profile are per app either way.
 	Load string `json:"load,omitempty"`
@@ -165,6 +166,13 @@ func ForApp(s *Scenario, i int) (*Scenario, error) {
 			for j := range h.Steps {
 				h.Steps[j].Connections = share(h.Steps[j].Connections, i, k)
 				h.Steps[j].Rate /= float64(k)
+			}
+			for _, st := range h.Profile {
+				for _, r := range []*Rate{st.Rate, st.RampTo} {
+					if r != nil {
+						r.PerSecond /= float64(k)
+					}
+				}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func builtinNamed(t *testing.T, name string) *Scenario {
@@ -73,6 +74,15 @@ func TestForAppSplitsTheLoad(t *testing.T) {
 	}
 	if _, err := ForApp(s, 5); err == nil {
 		t.Error("app 5 of 4 made")
+	}
+	// A request-rate profile's rates are shared too; s keeps its own.
+	s.Spec.Load.HTTP.Profile = []RateStep{{Rate: &Rate{PerSecond: 8}, For: D(time.Minute)}, {RampTo: &Rate{PerSecond: 40}, For: D(time.Minute)}}
+	a, err := ForApp(s, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := a.Spec.Load.HTTP.Profile; p[0].Rate.PerSecond != 2 || p[1].RampTo.PerSecond != 10 || s.Spec.Load.HTTP.Profile[0].Rate.PerSecond != 8 {
+		t.Errorf("profile of app 1 of 4: %v, %v (scenario's %v)", p[0].Rate, p[1].RampTo, s.Spec.Load.HTTP.Profile[0].Rate)
 	}
 }
 
