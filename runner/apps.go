@@ -41,7 +41,7 @@ func runApps(ctx context.Context, opts Options, s *scenario.Scenario) results.Sc
 		shared.opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if shared.c, err = newClients(opts.Cluster.RESTConfig(), nil); err != nil {
+	if shared.c, err = newClients(opts.Cluster.RESTConfig()); err != nil {
 		return appsError(s, err)
 	}
 	if err := shared.ensureNamespace(ctx, s.Spec.Namespace); err != nil {
@@ -51,6 +51,16 @@ func runApps(ctx context.Context, opts Options, s *scenario.Scenario) results.Sc
 		fmt.Fprintf(opts.Progress, "  [%s] %d apps at once, load %s\n", s.Metadata.Name, k, s.Spec.Apps.Load)
 	}
 	sampler := lag.Start(ctx, opts.Cluster, 0)
+	if applied := opts.Applied; applied != nil {
+		// The apps apply at once; the caller's hook need not be safe for
+		// concurrent use.
+		var mu sync.Mutex
+		opts.Applied = func(objs []*unstructured.Unstructured) {
+			mu.Lock()
+			defer mu.Unlock()
+			applied(objs)
+		}
+	}
 	gate := newBarrier(k)
 	res := make([]results.Scenario, k)
 	var wg sync.WaitGroup
