@@ -63,6 +63,8 @@ components: ## build the emulated cluster's components that are not cached yet (
 # TestScenarioManifestsPassTheRealAPI (./clusters/emulated) applies every
 # built-in scenario's objects, keda-http with both HTTP add-on APIs, to a
 # cluster: 16 s measured (cluster start included).
+# TestThreeAppsAtOnce (./clusters/emulated) runs three keda-http apps at once
+# (spec.apps): 97 s measured on a shared 2-core machine, cluster included.
 test-integration: ## integration tests skipped by -short (emulated cluster, data plane, components, netns, bombardier, LocalStack, cluster up + --cluster existing)
 	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) ./clusters/... ./load/... ./compare/...
 	# the Helm install of the platform onto an emulated cluster, charts from a chart repository and an OCI
