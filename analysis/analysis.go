@@ -816,11 +816,15 @@ func Knobs(s *scenario.Scenario) map[string]string {
 		}
 	}
 	if q := s.Spec.Load.SQS; q != nil {
-		k["messages"] = fmt.Sprint(q.Messages)
 		k["batchSize"] = fmt.Sprint(q.BatchSize)
-		if q.Rate > 0 {
+		switch {
+		case len(q.Profile) > 0:
+			k["messageProfile"] = scenario.DescribeProfile(q.Profile) + " (messages arriving)"
+		case q.Rate > 0:
+			k["messages"] = fmt.Sprint(q.Messages)
 			k["sendRate"] = strconv.FormatFloat(q.Rate, 'f', -1, 64) + " batches/s"
-		} else {
+		default:
+			k["messages"] = fmt.Sprint(q.Messages)
 			k["sendRate"] = "as fast as the endpoint answers"
 		}
 		k["invalidShare"] = strconv.FormatFloat(q.InvalidShare, 'f', -1, 64)

@@ -108,8 +108,27 @@ func describeSteps(steps []Step) string {
 // or missed. A ramp's count is within 1 of the integral of its rate.
 // Options must be valid.
 func (o Options) Scheduled() []int64 {
+	var out []int64
+	o.eachDue(func(step int, _ time.Duration) { out[step]++ }, func(n int) { out = make([]int64, n) })
+	return out
+}
+
+// Arrivals lists, for each step of an open loop's plan, the offsets from
+// the start at which it schedules its hits, ascending: the same schedule
+// as Scheduled counts, for a sender other than the HTTP generator (SQS
+// messages). Options must be valid.
+func (o Options) Arrivals() [][]time.Duration {
+	var out [][]time.Duration
+	o.eachDue(func(step int, at time.Duration) { out[step] = append(out[step], at) },
+		func(n int) { out = make([][]time.Duration, n) })
+	return out
+}
+
+// eachDue calls steps with the plan's step count, then hit for each hit in
+// order with its step and offset.
+func (o Options) eachDue(hit func(step int, at time.Duration), steps func(n int)) {
 	p := newPlan(o.withDefaults())
-	out := make([]int64, len(p))
+	steps(len(p))
 	for i, ph := range p {
 		if ph.pacer == nil {
 			continue
@@ -119,10 +138,9 @@ func (o Options) Scheduled() []int64 {
 			if !ok || due >= ph.end-ph.start {
 				break
 			}
-			out[i]++
+			hit(i, ph.start+due)
 		}
 	}
-	return out
 }
 
 // Options describe one attack. The zero values of Connections, Duration and

@@ -69,11 +69,7 @@ func httpOptions(h *scenario.HTTPLoad, url string) load.Options {
 		// Steps replace the duration and the rate (they are per step).
 		lo.Duration, lo.Rate = 0, 0
 	}
-	for _, st := range scenario.PlaceRates(h.Profile) {
-		// A profile's pause is an idle step; a ramp starts from the rate
-		// the previous step ended at, as scenario.PlaceRates places it.
-		lo.Steps = append(lo.Steps, load.Step{Duration: st.End - st.Start, Rate: st.To, Ramp: st.Ramp})
-	}
+	lo.Steps = append(lo.Steps, rateSteps(h.Profile)...)
 	for _, st := range h.Steps {
 		ls := load.Step{Duration: st.Duration.Duration, Connections: st.Connections, Rate: st.Rate}
 		if lo.Mode != load.OpenLoop && ls.Connections == 0 && ls.Rate == 0 {
@@ -84,6 +80,17 @@ func httpOptions(h *scenario.HTTPLoad, url string) load.Options {
 		lo.Steps = append(lo.Steps, ls)
 	}
 	return lo
+}
+
+// rateSteps turns an arrival profile into open-loop steps: a pause is an
+// idle step; a ramp starts from the rate the previous step ended at, as
+// scenario.PlaceRates places it.
+func rateSteps(p []scenario.RateStep) []load.Step {
+	var out []load.Step
+	for _, st := range scenario.PlaceRates(p) {
+		out = append(out, load.Step{Duration: st.End - st.Start, Rate: st.To, Ramp: st.Ramp})
+	}
+	return out
 }
 
 // httpProfile is the report's view of a rate profile: each step placed in

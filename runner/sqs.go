@@ -9,7 +9,9 @@ import (
 	"github.com/scalebench/scalebench/analysis"
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/load"
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/sqs"
 	"github.com/scalebench/scalebench/timeline"
 	"github.com/scalebench/scalebench/workloads"
@@ -107,10 +109,22 @@ func (r *run) stopSampling() {
 func (r *run) sqsLoad(ctx context.Context) error {
 	q := r.s.Spec.Load.SQS
 	r.sampleQueue(context.WithoutCancel(ctx))
-	r.rec.Mark(timeline.MarkerLoadStart, fmt.Sprintf("%d messages in batches of %d to %s", q.Messages, q.BatchSize, r.sqs.queueURL))
-	r.progressf("sending %d messages in batches of %d (%.0f%% invalid)", q.Messages, q.BatchSize, q.InvalidShare*100)
-	res, err := r.sqs.client.Send(ctx, sqs.SendOptions{QueueURL: r.sqs.queueURL, Messages: q.Messages, BatchSize: q.BatchSize, Rate: q.Rate, InvalidShare: q.InvalidShare, Seed: 1}, r.opts.Progress)
+	so := sqs.SendOptions{QueueURL: r.sqs.queueURL, Messages: q.Messages, BatchSize: q.BatchSize, Rate: q.Rate, InvalidShare: q.InvalidShare, Seed: 1}
+	var perStep [][]time.Duration
+	if len(q.Profile) > 0 {
+		perStep = load.Options{Mode: load.OpenLoop, Steps: rateSteps(q.Profile)}.Arrivals()
+		so.Messages, so.Due = 0, []time.Duration{}
+		for _, d := range perStep {
+			so.Due = append(so.Due, d...)
+		}
+	}
+	r.rec.Mark(timeline.MarkerLoadStart, fmt.Sprintf("%s to %s", q.Describe(), r.sqs.queueURL))
+	r.progressf("sending %s (%.0f%% invalid)", q.Describe(), q.InvalidShare*100)
+	res, err := r.sqs.client.Send(ctx, so, r.opts.Progress)
 	r.sqs.sent = &res
+	if perStep != nil && !res.Started.IsZero() {
+		r.profile = sqsProfile(q.Profile, perStep, res.SentAt, r.rec.Since(res.Started))
+	}
 	r.rec.Mark(timeline.MarkerLoadStop, fmt.Sprintf("%d messages sent (%d invalid)", res.Sent, res.Invalid))
 	if err != nil {
 		return fmt.Errorf("keda-sqs: send: %w", err)
@@ -234,4 +248,34 @@ func validWaiting(inQueue, notStored []string) int64 {
 		}
 	}
 	return n
+}
+
+// sqsProfile is the report's view of a message arrival profile: each step
+// placed in the run (sending started at sendAt), the messages its schedule
+// gave, and those accepted during it (a message accepted after the last
+// step's end counts in the last step: nothing is dropped).
+func sqsProfile(p []scenario.RateStep, perStep [][]time.Duration, sentAt []time.Duration, sendAt time.Duration) []results.ProfileStep {
+	placed := scenario.PlaceRates(p)
+	out := make([]results.ProfileStep, len(placed))
+	for i, st := range placed {
+		out[i] = results.ProfileStep{Unit: "messages",
+			StartSeconds: (sendAt + st.Start).Seconds(), EndSeconds: (sendAt + st.End).Seconds(),
+			FromPerSecond: st.From, ToPerSecond: st.To, Ramp: st.Ramp}
+		if i < len(perStep) {
+			out[i].Scheduled = int64(len(perStep[i]))
+		}
+	}
+	for _, at := range sentAt {
+		i := len(placed) - 1
+		for j, st := range placed {
+			if at < st.End {
+				i = j
+				break
+			}
+		}
+		if i >= 0 {
+			out[i].Sent++
+		}
+	}
+	return out
 }

@@ -93,3 +93,48 @@ func TestRateProfileErrors(t *testing.T) {
 		})
 	}
 }
+
+const sqsRateScenario = `apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: q}
+spec:
+  workload: {kind: Deployment, name: app, image: x}
+  autoscaler: {type: keda-sqs, minReplicas: 0, maxReplicas: 4}
+  load:
+    sqs:
+      profile:
+        - {rate: 20/s, for: 30s}
+        - {rate: 0/s, for: 10s}
+        - {rampTo: 40/s, for: 20s}
+`
+
+func TestSQSArrivalProfile(t *testing.T) {
+	s, err := Parse([]byte(sqsRateScenario), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := s.Spec.Load.SQS
+	if q.Messages != 0 || q.BatchSize != DefaultBatchSize {
+		t.Errorf("messages %d batch %d", q.Messages, q.BatchSize)
+	}
+	if d := q.Describe(); d != "message arrivals 20/s for 30s, pause 10s, ramp to 40/s over 20s, in batches of up to 10" {
+		t.Errorf("described as %q", d)
+	}
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"with messages", "    sqs:\n", "    sqs:\n      messages: 100\n", "spec.load.sqs.messages: Forbidden: set either profile or messages"},
+		{"with rate", "    sqs:\n", "    sqs:\n      rate: 2\n", "spec.load.sqs.rate: Forbidden: set either profile or rate"},
+		{"bad ramp", "{rampTo: 40/s, for: 20s}", "{rampTo: -4/s, for: 20s}", `spec.load.sqs.profile[2].rampTo: Invalid value: "-4/s": messages per second, 0/s..10000/s`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(strings.Replace(sqsRateScenario, tc.from, tc.to, 1)), "t")
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v\nwant it to contain %s", err, tc.want)
+			}
+		})
+	}
+	noProfile := sqsRateScenario[:strings.Index(sqsRateScenario, "    sqs:")] + "    sqs: {}\n"
+	if _, err := Parse([]byte(noProfile), "t"); err == nil || !strings.Contains(err.Error(), "spec.load.sqs.messages: Invalid value: 0: must be >= 1 (or an arrival profile") {
+		t.Errorf("neither messages nor profile: err %v", err)
+	}
+}

@@ -300,6 +300,18 @@ type SQSLoad struct {
 	// InvalidShare is the fraction of messages that are invalid on purpose.
 	InvalidShare float64 `json:"invalidShare,omitempty"`
 	Queue        string  `json:"queue,omitempty"`
+	// Profile is a message arrival profile (messages per second, ramps,
+	// pauses); it replaces Messages and Rate: the count is its schedule's.
+	Profile []RateStep `json:"profile,omitempty"`
+}
+
+// Describe says what is sent: "200 messages in batches of 10" or
+// "arrivals 20/s for 30s, pause 10s in batches of 10".
+func (q *SQSLoad) Describe() string {
+	if len(q.Profile) > 0 {
+		return fmt.Sprintf("message arrivals %s, in batches of up to %d", DescribeProfile(q.Profile), q.BatchSize)
+	}
+	return fmt.Sprintf("%d messages in batches of %d", q.Messages, q.BatchSize)
 }
 
 // CPULoad holds every Ready pod of the workload at a CPU utilization over

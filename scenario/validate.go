@@ -243,8 +243,17 @@ func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
 	}
 	if q := l.SQS; q != nil && l.Type == LoadSQS {
 		qp := p.Child("sqs")
-		if q.Messages < 1 {
-			errs = append(errs, field.Invalid(qp.Child("messages"), q.Messages, "must be >= 1"))
+		switch {
+		case len(q.Profile) > 0:
+			errs = append(errs, validateRateProfile(qp.Child("profile"), q.Profile, "messages")...)
+			if q.Messages != 0 {
+				errs = append(errs, field.Forbidden(qp.Child("messages"), "set either profile or messages: the profile's schedule gives the count"))
+			}
+			if q.Rate != 0 {
+				errs = append(errs, field.Forbidden(qp.Child("rate"), "set either profile or rate: the profile gives the rates"))
+			}
+		case q.Messages < 1:
+			errs = append(errs, field.Invalid(qp.Child("messages"), q.Messages, "must be >= 1 (or an arrival profile: profile: [{rate: 20/s, for: 30s}])"))
 		}
 		if q.BatchSize < 1 || q.BatchSize > 10 {
 			errs = append(errs, field.Invalid(qp.Child("batchSize"), q.BatchSize, "1..10 (SQS SendMessageBatch takes at most 10)"))

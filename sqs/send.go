@@ -26,6 +26,11 @@ type SendOptions struct {
 	BatchSize int
 	// Rate is batches per second; 0 sends as fast as the endpoint answers.
 	Rate float64
+	// Due, when set, is an arrival profile: message i is due Due[i] after
+	// the start (ascending). It replaces Messages (len(Due) is the count)
+	// and Rate: a batch holds consecutive messages due within
+	// ArrivalBatchWindow of its first and goes when its last is due.
+	Due []time.Duration
 	// InvalidShare (0..1) of the messages are invalid on purpose, a
 	// deterministic mix (missing lastName, negative age, not JSON, …) spread
 	// evenly over the run.
@@ -47,6 +52,30 @@ type SendResult struct {
 	InvalidIDs []string
 	// Started and Finished bracket the sending.
 	Started, Finished time.Time
+	// SentAt is, for each accepted message in send order, when the call
+	// that got it accepted returned, from Started.
+	SentAt []time.Duration
+}
+
+// ArrivalBatchWindow is how far apart the due times of messages sent in one
+// batch may be (SendOptions.Due): a message is sent at most this late
+// for batching's sake.
+const ArrivalBatchWindow = 100 * time.Millisecond
+
+// dueBatches groups messages due at due (ascending) into batches of at most
+// size whose due times span less than window; each batch is sent at its
+// last message's due time.
+func dueBatches(due []time.Duration, size int, window time.Duration) (bs [][2]int, at []time.Duration) {
+	for i := 0; i < len(due); {
+		j := i + 1
+		for j < len(due) && j-i < size && due[j]-due[i] < window {
+			j++
+		}
+		bs = append(bs, [2]int{i, j})
+		at = append(at, due[j-1])
+		i = j
+	}
+	return bs, at
 }
 
 // sendAttempts bounds the SendMessageBatch calls for one batch; entries
@@ -71,24 +100,38 @@ func (c *Client) Send(ctx context.Context, o SendOptions, progress io.Writer) (r
 	if size == 0 {
 		size = MaxBatchSize
 	}
+	if o.Due != nil {
+		o.Messages = len(o.Due)
+	}
 	msgs := generate(o.Messages, o.InvalidShare, o.Seed)
+	bs, due := batches(len(msgs), size), []time.Duration(nil)
+	switch {
+	case o.Due != nil:
+		bs, due = dueBatches(o.Due, size, ArrivalBatchWindow)
+	case o.Rate > 0:
+		for i := range bs {
+			due = append(due, time.Duration(float64(i)/o.Rate*float64(time.Second)))
+		}
+	}
 	res.Started = time.Now()
 	defer func() { res.Finished = time.Now() }()
 	nextReport := 1
-	for i, b := range batches(len(msgs), size) {
-		if o.Rate > 0 {
-			at := res.Started.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))
+	for i, b := range bs {
+		if due != nil {
+			at := res.Started.Add(due[i])
 			if err := c.sleep(ctx, time.Until(at)); err != nil {
 				return res, fmt.Errorf("sqs: send to %s: %d of %d messages sent: %w", o.QueueURL, res.Sent, o.Messages, err)
 			}
 		}
 		batch := msgs[b[0]:b[1]]
 		ids, err := c.sendBatch(ctx, o.QueueURL, batch)
+		answered := time.Since(res.Started)
 		for j, id := range ids {
 			if id == "" {
 				continue
 			}
 			res.Sent++
+			res.SentAt = append(res.SentAt, answered)
 			if batch[j].valid {
 				res.Valid[id] = batch[j].customer
 			} else {
@@ -121,6 +164,15 @@ func (o SendOptions) validate() error {
 	}
 	if o.Rate < 0 {
 		errs = append(errs, fmt.Errorf("Rate %g < 0", o.Rate))
+	}
+	if o.Due != nil && (o.Messages != 0 || o.Rate != 0) {
+		errs = append(errs, errors.New("Due replaces Messages and Rate: set either"))
+	}
+	for i := 1; i < len(o.Due); i++ {
+		if o.Due[i] < o.Due[i-1] {
+			errs = append(errs, fmt.Errorf("Due[%d] %v before Due[%d] %v: due times must ascend", i, o.Due[i], i-1, o.Due[i-1]))
+			break
+		}
 	}
 	if o.InvalidShare < 0 || o.InvalidShare > 1 {
 		errs = append(errs, fmt.Errorf("InvalidShare %g outside 0..1", o.InvalidShare))

@@ -247,3 +247,58 @@ func TestDepthCorrectsForEmulators(t *testing.T) {
 		t.Error("bad attribute accepted")
 	}
 }
+
+// An arrival profile's messages go in batches of messages due close
+// together, each batch when its last message is due: at 5/s one message a
+// batch, at 200/s up to BatchSize within the window, a pause none.
+func TestDueBatches(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	due := ms(0, 200, 400, 1000, 1005, 1010, 1015, 1020, 1025, 1099, 1100, 5000)
+	bs, at := dueBatches(due, 4, 100*time.Millisecond)
+	wantB := [][2]int{{0, 1}, {1, 2}, {2, 3}, {3, 7}, {7, 11}, {11, 12}}
+	wantAt := ms(0, 200, 400, 1015, 1100, 5000)
+	if fmt.Sprint(bs) != fmt.Sprint(wantB) || fmt.Sprint(at) != fmt.Sprint(wantAt) {
+		t.Errorf("batches %v at %v\nwant %v at %v", bs, at, wantB, wantAt)
+	}
+	if bs, _ := dueBatches(nil, 10, time.Second); bs != nil {
+		t.Errorf("no messages: batches %v", bs)
+	}
+}
+
+// Send with Due sends every message (none dropped, each accounted), waits
+// for each batch's due time and says when each was accepted.
+func TestSendFollowsDueTimes(t *testing.T) {
+	q := &acceptingQueue{bodies: map[string]string{}}
+	c, slept := testClient(&fakeAPI{send: q.send}, Env{})
+	due := []time.Duration{0, time.Second, time.Second + 10*time.Millisecond, 3 * time.Second}
+	res, err := c.Send(context.Background(), SendOptions{QueueURL: "q", Due: due, BatchSize: 10, InvalidShare: 0.25}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res, q.bodies, 4, 1)
+	if len(res.SentAt) != 4 || fmt.Sprint(q.sizes) != "[1 2 1]" {
+		t.Errorf("sentAt %v, batch sizes %v; want 4 times and batches [1 2 1]", res.SentAt, q.sizes)
+	}
+	// The fake sleeps do not pass time: each asks for about the due time.
+	want := []time.Duration{0, time.Second + 10*time.Millisecond, 3 * time.Second}
+	if len(*slept) != len(want) {
+		t.Fatalf("slept %v, want about %v", *slept, want)
+	}
+	for i, d := range *slept {
+		if d > want[i] || d < want[i]-100*time.Millisecond {
+			t.Errorf("sleep %d = %v, want about %v", i, d, want[i])
+		}
+	}
+	if _, err := c.Send(context.Background(), SendOptions{QueueURL: "q", Due: due, Messages: 4}, nil); err == nil || !strings.Contains(err.Error(), "Due replaces Messages and Rate") {
+		t.Errorf("Due with Messages: err %v", err)
+	}
+	if _, err := c.Send(context.Background(), SendOptions{QueueURL: "q", Due: []time.Duration{time.Second, 0}}, nil); err == nil || !strings.Contains(err.Error(), "must ascend") {
+		t.Errorf("descending Due: err %v", err)
+	}
+}

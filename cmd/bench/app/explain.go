@@ -184,7 +184,7 @@ func loadSummary(s *scenario.Scenario) string {
 		}
 		return fmt.Sprintf("cpu profile (of each pod's CPU request; capped at its limit, %g%% here): %s", s.Spec.Workload.CPUCeiling(), strings.Join(steps, ", "))
 	case l.Type == scenario.LoadSQS && l.SQS != nil:
-		return fmt.Sprintf("sqs %d messages in batches of %d", l.SQS.Messages, l.SQS.BatchSize)
+		return "sqs " + l.SQS.Describe()
 	}
 	return ""
 }

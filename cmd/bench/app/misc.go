@@ -45,7 +45,9 @@ func scenariosCmd(args []string, stdout, stderr io.Writer) error {
 		if h := s.Spec.Load.HTTP; h != nil {
 			ld = "http " + h.Summary()
 		}
-		if q := s.Spec.Load.SQS; q != nil {
+		if q := s.Spec.Load.SQS; q != nil && len(q.Profile) > 0 {
+			ld = "sqs profile " + scenario.DescribeProfile(q.Profile)
+		} else if q != nil {
 			ld = fmt.Sprintf("sqs %d msgs, batches of %d", q.Messages, q.BatchSize)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d..%d\t%s\t%s\t%s\n", s.Metadata.Name, a.Type, *a.MinReplicas, a.MaxReplicas, ld, strings.Join(kv, " "), s.Metadata.Description)
