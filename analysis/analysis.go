@@ -80,6 +80,15 @@ type LoadTotals struct {
 	// timeline's per-second load samples; nil when there are no per-second
 	// samples at all (bombardier).
 	Dropped *int64
+	// Placement is where the load was generated: "" in the bench process,
+	// "cluster" by a Job of Pods pods in the cluster; PlacementNote says
+	// more (e.g. that the pods were emulated).
+	Placement     string
+	Pods          int
+	PlacementNote string
+	// PodRequests are each load pod's own request total (placement
+	// cluster), by pod name; they add up to Requests.
+	PodRequests map[string]int64
 	// SuccessLatencies are, by load second (the LoadSample's Second), the
 	// latencies in seconds of that second's successful requests, so a
 	// phase's percentile pools its requests; nil when the generator keeps
@@ -497,6 +506,13 @@ func (v *view) loadMetrics(m *results.Metrics, l *LoadTotals, s *scenario.Scenar
 	m.LoadMode = l.Mode
 	if m.LoadMode == "" {
 		m.LoadMode = LoadClosedLoop
+	}
+	if l.Placement != "" {
+		m.LoadPlacement = l.Placement
+		pods := l.Pods
+		m.LoadPods = &pods
+		m.LoadPlacementNote = l.PlacementNote
+		m.LoadPodRequests = l.PodRequests
 	}
 	ok := l.Requests - l.Errors
 	if l.Successes > 0 {

@@ -128,6 +128,13 @@ type CPUDriver interface {
 	SetCPUUtilization(namespace, podSelector string, percent float64) error
 }
 
+// LoadPodHost is implemented by clusters whose data plane runs the
+// in-cluster load Job's pods itself (the emulated one runs their command in
+// the bench process); LoadPodNote says so in the report.
+type LoadPodHost interface {
+	LoadPodNote() string
+}
+
 // HPAKnobs are the HPA controller's cluster-wide settings in force
 // (kube-controller-manager's --horizontal-pod-autoscaler-* flags).
 type HPAKnobs struct {

@@ -21,6 +21,20 @@ const absent = results.Absent
 // fmtAt formats an offset from the run start to a tenth of a second.
 func fmtAt(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
+// loadPlacement says where a cluster-placed load came from: a Job of N
+// pods (and how, when the pods were emulated). The row is only shown then:
+// without it the load came from the bench process.
+func loadPlacement(m results.Metrics) string {
+	s := m.LoadPlacement
+	if m.LoadPods != nil {
+		s += fmt.Sprintf(", %d pods", *m.LoadPods)
+	}
+	if m.LoadPlacementNote != "" {
+		s += " (" + m.LoadPlacementNote + ")"
+	}
+	return s
+}
+
 func optString(s string) string {
 	if s == "" {
 		return absent
@@ -177,6 +191,9 @@ func metricRows(m results.Metrics) []metricRow {
 		{"messages invalid", results.FormatCount(m.MessagesInvalid)},
 		{"messages lost", results.FormatCount(m.MessagesLost)},
 		{"messages still in the queues", results.FormatCount(m.MessagesInQueue)},
+	}
+	if m.LoadPlacement != "" {
+		rows = append(rows, metricRow{"load placement", loadPlacement(m)})
 	}
 	if w := m.ReplicaSecondsWindow; w != nil {
 		rows = append(rows, metricRow{"replica-seconds window", fmt.Sprintf("%s s (%s) → %s s (%s)", fmtAt(w.FromSeconds), w.From, fmtAt(w.ToSeconds), w.To)})

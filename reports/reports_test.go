@@ -346,3 +346,24 @@ func TestEmptyReportRenders(t *testing.T) {
 		t.Errorf("markdown for an empty run: %v\n%s", err, buf.String())
 	}
 }
+
+// TestLoadPlacementRow: a cluster-placed load says so with its pod count
+// (and how the pods ran); a load from the bench process has no such row.
+func TestLoadPlacementRow(t *testing.T) {
+	pods := 3
+	rows := metricRows(results.Metrics{LoadMode: "closed-loop", LoadPlacement: "cluster", LoadPods: &pods, LoadPlacementNote: "emulated: in process"})
+	var got string
+	for _, r := range rows {
+		if r.Name == "load placement" {
+			got = r.Value
+		}
+	}
+	if got != "cluster, 3 pods (emulated: in process)" {
+		t.Errorf("load placement row %q", got)
+	}
+	for _, r := range metricRows(results.Metrics{LoadMode: "closed-loop"}) {
+		if r.Name == "load placement" {
+			t.Errorf("a bench-placed load has a placement row: %q", r.Value)
+		}
+	}
+}

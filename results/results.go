@@ -209,6 +209,15 @@ type Metrics struct {
 	// slow server is sent less: latency hides coordinated omission) or
 	// "open-loop" (requests at a constant arrival rate).
 	LoadMode string `json:"loadMode,omitempty"`
+	// LoadPlacement is "cluster" when the load came from a Job of LoadPods
+	// pods in the cluster (load.placement: cluster), with LoadPlacementNote
+	// saying how (e.g. emulated pods); absent when the bench process sent it.
+	LoadPlacement     string `json:"loadPlacement,omitempty"`
+	LoadPods          *int   `json:"loadPods,omitempty"`
+	LoadPlacementNote string `json:"loadPlacementNote,omitempty"`
+	// LoadPodRequests are each load pod's own request total, by pod name
+	// (they add up to Requests).
+	LoadPodRequests map[string]int64 `json:"loadPodRequests,omitempty"`
 	// Requests counts every request sent; Errors those that failed
 	// (transport error, timeout, or a status of 400 or more).
 	Requests *int64 `json:"requests,omitempty"`

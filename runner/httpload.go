@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/load"
+	"github.com/scalebench/scalebench/loadjob"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/timeline"
@@ -16,6 +18,16 @@ import (
 func (r *run) httpLoad(ctx context.Context) error {
 	h := r.s.Spec.Load.HTTP
 	gen := r.opts.Generator
+	target := r.ingressURL()
+	job := r.loadJob()
+	if job != nil {
+		if gen == nil {
+			gen = job
+		}
+		if c := r.s.Spec.Load.Cluster; c.URL != "" {
+			target = c.URL
+		}
+	}
 	if gen == nil {
 		if h.Generator == scenario.GeneratorBombardier {
 			gen = load.NewBombardier(load.WithLogger(r.opts.Logger))
@@ -23,12 +35,10 @@ func (r *run) httpLoad(ctx context.Context) error {
 			gen = load.NewHTTP(load.WithLogger(r.opts.Logger))
 		}
 	}
-	u, err := url.Parse(r.ingressURL())
+	lo, err := HTTPOptions(r.s, target)
 	if err != nil {
-		return fmt.Errorf("ingress URL %q: %w", r.ingressURL(), err)
+		return err
 	}
-	u.Path = h.Path
-	lo := httpOptions(h, u.String())
 	// Only paced load can miss: an open loop, or a closed loop with a rate.
 	paced := lo.Mode == load.OpenLoop || lo.Rate > 0
 	for _, st := range lo.Steps {
@@ -38,26 +48,91 @@ func (r *run) httpLoad(ctx context.Context) error {
 	if h.Generator == scenario.GeneratorBombardier {
 		desc = "bombardier " + desc
 	}
+	if job != nil {
+		desc = fmt.Sprintf("from a Job of %d pods in the cluster sharing the load, %s", job.Spec.Parallelism, desc)
+	}
 	start := time.Now()
-	r.rec.Mark(timeline.MarkerLoadStart, fmt.Sprintf("%s; to %s", desc, lo.URL))
+	startMark := timeline.Event{Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: timeline.MarkerLoadStart, Detail: fmt.Sprintf("%s; to %s", desc, lo.URL)}}
+	if job == nil {
+		r.rec.Record(startMark)
+	}
 	r.progressf("load: %s", desc)
 	// No result callback: the per-second samples come from the generator's
 	// own complete buckets (Summary.Seconds), so none can be dropped.
 	sum, lerr := gen.Run(ctx, lo, nil)
-	r.rec.Mark(timeline.MarkerLoadStop, fmt.Sprintf("%d requests, %d errors", sum.Requests, sum.Errors))
 	base := r.rec.Since(start)
+	if job != nil {
+		// The Job's load started at its barrier, after the pods came up:
+		// the marker and the seconds are placed there.
+		if !sum.Started.IsZero() {
+			base = r.rec.Since(sum.Started)
+		}
+		startMark.At = base
+		r.rec.Record(startMark)
+	}
+	r.rec.Mark(timeline.MarkerLoadStop, fmt.Sprintf("%d requests, %d errors", sum.Requests, sum.Errors))
 	for _, sec := range sum.Seconds {
 		r.rec.Record(timeline.Event{At: base + time.Duration(sec.Index+1)*time.Second, Kind: timeline.KindLoad, Load: loadSample(sec, paced)})
 	}
 	r.loadTotals = loadTotals(sum, lo, desc, paced)
 	if len(h.Profile) > 0 {
-		r.profile = httpProfile(h.Profile, lo.Scheduled(), sum.Seconds, r.rec.Since(start))
+		r.profile = httpProfile(h.Profile, lo.Scheduled(), sum.Seconds, base)
+	}
+	if job != nil {
+		r.loadTotals.Placement, r.loadTotals.Pods = scenario.PlacementCluster, job.Spec.Parallelism
+		if g, ok := gen.(*loadjob.Generator); ok && len(g.Pods) > 0 {
+			r.loadTotals.PodRequests = map[string]int64{}
+			for _, p := range g.Pods {
+				r.loadTotals.PodRequests[p.Pod] = p.Requests
+			}
+		}
+		if e, ok := r.opts.Cluster.(clusters.LoadPodHost); ok {
+			r.loadTotals.PlacementNote = e.LoadPodNote()
+		}
 	}
 	r.progressf("load done: %d requests (%.0f/s), %d errors, p99 %s", sum.Requests, sum.RPS, sum.Errors, sum.P99.Round(time.Millisecond))
 	if lerr != nil && ctx.Err() == nil {
 		return fmt.Errorf("load: %w", lerr)
 	}
 	return ctx.Err()
+}
+
+// loadJob is the in-cluster load generator of a scenario whose load is
+// placed in the cluster; nil otherwise.
+func (r *run) loadJob() *loadjob.Generator {
+	l := r.s.Spec.Load
+	if l.Placement != scenario.PlacementCluster || l.Cluster == nil {
+		return nil
+	}
+	return &loadjob.Generator{Clients: r.c, Spec: LoadJobSpec(r.s, r.set.DeploymentName, r.opts.RunID),
+		StartDelay: l.Cluster.StartDelay.Duration, Progress: r.progressf, Logger: r.opts.Logger}
+}
+
+// LoadJobSpec is the Job a cluster-placed load runs as (without the load
+// options and start barrier, which the run sets when it starts): bench plan
+// renders it with the same code.
+func LoadJobSpec(s *scenario.Scenario, deployment, runID string) loadjob.Spec {
+	c := s.Spec.Load.Cluster
+	image := c.Image
+	if image == "" {
+		image = loadjob.DefaultImage()
+	}
+	name := deployment
+	if len(name) > 50 {
+		name = name[:50]
+	}
+	return loadjob.Spec{Name: name + "-loadgen", Namespace: s.Spec.Namespace, Image: image, Parallelism: c.Parallelism, RunID: runID}
+}
+
+// HTTPOptions are the load options a scenario's HTTP load sends to base
+// (the ingress, or load.cluster.url).
+func HTTPOptions(s *scenario.Scenario, base string) (load.Options, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return load.Options{}, fmt.Errorf("load URL %q: %w", base, err)
+	}
+	u.Path = s.Spec.Load.HTTP.Path
+	return httpOptions(s.Spec.Load.HTTP, u.String()), nil
 }
 
 // httpOptions maps the scenario's HTTP load to the generator's options.

@@ -112,6 +112,7 @@ func Default(s *Scenario) {
 			l.Type = LoadHTTP
 		}
 	}
+	defaultPlacement(l)
 	if l.Type == LoadHTTP {
 		if l.HTTP == nil {
 			l.HTTP = &HTTPLoad{}

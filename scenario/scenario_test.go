@@ -382,3 +382,40 @@ func TestLoadUnknownName(t *testing.T) {
 		t.Fatalf("want an error listing the built-ins, got %v", err)
 	}
 }
+
+func TestLoadPlacement(t *testing.T) {
+	base := `apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: p}
+spec:
+  workload: {name: w, image: example.test/app:1}
+  autoscaler: {type: hpa, maxReplicas: 4, cpuUtilization: 50}
+  load:
+`
+	s, err := Parse([]byte(base+"    http: {connections: 6}\n    placement: cluster\n    cluster: {parallelism: 3}\n"), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := s.Spec.Load; l.Placement != PlacementCluster || l.Cluster.Parallelism != 3 || l.Cluster.StartDelay.Duration != DefaultLoadStartDelay {
+		t.Errorf("load %+v %+v", l, l.Cluster)
+	}
+	s, err = Parse([]byte(base+"    http: {connections: 6}\n"), "t")
+	if err != nil || s.Spec.Load.Placement != PlacementBench {
+		t.Errorf("default placement %q, err %v; want bench", s.Spec.Load.Placement, err)
+	}
+	for _, c := range []struct{ load, want string }{
+		{"    placement: pod\n", `spec.load.placement: Unsupported value: "pod": supported values: "bench", "cluster"`},
+		{"    placement: cluster\n    cluster: {parallelism: 101}\n", "spec.load.cluster.parallelism: Invalid value: 101: 1..100 pods"},
+		{"    placement: cluster\n    cluster: {parallelism: -1}\n", "spec.load.cluster.parallelism"},
+		{"    http: {connections: 2}\n    placement: cluster\n    cluster: {parallelism: 3}\n", "spec.load.http.connections: Invalid value: 2: at least load.cluster.parallelism (3)"},
+		{"    http: {generator: bombardier}\n    placement: cluster\n", "spec.load.http.generator"},
+		{"    placement: cluster\n    cluster: {url: 'ftp://x'}\n", "spec.load.cluster.url"},
+		{"    cluster: {parallelism: 2}\n", "spec.load.cluster: Forbidden: only with placement cluster"},
+		{"    type: cpu\n    placement: cluster\n    cpu: {steps: [{duration: 10s, utilization: 50}]}\n", "spec.load.placement: Invalid value: \"cluster\": only HTTP load"},
+	} {
+		_, err := Parse([]byte(base+c.load), "t")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want %q", c.load, err, c.want)
+		}
+	}
+}

@@ -247,6 +247,11 @@ type Load struct {
 	CPU  *CPULoad  `json:"cpu,omitempty"`
 	// Delay before the load starts, after the workload is ready.
 	Delay Duration `json:"delay,omitempty"`
+	// Placement is where the HTTP load generator runs: PlacementBench (the
+	// default) or PlacementCluster (a Job in the cluster; see Cluster).
+	Placement string `json:"placement,omitempty"`
+	// Cluster configures PlacementCluster.
+	Cluster *ClusterLoad `json:"cluster,omitempty"`
 }
 
 // HTTPLoad is HTTP load: closed-loop by default (bombardier -c -t -d), or

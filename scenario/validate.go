@@ -217,6 +217,7 @@ func validateLoad(p *field.Path, l *Load, a *Autoscaler) field.ErrorList {
 	if !slices.Contains(types, l.Type) {
 		return append(errs, field.NotSupported(p.Child("type"), l.Type, types))
 	}
+	errs = append(errs, validatePlacement(p, l)...)
 	if l.Type != LoadCPU && l.CPU != nil {
 		errs = append(errs, field.Forbidden(p.Child("cpu"), "only for load type cpu"))
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/scalebench/scalebench/loadjob"
 )
 
 // Exit codes.
@@ -60,6 +62,9 @@ Usage:
   bench calibrate [--again]  measure (once per machine, cached) the CPU cost of one cpu-load-gen request
   bench cleanup [--yes] [--kept]
                              list what crashed runs left (clusters, processes); --yes removes it
+  bench loadgen --url URL [--pods N --start-at TIME] ...
+                             what an in-cluster load pod runs (load.placement: cluster): its share of
+                             the load, per-second samples as JSON lines on stdout
 
 Exit codes: 0 all expectations met, 1 an expectation violated, 2 usage error, 3 harness error,
 130 interrupted (SIGINT/SIGTERM: the load stops, what the run started is torn down and the
@@ -116,12 +121,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cleanupCmd(ctx, args[1:], stdout, stderr)
 	case "explain":
 		return explainCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case loadjob.CommandName:
+		return loadgenCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageErr("unknown command %q (commands: run, plan, compare, diff, scenarios, report, cluster, components, calibrate, cleanup, explain)", args[0])
+	return usageErr("unknown command %q (commands: run, plan, compare, diff, scenarios, report, cluster, components, calibrate, cleanup, explain, loadgen)", args[0])
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -7,12 +7,15 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/all"
+	"github.com/scalebench/scalebench/loadjob"
 	"github.com/scalebench/scalebench/platform"
+	"github.com/scalebench/scalebench/runner"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/workloads"
 )
@@ -142,7 +145,43 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 			}
 			fmt.Fprintf(w, "---\n%s", y)
 		}
+		if err := printLoadJob(w, s, set.DeploymentName); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// printLoadJob prints the Job a scenario whose load is placed in the cluster applies when its load starts,
+// rendered by the code the run applies it with; the start barrier is the run's own.
+func printLoadJob(w io.Writer, s *scenario.Scenario, deployment string) error {
+	c := s.Spec.Load.Cluster
+	if s.Spec.Load.Placement != scenario.PlacementCluster || c == nil {
+		return nil
+	}
+	target, note := c.URL, "load.cluster.url"
+	if target == "" {
+		target, note = runner.DefaultIngressURL, "the cluster's ingress URL, shown here as its default"
+	}
+	lo, err := runner.HTTPOptions(s, target)
+	if err != nil {
+		return usageErr("scenario %s: %v", s.Metadata.Name, err)
+	}
+	spec := runner.LoadJobSpec(s, deployment, "<run id>")
+	spec.Options = lo
+	now := time.Now()
+	spec.StartAt = now.Add(c.StartDelay.Duration)
+	job, err := loadjob.Render(spec, now)
+	if err != nil {
+		return usageErr("scenario %s: load.cluster: %v", s.Metadata.Name, err)
+	}
+	y, err := yaml.Marshal(job.Object)
+	if err != nil {
+		return harnessErr(fmt.Errorf("scenario %s: %w", s.Metadata.Name, err))
+	}
+	fmt.Fprintf(w, "\n# Scenario %s: load Job, applied when the load starts (placement: cluster, %d pods; target: %s;\n"+
+		"# --start-at is set at run time to %s after the Job is applied; deleted with its pods when the load ends)\n---\n%s",
+		s.Metadata.Name, spec.Parallelism, note, c.StartDelay.Duration, y)
 	return nil
 }
 
