@@ -347,3 +347,43 @@ func TestAutoscalerPatch(t *testing.T) {
 		t.Errorf("untouched fields must stay: max %d", v)
 	}
 }
+
+// An app of a multi-app CPU scenario has its own ScaledObject, targeting
+// its own Deployment, and an Ingress rule for its own Host only; one app
+// alone keeps the tutorial's any-host rule.
+func TestAppOfAMultiAppScenario(t *testing.T) {
+	s, err := scenario.Resolve("keda-cpu-fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := render(t, "keda-cpu-fast").Workload[2]; in.GetKind() != "Ingress" || ingressHost(in) != "" {
+		t.Fatalf("one app: %s host %q", in.GetKind(), ingressHost(in))
+	}
+	s.SetApps(12)
+	a, err := scenario.ForApp(s, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Render(a, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := set.Autoscaler[0]
+	target, _, _ := unstructured.NestedString(so.Object, "spec", "scaleTargetRef", "name")
+	if so.GetName() != "cpu-scaling-03" || target != "cpu-load-gen-03" || set.AutoscalerHPA != "keda-hpa-cpu-scaling-03" || set.DeploymentName != "cpu-load-gen-03" {
+		t.Errorf("ScaledObject %s → %s, HPA %s, Deployment %s", so.GetName(), target, set.AutoscalerHPA, set.DeploymentName)
+	}
+	in := set.Workload[len(set.Workload)-1]
+	if in.GetKind() != "Ingress" || in.GetName() != "cpu-load-gen-03" || ingressHost(in) != "cpu-load-gen-03."+scenario.AppsHostDomain {
+		t.Errorf("ingress %s %s host %q", in.GetKind(), in.GetName(), ingressHost(in))
+	}
+}
+
+func ingressHost(in *unstructured.Unstructured) string {
+	rules, _, _ := unstructured.NestedSlice(in.Object, "spec", "rules")
+	if len(rules) == 0 {
+		return "<no rule>"
+	}
+	h, _, _ := unstructured.NestedString(rules[0].(map[string]any), "host")
+	return h
+}
