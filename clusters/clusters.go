@@ -221,6 +221,29 @@ type NodeSizer interface {
 	SetNodeCPU(quantity string) error
 }
 
+// NodeNeed is what one scenario asks of emulated nodes: its own node count
+// and per-node capacity (spec.cluster.nodes; zero values unset), and its
+// maximum replicas with each pod's requests (quantities, "" when unset),
+// from which a provider derives the nodes when the scenario sets no count.
+type NodeNeed struct {
+	Scenario string
+	Count    int
+	CPU      string
+	Memory   string
+	Pods     int
+
+	MaxReplicas   int
+	CPURequest    string
+	MemoryRequest string
+}
+
+// NodePlanner is implemented by providers that create their nodes as the
+// run's scenarios need them (emulated nodes). PlanNodes is called before
+// Create with every scenario of the run; an error names the scenario field.
+type NodePlanner interface {
+	PlanNodes(needs []NodeNeed) error
+}
+
 // Preflighter is implemented by providers that can tell, before anything is
 // created, that a prerequisite (a Docker engine, a kubeconfig) is missing.
 type Preflighter interface {

@@ -145,6 +145,20 @@ spec:
 			`spec.load.http.connections: Invalid value: 4.5: want a whole number`,
 			`spec.load.http.duration: Invalid value: "forever": want a duration string`,
 		}},
+		{"cluster nodes", `
+apiVersion: scalebench.dev/v1alpha1
+kind: Scenario
+metadata: {name: x}
+spec:
+  workload: {name: app, image: i}
+  autoscaler: {type: hpa, maxReplicas: 3}
+  cluster: {nodes: {count: 2000, cpu: lots, memory: "-1Gi", pods: 0, size: big}}
+`, []string{
+			`spec.cluster.nodes.count: Invalid value: 2000: want 1 to 1000 nodes`,
+			`spec.cluster.nodes.cpu: Invalid value: "lots": want a positive CPU quantity`,
+			`spec.cluster.nodes.memory: Invalid value: "-1Gi": want a positive memory quantity`,
+			`spec.cluster.nodes.size: Forbidden: unknown field; allowed fields here: count, cpu, memory, pods`,
+		}},
 		{"bad values name the allowed ones", `
 apiVersion: scalebench.dev/v1alpha1
 kind: Scenario

@@ -123,6 +123,25 @@ type Spec struct {
 	// Apps runs K independent copies of the app at once (see Apps); nil
 	// is one app.
 	Apps *Apps `json:"apps,omitempty"`
+	// Cluster says what the scenario needs of the cluster; only the
+	// emulated cluster uses it.
+	Cluster *ClusterNeeds `json:"cluster,omitempty"`
+}
+
+// ClusterNeeds is what a scenario asks of the cluster it runs on.
+type ClusterNeeds struct {
+	// Nodes sets the emulated cluster's node count and per-node capacity;
+	// what it leaves out is derived from the scenario's maximum replicas ×
+	// its pods' requests (the count) or the defaults (the capacity).
+	Nodes *NodeNeeds `json:"nodes,omitempty"`
+}
+
+// NodeNeeds are emulated nodes: how many, and each one's capacity.
+type NodeNeeds struct {
+	Count  int32  `json:"count,omitempty"`
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
+	Pods   int32  `json:"pods,omitempty"`
 }
 
 // Manifests are the user's own objects a scenario applies as they are

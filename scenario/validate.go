@@ -50,6 +50,7 @@ func Validate(s *Scenario) field.ErrorList {
 		errs = append(errs, field.Invalid(sp.Child("namespace"), s.Spec.Namespace, m))
 	}
 	errs = append(errs, validateApps(sp.Child("apps"), &s.Spec)...)
+	errs = append(errs, validateCluster(sp.Child("cluster"), s.Spec.Cluster)...)
 	if s.Spec.Workload.Manifests != "" && s.Manifests == nil {
 		// The rest is validated once the manifests are read (package
 		// manifests), with the workload and autoscaler they describe.
@@ -59,6 +60,39 @@ func Validate(s *Scenario) field.ErrorList {
 	errs = append(errs, validateAutoscaler(sp.Child("autoscaler"), &s.Spec.Autoscaler)...)
 	errs = append(errs, validateLoad(sp.Child("load"), &s.Spec.Load, &s.Spec.Autoscaler)...)
 	errs = append(errs, validateExpectations(sp.Child("expectations"), &s.Spec)...)
+	return errs
+}
+
+// Bounds of spec.cluster.nodes (the emulated cluster's: one pod CIDR per
+// node, at most 1000 pods in it).
+const (
+	MaxClusterNodes = 1000
+	MaxNodePods     = 1000
+)
+
+func validateCluster(p *field.Path, c *ClusterNeeds) field.ErrorList {
+	if c == nil || c.Nodes == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	np := p.Child("nodes")
+	n := c.Nodes
+	if n.Count < 0 || n.Count > MaxClusterNodes {
+		errs = append(errs, field.Invalid(np.Child("count"), n.Count, fmt.Sprintf("want 1 to %d nodes (leave it out to derive it from the maximum replicas)", MaxClusterNodes)))
+	}
+	if n.Pods < 0 || n.Pods > MaxNodePods {
+		errs = append(errs, field.Invalid(np.Child("pods"), n.Pods, fmt.Sprintf("want 1 to %d pods per node", MaxNodePods)))
+	}
+	if n.CPU != "" {
+		if q, err := resource.ParseQuantity(n.CPU); err != nil || q.MilliValue() < 1 {
+			errs = append(errs, field.Invalid(np.Child("cpu"), n.CPU, "want a positive CPU quantity such as 32 or 3500m"))
+		}
+	}
+	if n.Memory != "" {
+		if q, err := resource.ParseQuantity(n.Memory); err != nil || q.Sign() <= 0 {
+			errs = append(errs, field.Invalid(np.Child("memory"), n.Memory, "want a positive memory quantity such as 256Gi"))
+		}
+	}
 	return errs
 }
 

@@ -35,9 +35,12 @@ type Cluster struct {
 	versions components.Versions
 	hpa      HPASettings
 	shape    NodeShape
-	cost     CPUCost // cpu-load-gen's default CPU time per request
-	timing   PodTiming
-	bins     components.Binaries
+	// nodes are the KWOK nodes created, nodeSource how they were chosen.
+	nodes      []nodeSpec
+	nodeSource string
+	cost       CPUCost // cpu-load-gen's default CPU time per request
+	timing     PodTiming
+	bins       components.Binaries
 
 	kwokWorkDir string
 	home        string

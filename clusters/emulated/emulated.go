@@ -35,9 +35,14 @@ type Provider struct {
 	// components.Builder with the default cache and versions. Create builds
 	// whatever is not cached (minutes, once per version).
 	Builder *components.Builder
-	// NodeShape sizes each of the three nodes; zero means DefaultNodeShape.
-	// Its CPU is also the capacity the data plane's pods share on a node.
+	// NodeShape sizes each node; zero means DefaultNodeShape. Its CPU is
+	// also the capacity the data plane's pods share on a node.
 	NodeShape NodeShape
+	// Nodes is how many nodes the cluster has; 0 means DefaultNodeCount.
+	// PlanNodes sets it (and NodeShape) from the run's scenarios.
+	Nodes int
+	// nodeSource says how Nodes and NodeShape were chosen (PlanNodes).
+	nodeSource string
 	// CPUCost is the cpu-load-gen model's CPU time per request when a
 	// scenario sets none. Zero means this machine's calibration (package
 	// calibrate: measured at the first Create, in seconds, then cached), or
@@ -65,7 +70,10 @@ type Provider struct {
 	Calibration calibrate.Options
 }
 
-var _ clusters.Provider = (*Provider)(nil)
+var (
+	_ clusters.Provider    = (*Provider)(nil)
+	_ clusters.NodePlanner = (*Provider)(nil)
+)
 
 // HPASettings are kube-controller-manager's horizontal-pod-autoscaler flags.
 type HPASettings struct {
@@ -210,6 +218,14 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 	}
 	if c.shape.CPU.IsZero() && c.shape.Memory.IsZero() && c.shape.Pods == 0 {
 		c.shape = DefaultNodeShape
+	}
+	c.nodes = clusterNodes(p.Nodes, c.shape.Pods)
+	c.nodeSource = p.nodeSource
+	if c.nodeSource == "" {
+		c.nodeSource = "set by the caller"
+		if p.Nodes < 1 {
+			c.nodeSource = fmt.Sprintf("default (%d: 1 server, 2 agents)", DefaultNodeCount)
+		}
 	}
 	if p.PodTiming != nil {
 		c.timing = *p.PodTiming

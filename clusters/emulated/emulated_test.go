@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/scalebench/scalebench/clusters"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -37,7 +38,8 @@ func TestRenderKwokctlConfig(t *testing.T) {
 		Kwok: "/b/kwok", Etcd: "/b/etcd", MetricsServer: "/b/ms", Kubectl: "/b/kubectl",
 		MetricsServerManifests: "/m/manifests/base",
 		Ports:                  kwokctlPorts{APIServer: 1, Etcd: 2, EtcdPeer: 3, KwokController: 4, MetricsServer: 5, ControllerManager: 6, Scheduler: 7},
-		ControllerManagerArgs:  DefaultHPASettings.controllerManagerArgs(),
+		ControllerManagerArgs:  append(DefaultHPASettings.controllerManagerArgs(), controlPlaneQPSArgs()...),
+		SchedulerArgs:          controlPlaneQPSArgs(),
 		Stages:                 [][]byte{[]byte("kind: Stage\nmetadata:\n  name: a\n"), []byte("kind: Metric\nmetadata:\n  name: b\n")},
 	}
 	out, err := renderKwokctlConfig(p)
@@ -68,8 +70,15 @@ func TestRenderKwokctlConfig(t *testing.T) {
 		t.Errorf("metricsServerManifests = %v", opts["metricsServerManifests"])
 	}
 	patches, _, _ := unstructured.NestedSlice(docs[0].Object, "componentsPatches")
-	if len(patches) != 1 || !strings.Contains(string(out), "key: horizontal-pod-autoscaler-sync-period\n    value: 15s") {
+	if len(patches) != 2 || !strings.Contains(string(out), "key: horizontal-pod-autoscaler-sync-period\n    value: 15s") {
 		t.Errorf("controller-manager patch missing:\n%s", out)
+	}
+	// Both clients' rate limits are raised for large scale-ups.
+	for i, name := range []string{"kube-controller-manager", "kube-scheduler"} {
+		pm, _ := patches[i].(map[string]any)
+		if pm["name"] != name || !strings.Contains(fmt.Sprint(pm["extraArgs"]), "key:kube-api-qps value:500") {
+			t.Errorf("patch %d = %v, want %s with --kube-api-qps 500", i, pm, name)
+		}
 	}
 
 	p.Kwok = ""
@@ -234,7 +243,7 @@ func TestKwokMetricsServeTheCPUCounter(t *testing.T) {
 }
 
 func TestNodeObject(t *testing.T) {
-	nodes := clusterNodes()
+	nodes := clusterNodes(0, 250)
 	if len(nodes) != 3 || !nodes[0].Server || nodes[1].Server || nodes[2].Server {
 		t.Fatalf("nodes = %+v, want one server and two agents", nodes)
 	}
@@ -478,7 +487,7 @@ func TestHPASettings(t *testing.T) {
 	if args[0] != [2]string{"horizontal-pod-autoscaler-sync-period", "5s"} {
 		t.Fatalf("%v", args)
 	}
-	k := knobs(h, DefaultPodTiming, DefaultNodeShape, CPUCost{})
+	k := knobs(h, DefaultPodTiming, DefaultNodeShape, 3, "default", CPUCost{})
 	if k["hpa.syncPeriod"] != "5s" || k["metricsServer.metricResolution"] != "15s" {
 		t.Fatalf("knobs %v", k)
 	}
@@ -497,7 +506,7 @@ func TestHPASettings(t *testing.T) {
 			t.Errorf("knob %s = %q, want it to say %q", key, k[key], want)
 		}
 	}
-	k = knobs(h, DefaultPodTiming, NodeShape{CPU: resource.MustParse("2")}, CPUCost{PerRequest: 2900 * time.Millisecond, Source: "measured"})
+	k = knobs(h, DefaultPodTiming, NodeShape{CPU: resource.MustParse("2")}, 3, "default", CPUCost{PerRequest: 2900 * time.Millisecond, Source: "measured"})
 	if k["dataplane.cpuLoadGen.cpuPerRequest"] != "2.9s" || k["dataplane.cpuLoadGen.cpuPerRequestSource"] != "measured" || !strings.HasPrefix(k["node.cpuCapacity"], "2 per node, 3 nodes (6 in total)") {
 		t.Errorf("knobs %v", k)
 	}
@@ -674,5 +683,71 @@ func TestCheckComponentsCoversKwokctlProcesses(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `control-plane process "metrics-server" (started by kwokctl) is not running`) ||
 		!strings.Contains(err.Error(), filepath.Join("logs", "metrics-server.log")) {
 		t.Fatalf("CheckComponents = %v; want metrics-server named as not running, with its log", err)
+	}
+}
+
+func TestPlanNodes(t *testing.T) {
+	need := func(name string, replicas int, cpu, mem string) clusters.NodeNeed {
+		return clusters.NodeNeed{Scenario: name, MaxReplicas: replicas, CPURequest: cpu, MemoryRequest: mem}
+	}
+	// The docs' scenarios fit the default 3 nodes.
+	p, err := planNodes(DefaultNodeShape, []clusters.NodeNeed{need("hpa-cpu", 10, "100m", "400Mi"), need("keda-cpu", 20, "100m", "400Mi")})
+	if err != nil || p.Count != 3 || !strings.HasPrefix(p.Source, "default") {
+		t.Fatalf("docs: %+v, %v", p, err)
+	}
+	// 1000 replicas of 100m/400Mi: memory binds (1000 × 400Mi × 1.25 ÷ 256Gi = 1.9),
+	// pods bind harder (1250 ÷ 250 = 5).
+	p, err = planNodes(DefaultNodeShape, []clusters.NodeNeed{need("thousand", 1000, "100m", "400Mi")})
+	if err != nil || p.Count != 5 || !strings.Contains(p.Source, "derived") || !strings.Contains(p.Source, "thousand: 1000 × (cpu 100m, memory 400Mi)") {
+		t.Fatalf("1000: %+v, %v", p, err)
+	}
+	// CPU binds: 100 × 1 CPU × 1.25 ÷ 32 = 3.9 → 4.
+	p, err = planNodes(DefaultNodeShape, []clusters.NodeNeed{need("cpu", 100, "1", "")})
+	if err != nil || p.Count != 4 {
+		t.Fatalf("cpu-bound: %+v, %v", p, err)
+	}
+	// Scenarios that may run together add up: 2 × 500 pods.
+	p, err = planNodes(DefaultNodeShape, []clusters.NodeNeed{need("a", 500, "", ""), need("b", 500, "", "")})
+	if err != nil || p.Count != 5 {
+		t.Fatalf("sum: %+v, %v", p, err)
+	}
+	// An explicit shape changes the derivation; an explicit count wins.
+	p, err = planNodes(DefaultNodeShape, []clusters.NodeNeed{{Scenario: "s", MaxReplicas: 1000, Pods: 500, CPU: "64"}})
+	if err != nil || p.Count != 3 || p.Shape.Pods != 500 || p.Shape.CPU.String() != "64" || !strings.Contains(p.Source, "node shape from spec.cluster.nodes of s") {
+		t.Fatalf("shape: %+v, %v", p, err)
+	}
+	p, err = planNodes(DefaultNodeShape, []clusters.NodeNeed{{Scenario: "s", MaxReplicas: 100, Count: 12}})
+	if err != nil || p.Count != 12 || !strings.HasPrefix(p.Source, "spec.cluster.nodes of s") {
+		t.Fatalf("count: %+v, %v", p, err)
+	}
+	// A count too small for the replicas, a bad quantity, too many nodes: errors naming the field.
+	for _, tc := range []struct {
+		needs []clusters.NodeNeed
+		want  string
+	}{
+		{[]clusters.NodeNeed{{Scenario: "s", MaxReplicas: 1000, Count: 2}}, "spec.cluster.nodes.count 2"},
+		{[]clusters.NodeNeed{{Scenario: "s", CPU: "lots"}}, "spec.cluster.nodes.cpu"},
+		{[]clusters.NodeNeed{{Scenario: "s", Memory: "-1Gi"}}, "spec.cluster.nodes.memory"},
+		{[]clusters.NodeNeed{{Scenario: "s", MaxReplicas: 100000, Pods: 10}}, "at most 1000"},
+	} {
+		if _, err := planNodes(DefaultNodeShape, tc.needs); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err %v, want it to name %q", tc.needs, err, tc.want)
+		}
+	}
+	// Node CIDRs: /24s as before for small clusters, distinct /22s beyond.
+	small := clusterNodes(5, 250)
+	if small[0].PodCIDR != "10.42.0.0/24" || small[4].PodCIDR != "10.42.4.0/24" || small[4].Name != "scalebench-agent-3" {
+		t.Errorf("small: %+v", small)
+	}
+	big := clusterNodes(300, 250)
+	seen := map[string]bool{}
+	for _, n := range big {
+		if seen[n.PodCIDR] {
+			t.Fatalf("CIDR %s twice", n.PodCIDR)
+		}
+		seen[n.PodCIDR] = true
+	}
+	if big[65].PodCIDR != "10.65.4.0/22" {
+		t.Errorf("node 65: %s", big[65].PodCIDR)
 	}
 }

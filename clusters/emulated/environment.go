@@ -26,7 +26,7 @@ func (c *Cluster) Environment() results.Environment {
 		KubernetesVersion: kv,
 		Components:        componentVersions(c.versions, kv),
 		Emulated: []string{
-			"kubelet and nodes (KWOK: 3 nodes, pods Ready after kwok stage delays, no containers run)",
+			fmt.Sprintf("kubelet and nodes (KWOK: %d nodes, pods Ready after kwok stage delays, no containers run)", len(c.nodes)),
 			"Spin app pods (scalebench data plane: request handling modelled in virtual time; " +
 				"cpu-load-gen is a processor-sharing CPU model at the pod's limit, not WebAssembly)",
 			"node CPU (each node's capacity shared by its pods' CPU models: weighted by request, capped at limit)",
@@ -40,7 +40,7 @@ func (c *Cluster) Environment() results.Environment {
 				"resolves <service>.<namespace> names, the add-on's hosts and endpoint IPs to emulated instances " +
 				"or, for the add-on's Services, to its local processes)",
 		},
-		Knobs: knobs(c.hpa, c.timing, c.shape, c.cost),
+		Knobs: knobs(c.hpa, c.timing, c.shape, len(c.nodes), c.nodeSource, c.cost),
 		Host:  results.LocalHost(),
 	}
 	c.sqsSide.mu.Lock()
@@ -89,11 +89,10 @@ func componentVersions(v interface{ Of(string) string }, kubeVersion string) map
 
 // knobs are the cluster-wide timing settings and emulation parameters in
 // force, with units.
-func knobs(h HPASettings, t PodTiming, s NodeShape, cost CPUCost) map[string]string {
+func knobs(h HPASettings, t PodTiming, s NodeShape, nodes int, nodeSource string, cost CPUCost) map[string]string {
 	if cost.PerRequest <= 0 {
 		cost = AssumedCPUCost
 	}
-	nodes := len(clusterNodes())
 	return map[string]string{
 		"dataplane.cpuLoadGen.cpuPerRequest":       cost.PerRequest.String(),
 		"dataplane.cpuLoadGen.cpuPerRequestSource": cost.Source,
@@ -104,10 +103,14 @@ func knobs(h HPASettings, t PodTiming, s NodeShape, cost CPUCost) map[string]str
 		"dataplane.clientDisconnectCancelsWork": "true (a request whose client gives up releases its CPU share at once)",
 		"dataplane.usageCounterInterval": dataplane.DefaultUsageInterval.String() +
 			" (a busy pod's cumulative CPU-seconds annotation is rewritten this often; idle pods every 15s)",
+		"dataplane.usageWriteBudget": fmt.Sprintf("%d pod usage writes/s (busy pods beyond it take turns, least recently written first: "+
+			"each counter is rewritten every ⌈busy pods ÷ %d⌉ s, exact when written)", dataplane.DefaultUsageWritesPerSecond, dataplane.DefaultUsageWritesPerSecond),
 		"dataplane.usageRateWindow":   dataplane.DefaultUsageWindow.String() + " (usage-cpu annotation average, node metrics)",
 		"dataplane.usageRateDeadBand": "max(2m, 5%) (usage-cpu annotation rewritten only on a larger change)",
 		"node.cpuCapacity": fmt.Sprintf("%s per node, %d nodes (%s in total); contention modelled",
 			s.CPU.String(), nodes, resource.NewMilliQuantity(s.CPU.MilliValue()*int64(nodes), resource.DecimalSI).String()),
+		"controlPlane.clientQPS": fmt.Sprintf("kube-controller-manager and kube-scheduler --kube-api-qps=%d --kube-api-burst=%d (Kubernetes defaults 20/30 and 50/100)",
+			ControlPlaneQPS.QPS, ControlPlaneQPS.Burst),
 		"hpa.syncPeriod":                 h.SyncPeriod.String(),
 		"hpa.downscaleStabilization":     h.DownscaleStabilization.String(),
 		"hpa.tolerance":                  fmt.Sprint(h.Tolerance),
@@ -120,7 +123,8 @@ func knobs(h HPASettings, t PodTiming, s NodeShape, cost CPUCost) map[string]str
 		"kwok.podCreateDelayDefault":     t.CreateDelay.String(),
 		"kwok.podReadyDelayDefault":      t.ReadyDelay.String(),
 		"kwok.podStageDelayAnnotations":  strings.Join([]string{AnnotationPodCreateDelay, AnnotationPodReadyDelay}, ","),
-		"nodes":                          "3 (1 server, 2 agents)",
+		"nodes":                          fmt.Sprintf("%d (1 server, %d agents)", nodes, nodes-1),
+		"nodes.source":                   nodeSource,
 		"node.allocatable":               fmt.Sprintf("cpu=%s memory=%s pods=%d", s.CPU.String(), s.Memory.String(), s.Pods),
 	}
 }

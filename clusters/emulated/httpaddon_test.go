@@ -138,7 +138,7 @@ func TestHTTPAddOnObjectsAndMappings(t *testing.T) {
 		}
 	}
 	var nodeNets []*net.IPNet
-	for _, n := range clusterNodes() {
+	for _, n := range clusterNodes(0, 250) {
 		_, ipn, _ := net.ParseCIDR(n.PodCIDR)
 		nodeNets = append(nodeNets, ipn)
 	}

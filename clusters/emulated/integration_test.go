@@ -90,7 +90,7 @@ func TestEmulatedClusterEndToEnd(t *testing.T) {
 	cs := kubernetes.NewForConfigOrDie(c.RESTConfig())
 
 	t.Run("nodes", func(t *testing.T) {
-		ok, state, _ := nodesReady(ctx, cs)
+		ok, state, _ := nodesReady(ctx, cs, c.nodes)
 		if !ok {
 			t.Fatal(state)
 		}

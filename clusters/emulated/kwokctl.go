@@ -54,6 +54,25 @@ type PodTiming struct {
 // cached: ~1.5 s from scheduling to Ready.
 var DefaultPodTiming = PodTiming{CreateDelay: 500 * time.Millisecond, ReadyDelay: time.Second}
 
+// ControlPlaneQPS is the client rate limit of kube-controller-manager (its
+// ReplicaSet, Deployment, endpoint and HPA controllers share one) and
+// kube-scheduler. Their defaults (20 QPS, burst 30; 50, burst 100) create
+// or bind 1000 pods in tens of seconds on their own; the emulated cluster
+// raises both so that the API server, not a client limiter, is what a
+// large scale-up waits for. kwok's controller has no limit.
+var ControlPlaneQPS = struct {
+	QPS   int
+	Burst int
+}{QPS: 500, Burst: 1000}
+
+// controlPlaneQPSArgs are the --kube-api-qps and --kube-api-burst flags.
+func controlPlaneQPSArgs() [][2]string {
+	return [][2]string{
+		{"kube-api-qps", fmt.Sprint(ControlPlaneQPS.QPS)},
+		{"kube-api-burst", fmt.Sprint(ControlPlaneQPS.Burst)},
+	}
+}
+
 // kwokctlPorts are the loopback ports of the kwokctl-managed components.
 type kwokctlPorts struct {
 	APIServer, Etcd, EtcdPeer, KwokController, MetricsServer, ControllerManager, Scheduler int
@@ -69,8 +88,9 @@ type kwokctlParams struct {
 	MetricsServerManifests string
 	Ports                  kwokctlPorts
 	CacheDir               string
-	// ControllerManagerArgs are extra kube-controller-manager flags (key → value).
-	ControllerManagerArgs [][2]string
+	// ControllerManagerArgs and SchedulerArgs are extra
+	// kube-controller-manager and kube-scheduler flags (key → value).
+	ControllerManagerArgs, SchedulerArgs [][2]string
 	// Stages are kwok configuration documents (Stage, Metric, ClusterResourceUsage).
 	Stages [][]byte
 }
@@ -89,12 +109,18 @@ func renderKwokctlConfig(p kwokctlParams) ([]byte, error) {
 		}
 	}
 	var patches []map[string]any
-	if len(p.ControllerManagerArgs) > 0 {
+	for _, c := range []struct {
+		name string
+		args [][2]string
+	}{{"kube-controller-manager", p.ControllerManagerArgs}, {"kube-scheduler", p.SchedulerArgs}} {
+		if len(c.args) == 0 {
+			continue
+		}
 		var args []map[string]any
-		for _, kv := range p.ControllerManagerArgs {
+		for _, kv := range c.args {
 			args = append(args, map[string]any{"key": kv[0], "value": kv[1]})
 		}
-		patches = append(patches, map[string]any{"name": "kube-controller-manager", "extraArgs": args})
+		patches = append(patches, map[string]any{"name": c.name, "extraArgs": args})
 	}
 	options := map[string]any{
 		"runtime":                     "binary",

@@ -116,7 +116,8 @@ func (c *Cluster) writeKwokctlConfig(dirs map[string]string, ports kwokctlPorts)
 		Kubectl:                c.bins[components.Kubectl],
 		MetricsServerManifests: filepath.Join(dirs[components.MetricsServer], "manifests", "base"),
 		Ports:                  ports,
-		ControllerManagerArgs:  c.hpa.controllerManagerArgs(),
+		ControllerManagerArgs:  append(c.hpa.controllerManagerArgs(), controlPlaneQPSArgs()...),
+		SchedulerArgs:          controlPlaneQPSArgs(),
 		Stages:                 stages,
 	})
 	if err != nil {
@@ -274,11 +275,11 @@ func (c *Cluster) startPlatform(ctx context.Context, p *platformSetup) error {
 
 // startNodes creates the KWOK nodes and waits until they are Ready.
 func (c *Cluster) startNodes(ctx context.Context) error {
-	if err := createNodes(ctx, c.clientset, c.shape, c.runID); err != nil {
+	if err := createNodes(ctx, c.clientset, c.nodes, c.shape, c.runID); err != nil {
 		return err
 	}
 	return kube.Poll(ctx, 100*time.Millisecond, "nodes Ready", func(ctx context.Context) (bool, string, error) {
-		return nodesReady(ctx, c.clientset)
+		return nodesReady(ctx, c.clientset, c.nodes)
 	})
 }
 

@@ -31,6 +31,8 @@ type instances struct {
 	// one node share it through nodes[pod.Spec.NodeName].
 	nodeCPUMilli int64
 	nodes        map[string]*NodeCPU
+	// writeBudget caps the usage writes of one sampling round (0: none).
+	writeBudget int
 
 	mu   sync.Mutex
 	pods map[string]*podRecord // by namespace/name
@@ -378,15 +380,36 @@ func (w usageWrite) annotations() map[string]string {
 	return a
 }
 
-// usageDue samples every live pod's CPU use at now and returns the usage
-// annotations that need writing.
+// usageDue samples the live pods' CPU use at now and returns the usage
+// annotations that need writing: at most writeBudget of them (0: no
+// limit), the pods whose counter was written longest ago first. A pod left
+// out is not sampled this round, so it keeps its last written state and is
+// among the first next round: with more busy pods than the budget, each
+// pod's counter is rewritten every pods ÷ budget intervals instead of every
+// interval, still exact at the time it is written.
 func (s *instances) usageDue(now time.Time) []usageWrite {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []usageWrite
+	recs := make([]*podRecord, 0, len(s.pods))
 	for _, rec := range s.pods {
 		if rec.deleting || !rec.started {
 			continue
+		}
+		recs = append(recs, rec)
+	}
+	if s.writeBudget > 0 && len(recs) > s.writeBudget {
+		sort.Slice(recs, func(i, j int) bool {
+			a, b := recs[i].sampler.counterAt, recs[j].sampler.counterAt
+			if !a.Equal(b) {
+				return a.Before(b)
+			}
+			return objKey(recs[i].ns, recs[i].name) < objKey(recs[j].ns, recs[j].name)
+		})
+	}
+	var out []usageWrite
+	for _, rec := range recs {
+		if s.writeBudget > 0 && len(out) >= s.writeBudget {
+			break
 		}
 		used := rec.removedUsed
 		if rec.active != nil {

@@ -33,6 +33,12 @@ const (
 	DefaultUsageInterval = time.Second
 	// DefaultUsageWindow is the span the usage-rate annotation averages.
 	DefaultUsageWindow = 5 * time.Second
+	// DefaultUsageWritesPerSecond caps the pod usage writes per second, so
+	// that the API server (and every pod watch: the controllers', kwok's,
+	// the observer's) gets O(1) writes per second, not O(replicas): below
+	// it every busy pod's counter is written every UsageInterval; above it
+	// the pods take turns, the least recently written first.
+	DefaultUsageWritesPerSecond = 200
 )
 
 // Config configures a data plane.
@@ -52,6 +58,9 @@ type Config struct {
 	// usage-from-annotation, node metrics) averages; default
 	// DefaultUsageWindow.
 	UsageWindow time.Duration
+	// UsageWritesPerSecond caps the usage annotation writes per second
+	// (DefaultUsageWritesPerSecond when 0; negative: no cap).
+	UsageWritesPerSecond int
 	// NodeCPUMilli is the CPU capacity of every node in millicores: the pods
 	// of one node share it (weighted by their CPU requests, each capped at
 	// its limit). 0: unlimited, every pod gets up to its limit.
@@ -93,8 +102,9 @@ func Start(ctx context.Context, cfg Config) (*Plane, error) {
 		return nil, errors.New("dataplane: Config.RESTConfig is required")
 	}
 	rc := rest.CopyConfig(cfg.RESTConfig)
-	// Hundreds of pods each get a usage write every few seconds.
-	rc.QPS, rc.Burst = 200, 400
+	// Usage writes are capped at Config.UsageWritesPerSecond (default 200);
+	// the client's limit leaves room above that for the env lookups.
+	rc.QPS, rc.Burst = 300, 600
 	if rc.UserAgent == "" {
 		rc.UserAgent = "scalebench-dataplane"
 	}
@@ -157,6 +167,12 @@ func start(ctx context.Context, cfg Config, client kubernetes.Interface, dyn dyn
 	}
 	p.instances.window = cfg.UsageWindow
 	p.instances.nodeCPUMilli = cfg.NodeCPUMilli
+	if cfg.UsageWritesPerSecond == 0 {
+		cfg.UsageWritesPerSecond = DefaultUsageWritesPerSecond
+	}
+	if cfg.UsageWritesPerSecond > 0 {
+		p.instances.writeBudget = max(1, int(math.Ceil(float64(cfg.UsageWritesPerSecond)*cfg.UsageInterval.Seconds())))
+	}
 	p.dispatch = newDispatcher(p.routes, p.instances, log)
 	p.srv = &http.Server{
 		Handler:           p.dispatch,

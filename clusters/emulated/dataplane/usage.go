@@ -167,7 +167,7 @@ func reportUsage(ctx context.Context, s *instances, p usagePatcher, log *slog.Lo
 	if len(writes) == 0 {
 		return
 	}
-	const workers = 8
+	const workers = 16
 	ch := make(chan usageWrite)
 	var wg sync.WaitGroup
 	for range min(workers, len(writes)) {

@@ -3,13 +3,16 @@ package dataplane
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -262,5 +265,50 @@ func TestInstancesShareTheirNodesCPU(t *testing.T) {
 		if r := <-ch; r.code != 200 {
 			t.Fatalf("request %d: %+v", i, r)
 		}
+	}
+}
+
+// With more busy pods than the write budget, each round writes at most the
+// budget, the pods take turns (least recently written first), and every
+// counter written is the pod's exact cumulative use at that time.
+func TestUsageWriteBudgetRotatesBusyPods(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	clk := newFakeClock()
+	s := newInstances(ctx, clk, testLogger(t), DefaultModels(), time.Second)
+	s.writeBudget = 2
+	for i := range 5 {
+		p := pod("default", fmt.Sprintf("p%d", i), fmt.Sprintf("10.244.0.%d", i+1), ModelCPULoadGen, "500m")
+		p.Labels = map[string]string{"app": "busy"}
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}
+		s.podChanged(p)
+	}
+	s.setCPUUtilization("default", labels.SelectorFromSet(labels.Set{"app": "busy"}), 200) // 200m each
+	last := map[string]int{}
+	counters := map[string]float64{}
+	for round := 1; round <= 12; round++ {
+		clk.Step(time.Second)
+		w := s.usageDue(clk.Now())
+		if len(w) > 2 {
+			t.Fatalf("round %d wrote %d pods, budget 2", round, len(w))
+		}
+		for _, u := range w {
+			if prev, ok := last[u.name]; ok && round-prev > 3 {
+				t.Errorf("%s written in rounds %d and %d: more than ⌈5/2⌉ rounds apart", u.name, prev, round)
+			}
+			last[u.name] = round
+			if u.writeCounter {
+				// 200m steady since round 0, plus 1m idle since the pod's
+				// first sampling (at most round seconds).
+				want := 0.2 * float64(round)
+				if u.seconds < want-1e-6 || u.seconds > want+0.001*float64(round)+1e-6 || u.seconds < counters[u.name] {
+					t.Errorf("%s counter in round %d = %.4f, want %.4f (exact at the write)", u.name, round, u.seconds, want)
+				}
+				counters[u.name] = u.seconds
+			}
+		}
+	}
+	if len(counters) != 5 {
+		t.Fatalf("counters written for %d pods, want all 5: %v", len(counters), counters)
 	}
 }

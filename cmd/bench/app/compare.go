@@ -50,7 +50,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&f.restTimeout, "rest-timeout", 4*time.Minute, "longest wait, before each trial, for the cluster to be at rest")
 	fs.StringVar(&f.ingressURL, "ingress-url", "", "where HTTP load is sent (default: the cluster's ingress)")
 	fs.StringVar(&f.ingressAddr, "ingress-addr", "127.0.0.1:8081", "emulated cluster: where its ingress listens; 127.0.0.1:0 picks a free port")
-	fs.StringVar(&f.nodeCPU, "node-cpu", "", "emulated cluster: CPU capacity of each of its 3 nodes (default 32)")
+	fs.StringVar(&f.nodeCPU, "node-cpu", "", "emulated cluster: CPU capacity of each of its nodes (default 32)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs on stderr")
 	if err := parse(fs, args); err != nil {
@@ -115,6 +115,9 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := ns.SetNodeCPU(f.nodeCPU); err != nil {
 			return usageErr("compare: --node-cpu: %v", err)
 		}
+	}
+	if err := planNodes("compare", provider, scs); err != nil {
+		return err
 	}
 
 	runID := runner.NewRunID()

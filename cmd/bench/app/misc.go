@@ -170,3 +170,33 @@ func checkLoads(cmd, kind string, provider clusters.Provider, scs []*scenario.Sc
 	}
 	return nil
 }
+
+// planNodes hands the scenarios' node needs (spec.cluster.nodes, maximum
+// replicas, pod requests) to a provider that creates its nodes as needed;
+// after --node-cpu, which sets the per-node CPU they are counted in. A
+// scenario's node settings on a cluster kind with fixed nodes are ignored
+// (real clusters have the nodes they have); the report's environment
+// states the emulated cluster's.
+func planNodes(cmd string, provider clusters.Provider, scs []*scenario.Scenario) error {
+	np, ok := provider.(clusters.NodePlanner)
+	if !ok {
+		return nil
+	}
+	var needs []clusters.NodeNeed
+	for _, s := range scs {
+		n := clusters.NodeNeed{
+			Scenario:      s.Metadata.Name,
+			MaxReplicas:   int(s.Spec.Autoscaler.MaxReplicas),
+			CPURequest:    s.Spec.Workload.Resources.Requests.CPU,
+			MemoryRequest: s.Spec.Workload.Resources.Requests.Memory,
+		}
+		if c := s.Spec.Cluster; c != nil && c.Nodes != nil {
+			n.Count, n.CPU, n.Memory, n.Pods = int(c.Nodes.Count), c.Nodes.CPU, c.Nodes.Memory, int(c.Nodes.Pods)
+		}
+		needs = append(needs, n)
+	}
+	if err := np.PlanNodes(needs); err != nil {
+		return usageErr("%s: %v", cmd, err)
+	}
+	return nil
+}

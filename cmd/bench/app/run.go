@@ -50,7 +50,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&f.keep, "keep", false, "keep the cluster and the scenarios' objects afterwards, for debugging")
 	fs.StringVar(&f.ingressURL, "ingress-url", "", "where HTTP load is sent (default: the cluster's ingress, http://localhost:8081)")
 	fs.StringVar(&f.ingressAddr, "ingress-addr", "127.0.0.1:8081", "emulated cluster: where its ingress listens (the docs' load balancer port); 127.0.0.1:0 picks a free port")
-	fs.StringVar(&f.nodeCPU, "node-cpu", "", "emulated cluster: CPU capacity of each of its 3 nodes, shared by their pods (default 32)")
+	fs.StringVar(&f.nodeCPU, "node-cpu", "", "emulated cluster: CPU capacity of each of its nodes, shared by their pods (default 32)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs on stderr")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what the run would create, install and apply (as bench plan), touching nothing")
@@ -126,6 +126,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := ns.SetNodeCPU(f.nodeCPU); err != nil {
 			return usageErr("run: --node-cpu: %v", err)
 		}
+	}
+	if err := planNodes("run", provider, plan.Scenarios); err != nil {
+		return err
 	}
 
 	runID := runner.NewRunID()
