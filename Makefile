@@ -3,7 +3,7 @@ GO ?= go
 SUITE_TIMEOUT ?= 80m
 INTEGRATION_TIMEOUT ?= 30m
 
-.PHONY: help test test-fuzz deps vet lint test-unit components test-integration test-suites build run compare scenarios bench bench-scale clean
+.PHONY: help test test-fuzz deps vet lint test-unit components test-integration test-suites build run compare scenarios bench bench-scale bench-replicas clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -114,6 +114,19 @@ scenarios: ## list the built-in scenarios
 
 bench: ## micro-benchmarks (load generator vs bombardier)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./load/...
+
+# The emulated cluster at scale (clusters/emulated/replicasbench): one app
+# (fixtures/scale/hpa-1000-replicas.yaml's workload) at BENCH_REPLICAS
+# replicas, then BENCH_APPS apps × replicas, each on its own cluster with the
+# nodes derived from the replicas; ready time, CPU and memory per replica,
+# observation lag. Tables and JSON in BENCH_REPLICAS_OUT. Nightly.
+BENCH_REPLICAS ?= 10,100,1000
+BENCH_APPS ?= 100x10
+BENCH_REPLICAS_OUT ?= $(CURDIR)/scalebench-results/bench-replicas
+bench-replicas: ## measure 10/100/1000 replicas of one app and 100 apps × 10 on the emulated cluster (ready time, CPU and memory per replica, observation lag)
+	mkdir -p $(BENCH_REPLICAS_OUT)
+	SCALEBENCH_BENCH_REPLICAS=$(BENCH_REPLICAS) SCALEBENCH_BENCH_APPS=$(BENCH_APPS) SCALEBENCH_BENCH_OUT=$(BENCH_REPLICAS_OUT) \
+	  $(GO) test -count=1 -timeout 60m -v -run '^Test(Replicas|Apps)Benchmark$$' ./clusters/emulated/replicasbench/
 
 clean: ## remove build output and local results
 	rm -rf bin scalebench-results
