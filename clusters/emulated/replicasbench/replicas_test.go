@@ -347,8 +347,8 @@ func (b *bench) probe(d time.Duration) (lags, rtts []float64) {
 			Spec: corev1.PodSpec{
 				// On no node kwok knows: the probe is an API object, not a
 				// replica, and no scheduler or kwok stage touches it.
-				NodeName: "no-such-node",
-				Containers:   []corev1.Container{{Name: "probe", Image: "probe"}},
+				NodeName:   "no-such-node",
+				Containers: []corev1.Container{{Name: "probe", Image: "probe"}},
 			},
 		}
 		t0 := time.Now()
