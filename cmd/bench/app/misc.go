@@ -172,7 +172,7 @@ func checkLoads(cmd, kind string, provider clusters.Provider, scs []*scenario.Sc
 }
 
 // planNodes hands the scenarios' node needs (spec.cluster.nodes, maximum
-// replicas, pod requests) to a provider that creates its nodes as needed;
+// replicas of all their apps, pod requests) to a provider that creates its nodes as needed;
 // after --node-cpu, which sets the per-node CPU they are counted in. A
 // scenario's node settings on a cluster kind with fixed nodes are ignored
 // (real clusters have the nodes they have); the report's environment
@@ -186,7 +186,7 @@ func planNodes(cmd string, provider clusters.Provider, scs []*scenario.Scenario)
 	for _, s := range scs {
 		n := clusters.NodeNeed{
 			Scenario:      s.Metadata.Name,
-			MaxReplicas:   int(s.Spec.Autoscaler.MaxReplicas),
+			MaxReplicas:   int(s.Spec.Autoscaler.MaxReplicas) * s.AppCount(), // K copies at once
 			CPURequest:    s.Spec.Workload.Resources.Requests.CPU,
 			MemoryRequest: s.Spec.Workload.Resources.Requests.Memory,
 		}
