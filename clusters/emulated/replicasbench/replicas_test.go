@@ -62,17 +62,21 @@ type Result struct {
 	ReadySeconds float64 `json:"readySeconds"`
 	// Bench process (data plane, observer, clients): CPU in cores over the
 	// window, idle pods and pods held at busyPercent; heap after a GC.
-	ProcIdleCores, ProcBusyCores float64
-	HeapBytes                    uint64
-	Goroutines                   int
+	ProcIdleCores float64 `json:"benchProcessIdleCores"`
+	ProcBusyCores float64 `json:"benchProcessBusyCores"`
+	HeapBytes     uint64  `json:"heapBytes"`
+	Goroutines    int     `json:"goroutines"`
 	// Control plane (kwokctl's processes: API server, etcd, controllers,
 	// scheduler, kwok, metrics-server), cores, same windows.
-	CPIdleCores, CPBusyCores float64
+	CPIdleCores float64 `json:"controlPlaneIdleCores"`
+	CPBusyCores float64 `json:"controlPlaneBusyCores"`
 	// Observation lag: probe pod create sent → its "created" event in the
 	// timeline, and the create request's round trip.
-	LagP50, LagP99, LagMax float64
-	RTTP50                 float64
-	Probes                 int
+	LagP50 float64 `json:"lagP50Seconds"`
+	LagP99 float64 `json:"lagP99Seconds"`
+	LagMax float64 `json:"lagMaxSeconds"`
+	RTTP50 float64 `json:"createRoundTripP50Seconds"`
+	Probes int     `json:"probes"`
 }
 
 func TestReplicasBenchmark(t *testing.T) {
