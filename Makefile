@@ -67,6 +67,9 @@ components: ## build the emulated cluster's components that are not cached yet (
 # the 7 derived nodes and reach Ready over them: 19 s measured.
 # TestThreeAppsAtOnce (./clusters/emulated) runs three keda-http apps at once
 # (spec.apps): 97 s measured on a shared 2-core machine, cluster included.
+# TestLoadJobOnEmulatedCluster (./clusters/emulated) runs a load placed in the
+# cluster as a 2-pod Job (load.placement: cluster): 114 s measured on a shared
+# 2-core machine, cluster included.
 test-integration: ## integration tests skipped by -short (emulated cluster, data plane, components, netns, bombardier, LocalStack, cluster up + --cluster existing)
 	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) ./clusters/... ./load/... ./compare/...
 	# the Helm install of the platform onto an emulated cluster, charts from a chart repository and an OCI

@@ -61,6 +61,8 @@ type Cluster struct {
 	proxyAddr   string // the service-network proxy, chosen before KEDA starts
 	models      map[string]dataplane.NewModelFunc
 	dataPlane   *dataplane.Plane
+	// stopLoadPods stops the in-cluster load pods' commands (loadpods.go).
+	stopLoadPods func()
 
 	builder *components.Builder // finds binaries started later (goaws)
 	sqsSide sqsSide             // goaws and Redis, started by SQSEnv
@@ -314,6 +316,9 @@ func (c *Cluster) Delete(ctx context.Context) error {
 // kwokctl cluster and removes the work files. Errors are joined.
 func (c *Cluster) teardown(ctx context.Context) error {
 	var errs []error
+	if c.stopLoadPods != nil {
+		c.stopLoadPods()
+	}
 	if c.dataPlane != nil {
 		if err := c.dataPlane.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop data plane: %w", err))

@@ -70,7 +70,7 @@ func TestRenderKwokctlConfig(t *testing.T) {
 		t.Errorf("metricsServerManifests = %v", opts["metricsServerManifests"])
 	}
 	patches, _, _ := unstructured.NestedSlice(docs[0].Object, "componentsPatches")
-	if len(patches) != 2 || !strings.Contains(string(out), "key: horizontal-pod-autoscaler-sync-period\n    value: 15s") {
+	if len(patches) != 3 || !strings.Contains(string(out), "key: horizontal-pod-autoscaler-sync-period\n    value: 15s") {
 		t.Errorf("controller-manager patch missing:\n%s", out)
 	}
 	// Both clients' rate limits are raised for large scale-ups.
@@ -79,6 +79,14 @@ func TestRenderKwokctlConfig(t *testing.T) {
 		if pm["name"] != name || !strings.Contains(fmt.Sprint(pm["extraArgs"]), "key:kube-api-qps value:500") {
 			t.Errorf("patch %d = %v, want %s with --kube-api-qps 500", i, pm, name)
 		}
+	}
+	// Pod logs: the API server reaches kwok at the nodes' InternalIP, and
+	// kwok serves the Logs objects the data plane creates for load pods.
+	if !strings.Contains(string(out), "key: kubelet-preferred-address-types\n    value: InternalIP") {
+		t.Errorf("API server patch missing:\n%s", out)
+	}
+	if crds, _ := opts["enableCRDs"].([]any); len(crds) != 1 || crds[0] != "Logs" {
+		t.Errorf("enableCRDs = %v, want [Logs]", opts["enableCRDs"])
 	}
 
 	p.Kwok = ""

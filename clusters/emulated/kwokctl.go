@@ -122,6 +122,10 @@ func renderKwokctlConfig(p kwokctlParams) ([]byte, error) {
 		}
 		patches = append(patches, map[string]any{"name": c.name, "extraArgs": args})
 	}
+	// The API server reaches a node's kubelet endpoint (kwok's server: pod
+	// logs) at its InternalIP (loopback); by default it would try the
+	// node's Hostname first, which does not resolve.
+	patches = append(patches, map[string]any{"name": "kube-apiserver", "extraArgs": []map[string]any{{"key": "kubelet-preferred-address-types", "value": "InternalIP"}}})
 	options := map[string]any{
 		"runtime":                     "binary",
 		"kubeVersion":                 p.KubeVersion,
@@ -144,6 +148,7 @@ func renderKwokctlConfig(p kwokctlParams) ([]byte, error) {
 		"kubectlBinary":               p.Kubectl,
 		"enableMetricsServer":         true,
 		"metricsServerManifests":      []string{p.MetricsServerManifests},
+		"enableCRDs":                  kwokEnabledCRDs,
 	}
 	if p.CacheDir != "" {
 		options["cacheDir"] = p.CacheDir
@@ -229,6 +234,21 @@ func kwokStages(kwokModuleDir string, timing PodTiming) ([][]byte, error) {
 			if data, err = yaml.Marshal(doc); err != nil {
 				return nil, err
 			}
+		}
+		if name == "pod-complete" {
+			// Load pods complete when their emulated command exits.
+			_, own, err := loadPodCompleteStages(doc)
+			if err != nil {
+				return nil, fmt.Errorf("kwok stages: %s: %w", f, err)
+			}
+			if data, err = yaml.Marshal(doc); err != nil {
+				return nil, err
+			}
+			ownData, err := yaml.Marshal(own)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ownData)
 		}
 		if d, ok := defaults[name]; ok {
 			if err := setStageDelay(doc, d); err != nil {

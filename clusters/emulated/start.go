@@ -398,6 +398,9 @@ func (c *Cluster) startDataPlane(ctx context.Context) error {
 		return fmt.Errorf("start data plane: %w", err)
 	}
 	c.dataPlane = plane
+	if c.stopLoadPods, err = runLoadPods(c.clientset, c.dynamic, filepath.Join(c.workDir, "logs", "load-pods"), c.logger); err != nil {
+		return err
+	}
 	c.progressf("data plane ready in %s: ingress %s, service-network proxy %s", roundDur(time.Since(t0)), plane.IngressURL(), plane.ProxyURL())
 	return nil
 }
