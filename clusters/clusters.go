@@ -44,6 +44,12 @@ type Options struct {
 	// machine listens (host:port; "127.0.0.1:0" picks a free port); "" is
 	// the kind's default. Kinds whose ingress is elsewhere ignore it.
 	IngressAddr string
+	// Autoscalers are the autoscaler types (a scenario's
+	// spec.autoscaler.type: hpa, keda-cpu, keda-sqs, keda-http) the run's
+	// scenarios use. A kind whose platform parts are optional may start only
+	// the parts these need (the emulated cluster: KEDA for keda-*, the HTTP
+	// add-on for keda-http); nil means every part.
+	Autoscalers []string
 	// Settings are the user's cluster settings for this run.
 	Settings
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,6 +36,18 @@ type Plan struct {
 	Repeat    int
 }
 
+// Autoscalers are the autoscaler types the plan's scenarios use, each once,
+// in the plan's order (clusters.Options.Autoscalers).
+func (p Plan) Autoscalers() []string {
+	out := []string{}
+	for _, sc := range p.Scenarios {
+		if t := sc.Spec.Autoscaler.Type; !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // DiagnosticsDir is the folder, inside the report folder, that receives the
 // cluster's diagnostics when a scenario failed.
 const DiagnosticsDir = "diagnostics"
@@ -49,6 +62,11 @@ type SessionConfig struct {
 	IngressAddr string
 	// Cluster are the user's cluster settings (clusters.Options.Settings).
 	Cluster clusters.Settings
+	// Autoscalers are clusters.Options.Autoscalers: the autoscaler types of
+	// the scenarios the session will run (Plan.Autoscalers), so that a
+	// cluster can leave out platform parts none of them needs; nil starts
+	// every part.
+	Autoscalers []string
 	// RunID labels everything the session creates; "" makes a new one.
 	RunID string
 	// Out is the report folder written on Close; "" writes no reports and
@@ -157,6 +175,7 @@ func (s *Session) create(ctx context.Context) error {
 	cl, err := s.cfg.Provider.Create(ctx, clusters.Options{
 		Name: s.cfg.ClusterName, RunID: s.cfg.RunID, WorkDir: s.workDir, Logger: s.cfg.Logger,
 		Progress: s.cfg.Progress, Keep: s.cfg.Keep, IngressAddr: s.cfg.IngressAddr, Settings: s.cfg.Cluster,
+		Autoscalers: s.cfg.Autoscalers,
 	})
 	if err != nil {
 		return err
@@ -180,6 +199,14 @@ func (s *Session) RunTrial(ctx context.Context, sc *scenario.Scenario, opts Opti
 
 // runScenario is RunScenario numbering the result as trial (0: no number).
 func (s *Session) runScenario(ctx context.Context, sc *scenario.Scenario, opts Options, trial int) results.Scenario {
+	res, applied := s.execute(ctx, sc, opts, trial)
+	s.record(res, applied)
+	return res
+}
+
+// execute runs sc (or records why it could not run) without recording the
+// result; it returns the objects the run applied.
+func (s *Session) execute(ctx context.Context, sc *scenario.Scenario, opts Options, trial int) (results.Scenario, []*unstructured.Unstructured) {
 	s.mu.Lock()
 	cl, createErr := s.cluster, s.createErr
 	s.mu.Unlock()
@@ -199,11 +226,15 @@ func (s *Session) runScenario(ctx context.Context, sc *scenario.Scenario, opts O
 		res = s.cfg.RunScenario(ctx, o, sc)
 	}
 	res.Trial = trial
+	return res, applied
+}
+
+// record adds a result and what it applied to the report.
+func (s *Session) record(res results.Scenario, applied []*unstructured.Unstructured) {
 	s.mu.Lock()
 	s.report.Scenarios = append(s.report.Scenarios, res)
 	s.manifests = append(s.manifests, applied)
 	s.mu.Unlock()
-	return res
 }
 
 func (s *Session) options(cl clusters.Cluster, o Options) Options {
@@ -294,16 +325,22 @@ func (s *Session) RunPlan(ctx context.Context, plan Plan) {
 	if repeat <= 1 {
 		return
 	}
-	for _, sc := range plan.Scenarios {
+	var names []string
+	for _, r := range ran {
+		if !slices.Contains(names, r.Name) {
+			names = append(names, r.Name)
+		}
+	}
+	for _, name := range names {
 		var trials []results.Scenario
 		for _, r := range ran {
-			if r.Name == sc.Metadata.Name {
+			if r.Name == name {
 				trials = append(trials, r)
 			}
 		}
 		if len(trials) > 1 {
 			s.mu.Lock()
-			s.report.Aggregates = append(s.report.Aggregates, analysis.Aggregate(sc.Metadata.Name, trials))
+			s.report.Aggregates = append(s.report.Aggregates, analysis.Aggregate(name, trials))
 			s.mu.Unlock()
 		}
 	}

@@ -40,7 +40,7 @@ func TestResolveCPUCost(t *testing.T) {
 	if err != nil || again.PerRequest != measured.PerRequest || !strings.Contains(how, "cached") {
 		t.Errorf("second resolve: %+v, %q, %v; want the cached %v", again, how, err, measured.PerRequest)
 	}
-	k := knobs(DefaultHPASettings, DefaultPodTiming, DefaultNodeShape, 3, "default", again)
+	k := knobs(DefaultHPASettings, DefaultPodTiming, DefaultNodeShape, 3, "default", again, allParts)
 	if k["dataplane.cpuLoadGen.cpuPerRequest"] != again.PerRequest.String() || k["dataplane.cpuLoadGen.cpuPerRequestSource"] != again.Source {
 		t.Errorf("knobs do not carry the calibration: %q, %q", k["dataplane.cpuLoadGen.cpuPerRequest"], k["dataplane.cpuLoadGen.cpuPerRequestSource"])
 	}

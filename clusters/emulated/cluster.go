@@ -41,6 +41,8 @@ type Cluster struct {
 	cost       CPUCost // cpu-load-gen's default CPU time per request
 	timing     PodTiming
 	bins       components.Binaries
+	// parts are the optional platform parts this cluster runs.
+	parts platformParts
 
 	kwokWorkDir string
 	home        string

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
@@ -75,7 +76,11 @@ func (c *Cluster) CollectDiagnostics(ctx context.Context, dir string) error {
 			errs = append(errs, err)
 		} else {
 			for _, r := range diagnosticResources {
-				if err := c.dumpResource(ctx, r.gvr, filepath.Join(stateDir, r.file+".yaml")); err != nil {
+				err := c.dumpResource(ctx, r.gvr, filepath.Join(stateDir, r.file+".yaml"))
+				if apierrors.IsNotFound(err) {
+					continue // a part this cluster left out (KEDA, the HTTP add-on): no such resource
+				}
+				if err != nil {
 					errs = append(errs, fmt.Errorf("dump %s: %w", r.file, err))
 				}
 			}

@@ -27,6 +27,7 @@ import (
 	"github.com/scalebench/scalebench/clusters/emulated/calibrate"
 	"github.com/scalebench/scalebench/clusters/emulated/components"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
+	"github.com/scalebench/scalebench/scenario"
 )
 
 // Provider creates emulated clusters. The zero value is usable.
@@ -146,22 +147,101 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	return c, nil
 }
 
-// requiredBinaries are the component binaries an emulated cluster runs.
-var requiredBinaries = []string{
+// coreBinaries are the component binaries every emulated cluster runs.
+var coreBinaries = []string{
 	components.KubeAPIServer, components.KubeControllerManager, components.KubeScheduler,
 	components.Kubectl, components.EtcdBinary, components.KwokBinary, components.Kwokctl,
 	components.MetricsServerBinary,
-	components.KEDAOperator, components.KEDAAdapter, components.KEDAWebhooks,
 	components.SpinOperatorBinary,
-	components.HTTPAddOnOperator, components.HTTPAddOnScaler, components.HTTPAddOnInterceptor,
+}
+
+// platformParts are the optional parts of an emulated cluster's platform.
+type platformParts struct {
+	keda      bool // KEDA's operator, metrics adapter and webhooks, with their CRDs
+	httpAddOn bool // the KEDA HTTP add-on (needs KEDA)
+	sqs       bool // goaws, built and started when a scenario first asks for a queue
+}
+
+// allParts is every part: what a cluster starts when it is not told which
+// autoscalers its scenarios use.
+var allParts = platformParts{keda: true, httpAddOn: true, sqs: true}
+
+// partsFor returns the parts scenarios with these autoscaler types need
+// (nil: all of them). An unknown type asks for everything.
+func partsFor(autoscalers []string) platformParts {
+	if autoscalers == nil {
+		return allParts
+	}
+	var p platformParts
+	for _, a := range autoscalers {
+		switch a {
+		case scenario.HPA:
+		case scenario.KEDACPU:
+			p.keda = true
+		case scenario.KEDASQS:
+			p.keda, p.sqs = true, true
+		case scenario.KEDAHTTP:
+			p.keda, p.httpAddOn = true, true
+		default:
+			return allParts
+		}
+	}
+	return p
+}
+
+// binaries are the component binaries a cluster with these parts starts
+// in Create (goaws, started on a scenario's demand, is not among them).
+func (p platformParts) binaries() []string {
+	out := slices.Clone(coreBinaries)
+	if p.keda {
+		out = append(out, components.KEDAOperator, components.KEDAAdapter, components.KEDAWebhooks)
+	}
+	if p.httpAddOn {
+		out = append(out, components.HTTPAddOnOperator, components.HTTPAddOnScaler, components.HTTPAddOnInterceptor)
+	}
+	return out
+}
+
+// names lists the optional parts present, for progress lines.
+func (p platformParts) names() []string {
+	var out []string
+	if p.keda {
+		out = append(out, "KEDA")
+	}
+	if p.httpAddOn {
+		out = append(out, "the HTTP add-on")
+	}
+	return out
+}
+
+// RequiredBinaries names the component binaries an emulated cluster runs
+// for scenarios with these autoscaler types (nil: every scenario, so every
+// binary), grouped by component in build order: what Create builds when
+// they are not cached, and goaws, which a cluster builds and starts on a
+// keda-sqs scenario's demand, when a keda-sqs scenario is among them.
+func RequiredBinaries(autoscalers []string) []string {
+	p := partsFor(autoscalers)
+	need := p.binaries()
+	if p.sqs {
+		need = append(need, components.GoawsBinary)
+	}
+	var out []string
+	for _, b := range components.BinaryNames() {
+		if slices.Contains(need, b) {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // MissingBinaries names, as binary@version, the component binaries a
-// cluster runs that b has not cached yet (what Create would build first).
+// cluster runs for every scenario that b has not cached yet (what Create
+// would build first).
 func MissingBinaries(b *components.Builder) []string {
+	need := allParts.binaries()
 	var missing []string
 	for _, st := range b.Status() {
-		if slices.Contains(requiredBinaries, st.Binary) && !st.Cached {
+		if slices.Contains(need, st.Binary) && !st.Cached {
 			missing = append(missing, st.Binary+"@"+st.Version)
 		}
 	}
@@ -215,6 +295,7 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 		cost:     p.CPUCost,
 		timing:   DefaultPodTiming,
 		specs:    map[string]specEntry{},
+		parts:    partsFor(opts.Autoscalers),
 	}
 	if c.shape.CPU.IsZero() && c.shape.Memory.IsZero() && c.shape.Pods == 0 {
 		c.shape = DefaultNodeShape
@@ -242,7 +323,7 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 
 	// Binaries first, outside the ready timeout: a cold build takes minutes.
 	start := time.Now()
-	bins, err := builder.Ensure(ctx, requiredBinaries...)
+	bins, err := builder.Ensure(ctx, c.parts.binaries()...)
 	if err != nil {
 		return nil, fmt.Errorf("emulated: create %q: component binaries: %w", name, err)
 	}

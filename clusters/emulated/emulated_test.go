@@ -495,7 +495,7 @@ func TestHPASettings(t *testing.T) {
 	if args[0] != [2]string{"horizontal-pod-autoscaler-sync-period", "5s"} {
 		t.Fatalf("%v", args)
 	}
-	k := knobs(h, DefaultPodTiming, DefaultNodeShape, 3, "default", CPUCost{})
+	k := knobs(h, DefaultPodTiming, DefaultNodeShape, 3, "default", CPUCost{}, allParts)
 	if k["hpa.syncPeriod"] != "5s" || k["metricsServer.metricResolution"] != "15s" {
 		t.Fatalf("knobs %v", k)
 	}
@@ -514,7 +514,7 @@ func TestHPASettings(t *testing.T) {
 			t.Errorf("knob %s = %q, want it to say %q", key, k[key], want)
 		}
 	}
-	k = knobs(h, DefaultPodTiming, NodeShape{CPU: resource.MustParse("2")}, 3, "default", CPUCost{PerRequest: 2900 * time.Millisecond, Source: "measured"})
+	k = knobs(h, DefaultPodTiming, NodeShape{CPU: resource.MustParse("2")}, 3, "default", CPUCost{PerRequest: 2900 * time.Millisecond, Source: "measured"}, allParts)
 	if k["dataplane.cpuLoadGen.cpuPerRequest"] != "2.9s" || k["dataplane.cpuLoadGen.cpuPerRequestSource"] != "measured" || !strings.HasPrefix(k["node.cpuCapacity"], "2 per node, 3 nodes (6 in total)") {
 		t.Errorf("knobs %v", k)
 	}
@@ -640,11 +640,72 @@ func TestSetNodeCPU(t *testing.T) {
 
 func TestMissingBinariesNamesEveryRequiredOneOfAnEmptyCache(t *testing.T) {
 	missing := MissingBinaries(&components.Builder{CacheDir: t.TempDir()})
-	if len(missing) != len(requiredBinaries) {
-		t.Fatalf("missing %v, want all %d required binaries", missing, len(requiredBinaries))
+	if want := allParts.binaries(); len(missing) != len(want) {
+		t.Fatalf("missing %v, want all %d required binaries", missing, len(want))
 	}
 	if !strings.Contains(missing[0], "@v") {
 		t.Errorf("missing[0] = %q, want binary@version", missing[0])
+	}
+}
+
+func TestRequiredBinariesFollowTheScenariosAutoscalers(t *testing.T) {
+	core := []string{"kubectl", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok", "kwokctl", "metrics-server", "spin-operator"}
+	keda := []string{"keda-operator", "keda-adapter", "keda-webhooks"}
+	addOn := []string{"http-add-on-interceptor", "http-add-on-scaler", "http-add-on-operator"}
+	for _, tc := range []struct {
+		autoscalers []string
+		want        [][]string
+		wantNot     []string
+	}{
+		{[]string{"hpa"}, [][]string{core}, append(append([]string{"goaws"}, keda...), addOn...)},
+		{[]string{"hpa", "keda-cpu"}, [][]string{core, keda}, append([]string{"goaws"}, addOn...)},
+		{[]string{"keda-sqs"}, [][]string{core, keda, {"goaws"}}, addOn},
+		{[]string{"keda-http"}, [][]string{core, keda, addOn}, []string{"goaws"}},
+		{nil, [][]string{core, keda, addOn, {"goaws"}}, nil},
+		{[]string{"hpa", "some-future-autoscaler"}, [][]string{core, keda, addOn, {"goaws"}}, nil},
+	} {
+		got := RequiredBinaries(tc.autoscalers)
+		for _, group := range tc.want {
+			for _, b := range group {
+				if !slices.Contains(got, b) {
+					t.Errorf("RequiredBinaries(%q) = %v, lacks %s", tc.autoscalers, got, b)
+				}
+			}
+		}
+		for _, b := range tc.wantNot {
+			if slices.Contains(got, b) {
+				t.Errorf("RequiredBinaries(%q) = %v, has %s that these scenarios do not need", tc.autoscalers, got, b)
+			}
+		}
+		// Create builds what the cluster starts; goaws is built on demand.
+		if slices.Contains(partsFor(tc.autoscalers).binaries(), "goaws") {
+			t.Errorf("partsFor(%q).binaries() has goaws", tc.autoscalers)
+		}
+	}
+}
+
+func TestEnvironmentNamesOnlyThePartsStarted(t *testing.T) {
+	v := resolvedVersions(components.Versions{})
+	c := componentVersions(v, "v1.35.0", partsFor([]string{"hpa"}))
+	if _, ok := c["keda"]; ok {
+		t.Errorf("an HPA-only cluster reports KEDA: %v", c)
+	}
+	if _, ok := c["http-add-on"]; ok {
+		t.Errorf("an HPA-only cluster reports the HTTP add-on: %v", c)
+	}
+	if c["kube-apiserver"] != "v1.35.0" || c["spin-operator"] == "" {
+		t.Errorf("components = %v", c)
+	}
+	c = componentVersions(v, "v1.35.0", partsFor([]string{"keda-cpu"}))
+	if c["keda"] == "" || c["http-add-on"] != "" {
+		t.Errorf("keda-cpu cluster components = %v, want KEDA without the HTTP add-on", c)
+	}
+	k := knobs(DefaultHPASettings, DefaultPodTiming, DefaultNodeShape, 3, "default", CPUCost{}, partsFor([]string{"hpa"}))
+	if _, ok := k["keda.pollingIntervalDefault"]; ok {
+		t.Errorf("an HPA-only cluster reports KEDA's knobs: %v", k)
+	}
+	if k := knobs(DefaultHPASettings, DefaultPodTiming, DefaultNodeShape, 3, "default", CPUCost{}, allParts); k["keda.pollingIntervalDefault"] == "" {
+		t.Errorf("a cluster with KEDA lacks its knobs: %v", k)
 	}
 }
 

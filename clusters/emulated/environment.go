@@ -24,7 +24,7 @@ func (c *Cluster) Environment() results.Environment {
 	env := results.Environment{
 		Provider:          "emulated",
 		KubernetesVersion: kv,
-		Components:        componentVersions(c.versions, kv),
+		Components:        componentVersions(c.versions, kv, c.parts),
 		Emulated: []string{
 			fmt.Sprintf("kubelet and nodes (KWOK: %d nodes, pods Ready after kwok stage delays, no containers run)", len(c.nodes)),
 			"Spin app pods (scalebench data plane: request handling modelled in virtual time; " +
@@ -40,7 +40,7 @@ func (c *Cluster) Environment() results.Environment {
 				"resolves <service>.<namespace> names, the add-on's hosts and endpoint IPs to emulated instances " +
 				"or, for the add-on's Services, to its local processes)",
 		},
-		Knobs: knobs(c.hpa, c.timing, c.shape, len(c.nodes), c.nodeSource, c.cost),
+		Knobs: knobs(c.hpa, c.timing, c.shape, len(c.nodes), c.nodeSource, c.cost, c.parts),
 		Host:  results.LocalHost(),
 	}
 	c.sqsSide.mu.Lock()
@@ -73,8 +73,10 @@ func redisVersion() string {
 	return strings.TrimSpace(string(out))
 }
 
-func componentVersions(v interface{ Of(string) string }, kubeVersion string) map[string]string {
-	return map[string]string{
+// componentVersions are the versions of the components the cluster runs:
+// KEDA and the HTTP add-on only when it started them.
+func componentVersions(v interface{ Of(string) string }, kubeVersion string, parts platformParts) map[string]string {
+	out := map[string]string{
 		"kube-apiserver":          kubeVersion,
 		"kube-controller-manager": kubeVersion,
 		"kube-scheduler":          kubeVersion,
@@ -85,15 +87,22 @@ func componentVersions(v interface{ Of(string) string }, kubeVersion string) map
 		"spin-operator":           v.Of("spin-operator"),
 		"http-add-on":             v.Of("http-add-on"), // platform.HTTPAddOn: one name on every cluster kind
 	}
+	if !parts.keda {
+		delete(out, "keda")
+	}
+	if !parts.httpAddOn {
+		delete(out, "http-add-on")
+	}
+	return out
 }
 
 // knobs are the cluster-wide timing settings and emulation parameters in
 // force, with units.
-func knobs(h HPASettings, t PodTiming, s NodeShape, nodes int, nodeSource string, cost CPUCost) map[string]string {
+func knobs(h HPASettings, t PodTiming, s NodeShape, nodes int, nodeSource string, cost CPUCost, parts platformParts) map[string]string {
 	if cost.PerRequest <= 0 {
 		cost = AssumedCPUCost
 	}
-	return map[string]string{
+	out := map[string]string{
 		"dataplane.cpuLoadGen.cpuPerRequest":       cost.PerRequest.String(),
 		"dataplane.cpuLoadGen.cpuPerRequestSource": cost.Source,
 		"dataplane.hello.cpuPerRequest":            dataplane.DefaultHelloCPU.String(),
@@ -127,4 +136,10 @@ func knobs(h HPASettings, t PodTiming, s NodeShape, nodes int, nodeSource string
 		"nodes.source":                   nodeSource,
 		"node.allocatable":               fmt.Sprintf("cpu=%s memory=%s pods=%d", s.CPU.String(), s.Memory.String(), s.Pods),
 	}
+	if !parts.keda {
+		for _, k := range []string{"keda.pollingIntervalDefault", "keda.cooldownPeriodDefault", "keda.httpTimeout"} {
+			delete(out, k)
+		}
+	}
+	return out
 }

@@ -211,7 +211,7 @@ scaler_pinger_unreachable_pods{otel_scope_name="keda external scaler"} 0
 }
 
 func TestEnvironmentReportsTheHTTPAddOn(t *testing.T) {
-	c := &Cluster{versions: resolvedVersions(components.Versions{}), hpa: DefaultHPASettings, timing: DefaultPodTiming, shape: DefaultNodeShape}
+	c := &Cluster{versions: resolvedVersions(components.Versions{}), hpa: DefaultHPASettings, timing: DefaultPodTiming, shape: DefaultNodeShape, parts: allParts}
 	env := c.Environment()
 	if got := env.Components["http-add-on"]; got != components.DefaultHTTPAddOnVersion {
 		t.Errorf("http-add-on = %q", got)

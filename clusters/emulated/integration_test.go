@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -457,5 +458,64 @@ func waitReadyReplicas(t *testing.T, ctx context.Context, cs kubernetes.Interfac
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEmulatedClusterStartsOnlyThePartsItsScenariosNeed brings up a cluster
+// for HPA scenarios only: no KEDA and no HTTP add-on process, CRD or
+// namespace, and a fingerprint that does not name them.
+func TestEmulatedClusterStartsOnlyThePartsItsScenariosNeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: starts a control plane (~1 min)")
+	}
+	requireCachedBinaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p := &Provider{IngressAddr: "127.0.0.1:0"}
+	start := time.Now()
+	c, err := p.CreateCluster(ctx, clusters.Options{
+		Name: "hpaonly", RunID: "it-" + time.Now().Format("150405"), WorkDir: t.TempDir(),
+		Progress: testWriter{t}, Autoscalers: []string{"hpa"},
+	})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Logf("MEASURED HPA-only cluster ready in %s with cached components (timings %+v)", time.Since(start).Round(10*time.Millisecond), c.Timings())
+	defer func() {
+		if err := c.Delete(context.WithoutCancel(ctx)); err != nil {
+			t.Errorf("delete: %v", err)
+		}
+	}()
+	for _, n := range c.Components() {
+		if strings.HasPrefix(n, "keda") || strings.HasPrefix(n, "http-add-on") {
+			t.Errorf("component %s runs on an HPA-only cluster (components %v)", n, c.Components())
+		}
+	}
+	if !slices.Contains(c.Components(), ComponentSpinOperator) {
+		t.Errorf("spin-operator is not running: %v", c.Components())
+	}
+	crds, err := c.dynamic.Resource(kube.CustomResourceDefinitions).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, crd := range crds.Items {
+		names = append(names, crd.GetName())
+		if strings.HasSuffix(crd.GetName(), ".keda.sh") {
+			t.Errorf("CRD %s installed on an HPA-only cluster", crd.GetName())
+		}
+	}
+	if !slices.Contains(names, "spinapps.core.spinkube.dev") {
+		t.Errorf("spin-operator's SpinApp CRD missing: %v", names)
+	}
+	if _, err := c.clientset.CoreV1().Namespaces().Get(ctx, KEDANamespace, metav1.GetOptions{}); err == nil {
+		t.Errorf("namespace %s exists on an HPA-only cluster", KEDANamespace)
+	}
+	env := c.Environment()
+	if env.Components["keda"] != "" || env.Components["http-add-on"] != "" || env.Knobs["keda.pollingIntervalDefault"] != "" {
+		t.Errorf("the fingerprint names parts that did not run: components %v", env.Components)
+	}
+	if env.Components["metrics-server"] == "" || env.Knobs["hpa.syncPeriod"] != "15s" {
+		t.Errorf("fingerprint: components %v, hpa.syncPeriod %q", env.Components, env.Knobs["hpa.syncPeriod"])
 	}
 }

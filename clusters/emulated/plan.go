@@ -24,6 +24,18 @@ func (p *Provider) PlanCluster(opts clusters.Options) (clusters.ClusterPlan, err
 	if addr == "" {
 		addr = "127.0.0.1:8081"
 	}
+	parts := partsFor(opts.Autoscalers)
+	note := fmt.Sprintf("spin-operator %s", v.SpinOperator)
+	if parts.keda {
+		note += fmt.Sprintf(", KEDA %s", v.KEDA)
+	}
+	if parts.httpAddOn {
+		note += fmt.Sprintf(" and the KEDA HTTP add-on %s", v.HTTPAddOn)
+	}
+	note += " run as local processes with their real CRDs, APIService and webhooks (no Helm, no cert-manager)"
+	if !parts.keda || !parts.httpAddOn {
+		note += "; only the parts these scenarios' autoscalers need are built and started"
+	}
 	return clusters.ClusterPlan{
 		Details: []string{
 			fmt.Sprintf("control plane: kube-apiserver, kube-controller-manager, kube-scheduler %s, etcd %s, metrics-server %s (local processes built from Go module sources, cached)", v.Kubernetes, v.Etcd, v.MetricsServer),
@@ -32,6 +44,6 @@ func (p *Provider) PlanCluster(opts clusters.Options) (clusters.ClusterPlan, err
 			"kubeconfig: in the run's work folder (bench run prints it when --keep is set)",
 		},
 		HelmPlatform: false,
-		PlatformNote: fmt.Sprintf("KEDA %s, spin-operator %s and the KEDA HTTP add-on %s run as local processes with their real CRDs, APIService and webhooks (no Helm, no cert-manager)", v.KEDA, v.SpinOperator, v.HTTPAddOn),
+		PlatformNote: note,
 	}, nil
 }

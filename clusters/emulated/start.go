@@ -67,7 +67,7 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 	if err := c.startPlatform(ctx, p); err != nil {
 		return err
 	}
-	c.progressf("nodes ready, KEDA, the HTTP add-on and spin-operator started (%s)", roundDur(time.Since(t0)))
+	c.progressf("nodes ready, %s started (%s)", strings.Join(append(c.parts.names(), "spin-operator"), ", "), roundDur(time.Since(t0)))
 	if err := c.waitPlatform(ctx, p); err != nil {
 		return err
 	}
@@ -78,7 +78,14 @@ func (c *Cluster) start(ctx context.Context, b *components.Builder) error {
 // prepare finds the module sources the cluster reads manifests from, makes
 // the work folders and the process supervisor.
 func (c *Cluster) prepare(ctx context.Context, b *components.Builder) (map[string]string, error) {
-	dirs, err := moduleDirs(ctx, b, components.Kwok, components.MetricsServer, components.KEDA, components.SpinOperator, components.HTTPAddOn)
+	mods := []string{components.Kwok, components.MetricsServer, components.SpinOperator}
+	if c.parts.keda {
+		mods = append(mods, components.KEDA)
+	}
+	if c.parts.httpAddOn {
+		mods = append(mods, components.HTTPAddOn)
+	}
+	dirs, err := moduleDirs(ctx, b, mods...)
 	if err != nil {
 		return nil, fmt.Errorf("module sources: %w", err)
 	}
@@ -252,7 +259,7 @@ func (c *Cluster) startPlatform(ctx context.Context, p *platformSetup) error {
 	return parallel(
 		func() error { return c.startNodes(ctx) },
 		func() error {
-			crds, err := platformCRDs(p.dirs[components.KEDA], p.dirs[components.SpinOperator], p.dirs[components.HTTPAddOn])
+			crds, err := platformCRDs(p.dirs[components.SpinOperator], p.dirs[components.KEDA], p.dirs[components.HTTPAddOn])
 			if err != nil {
 				return err
 			}
@@ -266,8 +273,18 @@ func (c *Cluster) startPlatform(ctx context.Context, p *platformSetup) error {
 				func() error {
 					return c.startComponent(spinOperatorSpec(c.bins[components.SpinOperatorBinary], c.kubeconfig, c.home, p.ports.spinProbe, p.ports.spinMetrics))
 				},
-				func() error { return c.startKEDA(ctx, p) },
-				func() error { return c.startHTTPAddOn(p) },
+				func() error {
+					if !c.parts.keda {
+						return nil
+					}
+					return c.startKEDA(ctx, p)
+				},
+				func() error {
+					if !c.parts.httpAddOn {
+						return nil
+					}
+					return c.startHTTPAddOn(p)
+				},
 			)
 		},
 	)
@@ -303,6 +320,9 @@ func (c *Cluster) startKEDA(ctx context.Context, p *platformSetup) error {
 			return err
 		}
 	}
+	if !c.parts.httpAddOn {
+		return nil
+	}
 	return p.apply.Apply(ctx, c.runID, p.addOn.objects()...)
 }
 
@@ -322,7 +342,12 @@ func (c *Cluster) startHTTPAddOn(p *platformSetup) error {
 // Services to its processes through it.
 func (c *Cluster) waitPlatform(ctx context.Context, p *platformSetup) error {
 	return parallel(
-		func() error { return c.waitKEDA(ctx, p) },
+		func() error {
+			if !c.parts.keda {
+				return nil
+			}
+			return c.waitKEDA(ctx, p)
+		},
 		func() error {
 			// metrics-server (started by kwokctl) serves the HPA's CPU
 			// metric: a cluster without it would fail every CPU scenario.
@@ -338,6 +363,9 @@ func (c *Cluster) waitPlatform(ctx context.Context, p *platformSetup) error {
 		func() error {
 			if err := c.startDataPlane(ctx); err != nil {
 				return err
+			}
+			if !c.parts.httpAddOn {
+				return nil
 			}
 			err := parallel(
 				func() error { return c.waitHTTPAddOnProcesses(ctx, p.ports.addOn) },
@@ -448,15 +476,19 @@ func (c *Cluster) pollComponents(ctx context.Context, what string, check func(co
 	})
 }
 
-// platformCRDs are KEDA's, spin-operator's and the KEDA HTTP add-on's CRDs
-// from their modules.
-func platformCRDs(kedaDir, spinDir, httpAddOnDir string) ([]*unstructured.Unstructured, error) {
+// platformCRDs are spin-operator's, KEDA's and the KEDA HTTP add-on's CRDs
+// from their modules; an empty module dir (a part the cluster leaves out)
+// adds none.
+func platformCRDs(spinDir, kedaDir, httpAddOnDir string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	for _, d := range []string{
-		filepath.Join(kedaDir, "config", "crd", "bases"),
-		filepath.Join(spinDir, "config", "crd", "bases"),
-		filepath.Join(httpAddOnDir, filepath.FromSlash(components.HTTPAddOnCRDDir)),
-	} {
+	dirs := []string{filepath.Join(spinDir, "config", "crd", "bases")}
+	if kedaDir != "" {
+		dirs = append(dirs, filepath.Join(kedaDir, "config", "crd", "bases"))
+	}
+	if httpAddOnDir != "" {
+		dirs = append(dirs, filepath.Join(httpAddOnDir, filepath.FromSlash(components.HTTPAddOnCRDDir)))
+	}
+	for _, d := range dirs {
 		objs, err := readManifestDir(d)
 		if err != nil {
 			return nil, fmt.Errorf("CRDs: %w", err)

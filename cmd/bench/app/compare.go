@@ -136,7 +136,8 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	progress := progressWriter(stderr, f.progress)
 	sess := runner.NewSession(runner.SessionConfig{
 		Provider: provider, RunID: runID, Out: out, IngressAddr: f.ingressAddr,
-		Logger: logger, Progress: progress,
+		Autoscalers: runner.Plan{Scenarios: scs}.Autoscalers(),
+		Logger:      logger, Progress: progress,
 		Defaults:    runner.Options{IngressURL: f.ingressURL},
 		RunScenario: scenarioRunner,
 	})

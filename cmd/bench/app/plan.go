@@ -92,7 +92,7 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 		return usageErr("%s: %v", cmd, perr)
 	default:
 		if pl, ok := provider.(clusters.Planner); ok {
-			cp, err := pl.PlanCluster(clusters.Options{Settings: f.settings})
+			cp, err := pl.PlanCluster(clusters.Options{Settings: f.settings, Autoscalers: runner.Plan{Scenarios: scs}.Autoscalers()})
 			if err != nil {
 				return usageErr("%s: cluster %s: %v", cmd, f.cluster, err)
 			}
