@@ -121,20 +121,11 @@ func componentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	// Without --scenario every binary is wanted (make components, CI).
 	var want []string
 	if len(names) > 0 {
-		var plan runner.Plan
-		var errs []error
-		for _, n := range names {
-			s, err := resolveScenario(n)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			plan.Scenarios = append(plan.Scenarios, s)
+		scs, err := resolveScenarios(names)
+		if err != nil {
+			return err
 		}
-		if len(errs) > 0 {
-			return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
-		}
-		want = emulated.RequiredBinaries(plan.Autoscalers())
+		want = emulated.RequiredBinaries(runner.Plan{Scenarios: scs}.Autoscalers())
 	}
 	dir, err := components.DefaultCacheDir()
 	if err != nil {
@@ -179,6 +170,25 @@ func componentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 // manifests its workload names ("-": stdin).
 func resolveScenario(nameOrPath string) (*scenario.Scenario, error) {
 	return manifests.Resolve(nameOrPath, os.Stdin)
+}
+
+// resolveScenarios resolves every name (resolveScenario) before anything is
+// created; the errors of all that fail are one usage error.
+func resolveScenarios(names []string) ([]*scenario.Scenario, error) {
+	var scs []*scenario.Scenario
+	var errs []error
+	for _, n := range names {
+		s, err := resolveScenario(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		scs = append(scs, s)
+	}
+	if len(errs) > 0 {
+		return nil, &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
+	}
+	return scs, nil
 }
 
 // checkLoads refuses, before anything is created, a load the cluster kind

@@ -67,18 +67,9 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 	if len(names) == 0 {
 		names = DefaultScenarios
 	}
-	var scs []*scenario.Scenario
-	var errs []error
-	for _, n := range names {
-		s, err := resolveScenario(n)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		scs = append(scs, s)
-	}
-	if len(errs) > 0 {
-		return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
+	scs, err := resolveScenarios(names)
+	if err != nil {
+		return err
 	}
 
 	// The cluster.
