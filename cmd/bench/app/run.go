@@ -146,7 +146,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	sess := runner.NewSession(runner.SessionConfig{
 		Provider: provider, RunID: runID, Out: out, Keep: f.keep, IngressAddr: f.ingressAddr, Cluster: settings,
-		Logger: logger, Progress: progressWriter(stderr, f.progress),
+		Autoscalers: plan.Autoscalers(),
+		Logger:      logger, Progress: progressWriter(stderr, f.progress),
 		Defaults:    runner.Options{IngressURL: f.ingressURL},
 		RunScenario: scenarioRunner,
 	})

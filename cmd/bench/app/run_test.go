@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,10 +25,12 @@ import (
 type fakeProvider struct {
 	createErr error
 	cluster   *fakeCluster
+	opts      clusters.Options
 }
 
 func (p *fakeProvider) Name() string { return "emulated" }
-func (p *fakeProvider) Create(context.Context, clusters.Options) (clusters.Cluster, error) {
+func (p *fakeProvider) Create(_ context.Context, opts clusters.Options) (clusters.Cluster, error) {
+	p.opts = opts
 	if p.createErr != nil {
 		return nil, p.createErr
 	}
@@ -137,6 +140,19 @@ func TestRunExitCodes(t *testing.T) {
 				t.Errorf("deletes %d diagnostics %d, want %d and %d", p.cluster.deletes, p.cluster.diagnostics, c.deletes, c.diags)
 			}
 		})
+	}
+}
+
+func TestRunTellsTheClusterItsScenariosAutoscalers(t *testing.T) {
+	p := &fakeProvider{}
+	fake(t, p, passed)
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"run", "--scenario", "hpa-cpu-fast", "--scenario", "keda-cpu-fast", "--out", t.TempDir(), "--progress", "never"}, &stdout, &stderr)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if got := p.opts.Autoscalers; !slices.Equal(got, []string{"hpa", "keda-cpu"}) {
+		t.Errorf("cluster options' Autoscalers = %v, want the scenarios' hpa and keda-cpu (so no HTTP add-on is built)", got)
 	}
 }
 
