@@ -87,13 +87,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	// Every scenario is loaded and validated before anything is created.
 	var plan runner.Plan
+	resolved, err := resolveScenarios(names)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, n := range names {
-		s, err := resolveScenario(n)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for _, s := range resolved {
 		scs, err := withApps(s, appCounts)
 		if err != nil {
 			errs = append(errs, err)
