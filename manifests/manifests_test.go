@@ -130,6 +130,9 @@ func TestFixtures(t *testing.T) {
 		{"scaffold-hpa", TypeHPA, 2, 3, 60, 1},
 		{"scaffold-keda", TypeKEDACPU, 2, 3, 60, 2},
 		{"hpa-behavior", TypeHPA, 1, 8, 50, 0},
+		{"keda-cpu", TypeKEDACPU, 1, 5, 50, 0},
+		{"deployment-hpa", TypeHPA, 1, 4, 60, 0},
+		{"http-interceptorroute", TypeKEDAHTTP, 0, 4, 5, 0}, // target: the route's request rate
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			c, err := Load(filepath.Join("..", "fixtures", "manifests", tc.dir), nil)
@@ -137,10 +140,24 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := c.Scaler
-			if a.Type != tc.typ || a.MinReplicas != tc.min || a.MaxReplicas != tc.max || *a.CPUUtilization != tc.target || len(c.Notes) != tc.notes {
+			target := a.CPUUtilization
+			if a.Type == TypeKEDAHTTP {
+				target = a.RequestRateTarget
+			}
+			if a.Type != tc.typ || a.MinReplicas != tc.min || a.MaxReplicas != tc.max || target == nil || *target != tc.target || len(c.Notes) != tc.notes {
 				t.Errorf("autoscaler %+v notes %q", a, c.Notes)
 			}
 		})
+	}
+	// A Deployment is its own scale target; an InterceptorRoute brings its
+	// hosts and the ScaledObject's cooldown is the add-on's scale-down period.
+	d, err := Load(filepath.Join("..", "fixtures", "manifests", "deployment-hpa"), nil)
+	if err != nil || d.Target.Kind != "Deployment" || d.Target.CPURequest != "200m" || d.Target.CPULimit != "500m" {
+		t.Errorf("deployment-hpa target %+v, err %v", d.Target, err)
+	}
+	h, err := Load(filepath.Join("..", "fixtures", "manifests", "http-interceptorroute"), nil)
+	if err != nil || strings.Join(h.Scaler.Hosts, ",") != "hello.example" || h.Scaler.ScaledownPeriod == nil || *h.Scaler.ScaledownPeriod != 30 {
+		t.Errorf("http-interceptorroute scaler %+v, err %v", h.Scaler, err)
 	}
 }
 
