@@ -77,6 +77,8 @@ type htmlTrial struct {
 	AppsRows    []appsRow
 	// Lag states the autoscalers' own lag.
 	Lag []kv
+	// RanWithNote says which scenarios ran at the same time ("" when none).
+	RanWithNote string
 }
 
 type htmlEvent struct {
@@ -129,15 +131,16 @@ func newHTMLPage(r results.Report) htmlPage {
 		}
 		for j, s := range g.Trials {
 			t := htmlTrial{
-				Scenario:   s,
-				Anchor:     anchor(g.Index[j]),
-				Title:      scenarioTitle(s),
-				Outcome:    outcome(s),
-				ErrorTitle: errorTitle(s.ErrorKind),
-				StepsZero:  stepsZero(s),
-				Chart:      buildChart(s),
-				Checks:     failedFirst(s.Checks),
-				Knobs:      kvs(s.Knobs),
+				Scenario:    s,
+				Anchor:      anchor(g.Index[j]),
+				Title:       scenarioTitle(s),
+				Outcome:     outcome(s),
+				ErrorTitle:  errorTitle(s.ErrorKind),
+				StepsZero:   stepsZero(s),
+				Chart:       buildChart(s),
+				Checks:      failedFirst(s.Checks),
+				RanWithNote: ranWithNote(s),
+				Knobs:       kvs(s.Knobs),
 			}
 			t.Lag = lagRows(s.AutoscalerLag)
 			if s.Apps != nil {

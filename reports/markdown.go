@@ -161,6 +161,9 @@ func (m mdWriter) group(g group) {
 
 func (m mdWriter) trial(s results.Scenario) {
 	m.p("Autoscaler: **%s**\n\n", mdText(s.Autoscaler))
+	if n := ranWithNote(s); n != "" {
+		m.p("%s\n\n", mdText(n))
+	}
 	if s.Error != "" {
 		m.p("> [!CAUTION]\n> **%s:** %s\n\n", errorTitle(s.ErrorKind), mdLines(s.Error, "> "))
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/scalebench/scalebench/results"
 )
@@ -77,4 +78,14 @@ func writeFile(path string, r results.Report, write func(io.Writer, results.Repo
 		return fmt.Errorf("reports: write %q: %w", path, err)
 	}
 	return nil
+}
+
+// ranWithNote says, for a scenario run in parallel with others, which ones
+// and what they shared ("" when it ran alone).
+func ranWithNote(s results.Scenario) string {
+	if len(s.RanWith) == 0 {
+		return ""
+	}
+	return "Ran in parallel with " + strings.Join(s.RanWith, ", ") + " on the same cluster (bench run --parallel), each in its own namespace: " +
+		"they shared the control plane, the autoscalers' controllers, the data plane and this machine's CPU."
 }

@@ -126,6 +126,9 @@ type Scenario struct {
 	Autoscaler string `json:"autoscaler"`
 	// Trial numbers repeated runs of the same scenario, from 1.
 	Trial int `json:"trial,omitempty"`
+	// RanWith names the scenarios that ran at the same time on the same
+	// cluster (bench run --parallel); absent when it ran alone.
+	RanWith []string `json:"ranWith,omitempty"`
 	// Description is the scenario's own description (e.g. that it is a fast
 	// variant with shortened stabilization windows).
 	Description string  `json:"description,omitempty"`

@@ -34,6 +34,10 @@ func NewRunID() string {
 type Plan struct {
 	Scenarios []*scenario.Scenario
 	Repeat    int
+	// Parallel runs the scenarios at the same time on the one cluster, each
+	// in its own namespace and behind its own ingress host (Isolate), trial
+	// by trial; each result names the others (results.Scenario.RanWith).
+	Parallel bool
 }
 
 // Autoscalers are the autoscaler types the plan's scenarios use, each once,
@@ -300,6 +304,10 @@ func (s *Session) RunPlan(ctx context.Context, plan Plan) {
 	repeat := max(plan.Repeat, 1)
 	progress := s.cfg.Progress
 	var ran []results.Scenario
+	if plan.Parallel && len(plan.Scenarios) > 1 {
+		ran = s.runParallel(ctx, plan.Scenarios, repeat)
+		plan.Scenarios = nil // run above
+	}
 	for _, sc := range plan.Scenarios {
 		for trial := 1; trial <= repeat; trial++ {
 			if ctx.Err() != nil && s.Cluster() != nil {

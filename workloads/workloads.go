@@ -517,7 +517,8 @@ func resourceList(r scenario.ResourceList) (corev1.ResourceList, error) {
 
 // loadHost is the Host header the scenario's HTTP load sends: its
 // ingress rule matches that host only (the apps of a multi-app scenario
-// share the ingress by host), any host when the load sets none.
+// share the ingress by host), any host when the load sets none, and scenarios run side by side
+// (bench run --parallel) are told apart by it the same way.
 func loadHost(s *scenario.Scenario) string {
 	if h := s.Spec.Load.HTTP; h != nil {
 		return h.Host
@@ -686,7 +687,7 @@ func renderManifests(s *scenario.Scenario) (*Set, error) {
 	switch sp.Autoscaler.Type {
 	case scenario.HPA, scenario.KEDACPU:
 		svc, port := w.Name, int32(80)
-		if in, err := ingress(ns, w.Name, "", svc, port); err == nil {
+		if in, err := ingress(ns, w.Name, loadHost(s), svc, port); err == nil {
 			set.Workload = append(set.Workload, in)
 		} else {
 			return nil, err

@@ -36,6 +36,7 @@ type runFlags struct {
 	progress    string
 	verbose     bool
 	dryRun      bool
+	parallel    bool
 	clusterSet  clusterFlags
 }
 
@@ -53,6 +54,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.nodeCPU, "node-cpu", "", "emulated cluster: CPU capacity of each of its nodes, shared by their pods (default 32)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress lines on stderr: auto (when a terminal), always, never")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs on stderr")
+	fs.BoolVar(&f.parallel, "parallel", false, "run the scenarios at the same time on the one cluster, each in its own namespace and behind its own ingress host (trial by trial with --repeat)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what the run would create, install and apply (as bench plan), touching nothing")
 	f.clusterSet.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -104,6 +106,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
 	}
 	plan.Repeat = f.repeat
+	if f.parallel {
+		if _, err := runner.Isolate(plan.Scenarios); err != nil {
+			return usageErr("run: --parallel: %v", err)
+		}
+		plan.Parallel = true
+	}
 
 	// A provider that can check its prerequisites does so before anything
 	// is created (a missing Docker engine: exit 3, one line).

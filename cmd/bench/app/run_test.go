@@ -112,6 +112,8 @@ func TestRunExitCodes(t *testing.T) {
 			}
 			return passed(s)
 		}, want: ExitOK, deletes: 1},
+		{name: "parallel", args: []string{"--scenario", "keda-cpu-fast", "--parallel"}, run: passed, want: ExitOK, deletes: 1},
+		{name: "parallel twice the same", args: []string{"--scenario", "hpa-cpu-fast", "--parallel"}, run: passed, want: ExitUsage, stderr: "--parallel: scenario hpa-cpu-fast: named twice"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &fakeProvider{createErr: c.createErr}
