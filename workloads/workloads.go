@@ -517,8 +517,8 @@ func resourceList(r scenario.ResourceList) (corev1.ResourceList, error) {
 
 // loadHost is the Host header the scenario's HTTP load sends: its
 // ingress rule matches that host only (the apps of a multi-app scenario
-// share the ingress by host), any host when the load sets none, and scenarios run side by side
-// (bench run --parallel) are told apart by it the same way.
+// share the ingress by host, and scenarios run side by side with bench run
+// --parallel are told apart by it), any host when the load sets none.
 func loadHost(s *scenario.Scenario) string {
 	if h := s.Spec.Load.HTTP; h != nil {
 		return h.Host
