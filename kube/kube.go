@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -35,6 +37,21 @@ type Clients struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
 	Mapper  *restmapper.DeferredDiscoveryRESTMapper
+
+	// http is the one HTTP client (and connection pool) of the three; nil for clients built otherwise.
+	http *http.Client
+}
+
+// Close closes the clients' idle connections to the API server (call it when their watches have ended).
+// client-go shares one transport per TLS configuration, but not for a configuration with a Proxy function
+// (the emulated cluster's): without Close each NewClients would leave its HTTP/2 connections, and their
+// goroutines, behind.
+func (c *Clients) Close() {
+	if c != nil && c.http != nil {
+		// client-go wraps its transport in round-trippers (auth, user agent) that do not pass
+		// http.Client.CloseIdleConnections on: unwrap to the transport.
+		utilnet.CloseIdleConnectionsFor(c.http.Transport)
+	}
 }
 
 // WarningFunc receives the API server's warnings (deprecations, KEDA's
@@ -58,19 +75,23 @@ func NewClients(cfg *rest.Config, onWarning ...WarningFunc) (*Clients, error) {
 	if cfg.QPS == 0 {
 		cfg.QPS, cfg.Burst = 50, 100
 	}
-	k, err := kubernetes.NewForConfig(cfg)
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("API client: %w", err)
+	}
+	k, err := kubernetes.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	d, err := dynamic.NewForConfig(cfg)
+	d, err := dynamic.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	return &Clients{Config: cfg, Kube: k, Dynamic: d, Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
+	return &Clients{Config: cfg, Kube: k, Dynamic: d, Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), http: hc}, nil
 }
 
 // Resource finds the dynamic resource interface for an object.

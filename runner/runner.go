@@ -243,6 +243,8 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// Deferred first, so it runs last: after the cleanup and the observer's Stop, no request or watch is open.
+	defer r.c.Close()
 	if r.s.Spec.Autoscaler.Type == scenario.KEDASQS {
 		if err := r.prepareSQS(ctx); err != nil {
 			return err
