@@ -138,6 +138,13 @@ func NewSession(cfg SessionConfig) *Session {
 // RunID labels everything the session creates.
 func (s *Session) RunID() string { return s.cfg.RunID }
 
+// WorkDir is the folder the cluster's files and processes run from; "" before Create.
+func (s *Session) WorkDir() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.workDir
+}
+
 // Cluster is the session's cluster; nil before Create or when it failed.
 func (s *Session) Cluster() clusters.Cluster {
 	s.mu.Lock()

@@ -7,7 +7,10 @@
 // suites' scenarios anyway.)
 //
 // Each test logs "fault <name>: verdict in <d>: <text>", the figures the
-// README's fault table quotes.
+// README's fault table quotes, and then checks that the run left no
+// goroutine (goleak, against a snapshot taken before the fault) and no
+// process started from the suite's work folder (pgrep, as the SIGINT test
+// does) beyond a restart of the component the test restored.
 package faults
 
 import (
@@ -34,7 +37,6 @@ import (
 	"github.com/scalebench/scalebench/runner"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/suites/internal/suite"
-	"github.com/scalebench/scalebench/timeline"
 )
 
 func TestMain(m *testing.M) { os.Exit(suite.Main(m, "faults")) }
@@ -87,6 +89,7 @@ func injectWhen(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.
 	done := make(chan error, 1)
 	at := make(chan time.Time, 1)
 	go func() {
+		defer clients.Close()
 		err := kube.Poll(ctx, 500*time.Millisecond, "HPA "+sc.HPAName(), func(ctx context.Context) (bool, string, error) {
 			h, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(ctx, sc.HPAName(), metav1.GetOptions{})
 			if err != nil {
@@ -125,29 +128,17 @@ func runFault(ctx context.Context, t *testing.T, s *suite.Suite, sc *scenario.Sc
 	if err := <-injected; err != nil {
 		t.Fatalf("injecting the fault: %v (run: passed=%v, %s error %q)", err, res.Passed, res.ErrorKind, res.Error)
 	}
-	d := verdictAfter(res, <-at, end)
+	d := suite.VerdictAfter(res, <-at, end)
 	if d > verdictBound {
 		t.Errorf("the verdict took %s after the fault, want ≤ %s", d.Round(100*time.Millisecond), verdictBound)
 	}
 	return res, d
 }
 
-// verdictAfter is the time from the injection to the verdict: the fault
-// marker the watchdog's report put in the timeline, else (a check's
-// verdict, formed at the end) the end of the run.
-func verdictAfter(res results.Scenario, injected, end time.Time) time.Duration {
-	for _, e := range res.Timeline {
-		if e.Kind == timeline.KindMarker && e.Marker != nil && e.Marker.Name == timeline.MarkerFault {
-			return e.Wall.Sub(injected)
-		}
-	}
-	return end.Sub(injected)
-}
-
 // platformFault is a test in which a platform component fails once the
 // HPA reads its metric: the run must stop with a platform error saying
 // words; then restores the component (when restore is set).
-func platformFault(t *testing.T, name, what string, inject func(context.Context, clusters.FailureInjector) error, restore func(context.Context, *testing.T, *suite.Suite, clusters.FailureInjector), words ...string) {
+func platformFault(t *testing.T, name, what, component string, inject func(context.Context, clusters.FailureInjector) error, restore func(context.Context, *testing.T, *suite.Suite, clusters.FailureInjector), words ...string) {
 	s := suite.RequireCluster(t)
 	inj, ok := s.Cluster.(clusters.FailureInjector)
 	if !ok {
@@ -156,12 +147,14 @@ func platformFault(t *testing.T, name, what string, inject func(context.Context,
 	sc := shortHPA(t, name, 60*time.Second)
 	f := features.New(sc.Metadata.Name).Assess(what+" is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		defer suite.Recover(t)
+		base := s.Baseline(t)
 		res, d := runFault(ctx, t, s, sc, noScaleDownWait, readsMetric, 0, func() error { return inject(ctx, inj) })
 		wantPlatformError(t, res, words...)
-		logVerdict(t, what, d, string(res.ErrorKind)+" error: "+res.Error)
+		suite.LogVerdict(t, what, d, string(res.ErrorKind)+" error: "+res.Error)
 		if restore != nil {
 			restore(context.WithoutCancel(ctx), t, s, inj)
 		}
+		s.CheckNothingLeft(ctx, t, base, component)
 		return ctx
 	}).Feature()
 	s.Env.Test(t, f)
@@ -179,10 +172,6 @@ func wantPlatformError(t *testing.T, res results.Scenario, words ...string) {
 	}
 }
 
-func logVerdict(t *testing.T, fault string, d time.Duration, text string) {
-	t.Logf("fault %s: verdict in %s: %s", fault, d.Round(100*time.Millisecond), text)
-}
-
 // The app answering 5xx for 20 s of a 40 s load fails the error budget,
 // and the check says the requests failed with 5xx.
 func TestAppAnswers5xx(t *testing.T) {
@@ -194,6 +183,7 @@ func TestAppAnswers5xx(t *testing.T) {
 	sc := shortHPA(t, "fault-app-5xx", 40*time.Second)
 	f := features.New(sc.Metadata.Name).Assess("5xx answers fail the error budget, named", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		defer suite.Recover(t)
+		base := s.Baseline(t)
 		res, d := runFault(ctx, t, s, sc, noScaleDownWait, readsMetric, 0, func() error {
 			inj.FailAppRequests(http.StatusInternalServerError, 20*time.Second)
 			return nil
@@ -207,8 +197,9 @@ func TestAppAnswers5xx(t *testing.T) {
 		if res.Passed || rate == nil || rate.Passed || !strings.Contains(rate.Detail, "http_5xx") {
 			t.Errorf("want a failed %q check naming http_5xx; got passed=%v check %+v error %q", analysis.CheckErrorRate, res.Passed, rate, res.Error)
 		} else {
-			logVerdict(t, "app 5xx for 20 s", d, fmt.Sprintf("check %q failed: %s", rate.Name, rate.Detail))
+			suite.LogVerdict(t, "app 5xx for 20 s", d, fmt.Sprintf("check %q failed: %s", rate.Name, rate.Detail))
 		}
+		s.CheckNothingLeft(ctx, t, base)
 		return ctx
 	}).Feature()
 	s.Env.Test(t, f)
@@ -217,7 +208,7 @@ func TestAppAnswers5xx(t *testing.T) {
 // metrics-server killed once the HPA reads its metric: the run stops with
 // a platform error naming it and the missing CPU metric.
 func TestMetricsServerKilled(t *testing.T) {
-	platformFault(t, "fault-metrics-server", "metrics-server killed",
+	platformFault(t, "fault-metrics-server", "metrics-server killed", "metrics-server",
 		func(_ context.Context, inj clusters.FailureInjector) error { return kill(inj, "metrics-server") },
 		func(ctx context.Context, t *testing.T, _ *suite.Suite, inj clusters.FailureInjector) {
 			if err := inj.RestartComponent(ctx, "metrics-server"); err != nil {
@@ -230,7 +221,7 @@ func TestMetricsServerKilled(t *testing.T) {
 // naming it (a run that went on could not say what its timeline missed),
 // and the cluster serves again afterwards.
 func TestAPIServerRestarted(t *testing.T) {
-	platformFault(t, "fault-apiserver-restart", "API server restarted",
+	platformFault(t, "fault-apiserver-restart", "API server restarted", "kube-apiserver",
 		func(ctx context.Context, inj clusters.FailureInjector) error {
 			return inj.RestartComponent(ctx, "kube-apiserver")
 		},
@@ -262,6 +253,7 @@ func TestSQSEmulatorKilled(t *testing.T) {
 		// KEDA's HPA exists right before the messages are sent; goaws dies
 		// 5 s into the sending.
 		opts := runner.Options{ScaleDownGrace: time.Millisecond, DrainTimeout: 30 * time.Second}
+		base := s.Baseline(t)
 		res, d := runFault(ctx, t, s, sc, opts, exists, 5*time.Second, func() error { return kill(inj, "goaws") })
 		wantPlatformError(t, res, "goaws", "SQS queue is gone")
 		m := res.Metrics
@@ -270,7 +262,8 @@ func TestSQSEmulatorKilled(t *testing.T) {
 		}
 		t.Logf("messages: sent %s, processed %s, in queue %s, lost %s (absent: %v)", results.FormatCount(m.MessagesSent), results.FormatCount(m.MessagesProcessed),
 			results.FormatCount(m.MessagesInQueue), results.FormatCount(m.MessagesLost), m.Absent)
-		logVerdict(t, "SQS emulator (goaws) killed", d, string(res.ErrorKind)+" error: "+res.Error)
+		suite.LogVerdict(t, "SQS emulator (goaws) killed", d, string(res.ErrorKind)+" error: "+res.Error)
+		s.CheckNothingLeft(ctx, t, base)
 		return ctx
 	}).Feature()
 	s.Env.Test(t, f)

@@ -90,6 +90,8 @@ func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
 		Assess("the operator's death is the scenario's error", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			defer suite.Recover(t)
+			base := s.Baseline(t)
+			var killedAt time.Time // written before the send on killed
 			// The killer always sends once: the kill's result, or why it
 			// did not kill (the HPA never appeared within its deadline, or
 			// the run ended first).
@@ -97,6 +99,7 @@ func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 			kctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 			defer cancel()
 			go func() {
+				defer clients.Close()
 				// Kill it once KEDA has created its HPA, i.e. mid-run.
 				for {
 					if _, err := clients.Kube.AutoscalingV2().HorizontalPodAutoscalers(sc.Spec.Namespace).Get(kctx, "keda-hpa-"+workloads.ScaledObjectName, metav1.GetOptions{}); err == nil {
@@ -105,6 +108,7 @@ func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 							killed <- os.ErrNotExist
 							return
 						}
+						killedAt = time.Now()
 						killed <- syscall.Kill(pid, syscall.SIGKILL)
 						return
 					}
@@ -118,20 +122,22 @@ func TestKEDAOperatorDeathFailsTheRun(t *testing.T) {
 			}()
 			start := time.Now()
 			res := s.Run(ctx, t, sc, runner.Options{})
+			end := time.Now()
 			cancel() // the run is over: a killer still waiting gives up now
 			if err := <-killed; err != nil {
 				t.Fatalf("killing keda-operator: %v (run: passed=%v, %s error %q)", err, res.Passed, res.ErrorKind, res.Error)
 			}
+			suite.LogVerdict(t, "KEDA operator killed", suite.VerdictAfter(res, killedAt, end), string(res.ErrorKind)+" error: "+res.Error)
 			if res.Passed || res.ErrorKind != results.ErrorPlatform || !strings.Contains(res.Error, "keda-operator") {
 				t.Errorf("want a failed run, platform error naming keda-operator; got passed=%v kind=%q error=%q", res.Passed, res.ErrorKind, res.Error)
 			}
 			if d := time.Since(start); d > 4*time.Minute {
 				t.Errorf("the failure must end the run promptly, took %s", d)
 			}
-			t.Logf("reported: %s", res.Error)
 			if err := inj.RestartComponent(ctx, "keda-operator"); err != nil {
 				t.Errorf("restart keda-operator: %v", err)
 			}
+			s.CheckNothingLeft(ctx, t, base, "keda-operator")
 			return ctx
 		}).Feature()
 	s.Env.Test(t, f)

@@ -6,6 +6,7 @@ package sqs
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -77,18 +78,36 @@ func TestStoreDownLeavesMessagesInTheQueue(t *testing.T) {
 	f := features.New(sc.Metadata.Name).WithLabel("scenario", sc.Metadata.Name).
 		Assess("messages stay in the queue and the report says why", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			defer suite.Recover(t)
+			base := s.Baseline(t)
+			// The stopper always sends once: when it stopped the store, or
+			// why it did not.
+			stopped := make(chan error, 1)
+			var stoppedAt time.Time // written before the send on stopped
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			go func() {
-				time.Sleep(10 * time.Second) // the workload is up and consuming by then
-				if err := st.StopComponent(ctx, "redis"); err != nil {
-					t.Errorf("stop redis: %v", err)
+				select {
+				case <-time.After(10 * time.Second): // the workload is up and consuming by then
+				case <-sctx.Done():
+					stopped <- fmt.Errorf("the run ended before the store was stopped: %w", sctx.Err())
+					return
 				}
+				stoppedAt = time.Now()
+				stopped <- st.StopComponent(sctx, "redis")
 			}()
 			res := s.Run(ctx, t, sc, runner.Options{DrainTimeout: 45 * time.Second})
+			end := time.Now()
+			cancel()
+			serr := <-stopped
 			defer func() {
 				if err := st.RestartComponent(context.WithoutCancel(ctx), "redis"); err != nil {
 					t.Errorf("restart redis: %v", err)
 				}
+				s.CheckNothingLeft(ctx, t, base, "redis", "goaws") // goaws: started by the first keda-sqs run
 			}()
+			if serr != nil {
+				t.Fatalf("stop redis: %v (run: passed=%v, %s error %q)", serr, res.Passed, res.ErrorKind, res.Error)
+			}
 			m := res.Metrics
 			if res.Passed {
 				t.Fatalf("want a failed scenario, got passed")
@@ -109,7 +128,8 @@ func TestStoreDownLeavesMessagesInTheQueue(t *testing.T) {
 			if stored == nil || stored.Passed || !strings.Contains(stored.Detail, "observed") {
 				t.Errorf("want the failed check %q saying what was observed, got %+v", analysis.CheckMessagesStored, stored)
 			} else {
-				t.Logf("reported: %s: %s", stored.Name, stored.Detail)
+				// A check's verdict is formed at the end of the run.
+				suite.LogVerdict(t, "Redis (the store) stopped", suite.VerdictAfter(res, stoppedAt, end), fmt.Sprintf("check %q failed: %s", stored.Name, stored.Detail))
 			}
 			return ctx
 		}).Feature()
