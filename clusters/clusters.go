@@ -76,6 +76,10 @@ type Settings struct {
 	// (NAME=VERSION, as platform.Versions.Set takes them) for the parts a
 	// provider installs.
 	PlatformVersions []string
+	// NeedsSQS is set when a planned scenario needs an SQS queue and a
+	// store (keda-sqs): providers that install the platform add Valkey and
+	// LocalStack to it. Derived from the scenarios, not a flag of its own.
+	NeedsSQS bool
 }
 
 // Cluster is a running cluster with the platform installed.

@@ -207,7 +207,27 @@ func detectOne(ctx context.Context, cl *kube.Clients, c Component, releases []*r
 		}
 		pr.Evidence = append(pr.Evidence, fmt.Sprintf("Helm release %s/%s (chart %s %s, %s)", found.Namespace, found.Name, want, found.Chart.Metadata.Version, status))
 	}
-	pr.Present = allMarkers || (found != nil && found.Info != nil && found.Info.Status == release.StatusDeployed)
+	deployed := found != nil && found.Info != nil && found.Info.Status == release.StatusDeployed
+	if len(c.CRDs)+len(c.APIServices) == 0 {
+		// No cluster-wide marker (Valkey, LocalStack): only the planned release or Deployment is the
+		// component, since its address is derived from where the plan puts it; another Valkey elsewhere
+		// is someone else's.
+		deployed = deployed && found.Name == c.Release && found.Namespace == c.Namespace
+		if len(c.Deployments) > 0 {
+			ns, name, _ := strings.Cut(c.Deployments[0], "/")
+			_, err := cl.Kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			switch {
+			case err == nil:
+				allMarkers = true
+				pr.Evidence = append(pr.Evidence, "Deployment "+c.Deployments[0])
+			case apierrors.IsNotFound(err):
+				pr.Missing = append(pr.Missing, "Deployment "+c.Deployments[0])
+			default:
+				return pr, fmt.Errorf("Deployment %s: %w", c.Deployments[0], err)
+			}
+		}
+	}
+	pr.Present = allMarkers || deployed
 
 	if pr.Version == "" && len(c.Deployments) > 0 {
 		ns, name, _ := strings.Cut(c.Deployments[0], "/")

@@ -31,12 +31,13 @@ import (
 )
 
 // testChart builds a chart whose Deployment runs on the emulated cluster's KWOK nodes; extra templates are
-// added as given (name → YAML).
+// added as given (name → YAML). Like the Valkey and LocalStack charts it names its Deployment by
+// fullnameOverride and takes image.repository, image.tag and extraEnvVars from the values.
 func testChart(name, version string, extra map[string]string) *chart.Chart {
 	dep := `apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {{ .Chart.Name }}
+  name: {{ .Values.fullnameOverride | default .Chart.Name }}
   namespace: {{ .Release.Namespace }}
 spec:
   replicas: 1
@@ -51,7 +52,14 @@ spec:
       {{- end }}
       containers:
       - name: main
+        {{- with .Values.image }}
+        image: {{ .repository }}:{{ .tag }}
+        {{- else }}
         image: registry.invalid/{{ .Chart.Name }}:{{ .Chart.Version }}
+        {{- end }}
+        {{- with .Values.extraEnvVars }}
+        env: {{ toJson . }}
+        {{- end }}
 `
 	c := &chart.Chart{
 		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: name, Version: version, AppVersion: version},
@@ -84,8 +92,9 @@ spec:
 
 // TestInstallOnEmulatedCluster installs charts served on loopback (a Helm chart repository and an OCI registry) onto the emulated cluster's real API server: manifests and CRDs
 // before a chart, install, upgrade, readiness, a readiness failure named with its pod's events, detection of
-// the emulated cluster's own KEDA, Spin operator and HTTP add-on (left as they are), and an uninstall that
-// removes only what the run installed.
+// the emulated cluster's own KEDA, Spin operator and HTTP add-on (left as they are), keda-sqs's Valkey and
+// LocalStack as planned (detected missing, installed, detected as the run's, upgraded), and an uninstall
+// that removes only what the run installed.
 func TestInstallOnEmulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts an emulated cluster (~1 min)")
@@ -118,6 +127,11 @@ func TestInstallOnEmulatedCluster(t *testing.T) {
 	save(testChart("sb-alpha", "0.2.0", alphaCRD), repoDir)
 	betaPkg := save(testChart("sb-beta", "0.1.0", nil), dir)
 	save(testChart("sb-broken", "0.1.0", nil), repoDir)
+	// Stand-ins for the valkey and LocalStack charts, named and versioned as the plan pins them (and a
+	// later valkey, for the upgrade).
+	save(testChart("valkey", DefaultValkeyVersion, nil), repoDir)
+	save(testChart("valkey", "0.11.1", nil), repoDir)
+	save(testChart("localstack", DefaultLocalStackVersion, nil), repoDir)
 	var repoSrv *httptest.Server
 	repoSrv = httptest.NewServer(http.FileServer(http.Dir(repoDir)))
 	defer repoSrv.Close()
@@ -260,11 +274,85 @@ func TestInstallOnEmulatedCluster(t *testing.T) {
 	}
 	t.Logf("readiness error: %s", msg)
 
-	// Uninstall removes what run-1 installed, and only that.
-	if err := in.Uninstall(ctx, Plan{Components: append(real.Components, alpha, beta, broken)}); err != nil {
+	// keda-sqs's Valkey and LocalStack: the plan's components (release, namespace, values, pinned images)
+	// from the loopback repository; missing, installed, present as this run's, upgraded, uninstalled below.
+	sqsPlan, err := NewPlan(Options{SQS: true, Only: SQSNames, Charts: map[string]Chart{
+		Valkey: {Repo: repoSrv.URL, Name: "valkey"}, LocalStack: {Repo: repoSrv.URL, Name: "localstack"},
+	}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []Component{alpha, beta, broken} {
+	have, err = Detect(ctx, cfg, sqsPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := have.Missing(); len(m) != 2 {
+		t.Fatalf("before the install, missing %v, want valkey and localstack; %+v", m, have)
+	}
+	outs, err = in.Install(ctx, sqsPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 2 || outs[0].Action != ActionInstalled || outs[1].Action != ActionInstalled {
+		t.Errorf("SQS install = %+v, want valkey and localstack installed", outs)
+	}
+	for name, image := range map[string]string{ValkeyRelease: "valkey/valkey:" + ValkeyImageTag, LocalStackRelease: LocalStackImage} {
+		d, err := cl.Kube.AppsV1().Deployments(SQSNamespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil || d.Status.ReadyReplicas != 1 {
+			t.Fatalf("Deployment %s/%s: %v (ready %d)", SQSNamespace, name, err, d.Status.ReadyReplicas)
+		}
+		if got := d.Spec.Template.Spec.Containers[0].Image; got != image {
+			t.Errorf("%s runs %s, want the pinned %s", name, got, image)
+		}
+	}
+	ls, _ := cl.Kube.AppsV1().Deployments(SQSNamespace).Get(ctx, LocalStackRelease, metav1.GetOptions{})
+	if env := fmt.Sprint(ls.Spec.Template.Spec.Containers[0].Env); !strings.Contains(env, "SQS_ENDPOINT_STRATEGY") {
+		t.Errorf("localstack's environment %s lacks the plan's extraEnvVars", env)
+	}
+	have, err = Detect(ctx, cfg, sqsPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range have.Components {
+		if !pr.Present || pr.RunID != "run-1" {
+			t.Errorf("after the install: %+v, want present and this run's", pr)
+		}
+	}
+	// Diagnostics read these pods' logs through the API server (pods/log). The emulated cluster's pods are
+	// KWOK's: whatever its kubelet stand-in answers, each log is written or named with its reason, never a hang.
+	logDir := t.TempDir()
+	lctx, lcancel := context.WithTimeout(ctx, 30*time.Second)
+	lerr := kube.PodLogs(lctx, cl.Kube, []string{SQSNamespace}, logDir)
+	lcancel()
+	if lctx.Err() != nil {
+		t.Errorf("pod logs took 30 s: %v", lerr)
+	}
+	var logFiles []string
+	filepath.WalkDir(logDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			logFiles = append(logFiles, strings.TrimPrefix(p, logDir+"/"))
+		}
+		return nil
+	})
+	t.Logf("pod logs of %s on the emulated cluster: files %v, error: %v", SQSNamespace, logFiles, lerr)
+	if lerr == nil && len(logFiles) != 2 {
+		t.Errorf("pod logs: no error, but files %v, want one per pod (valkey, localstack)", logFiles)
+	}
+	if lerr != nil && (!strings.Contains(lerr.Error(), "valkey") && !strings.Contains(lerr.Error(), "localstack")) {
+		t.Errorf("pod logs error names no pod: %v", lerr)
+	}
+
+	vk := sqsPlan.Components[0]
+	vk.Chart.Version, vk.Version = "0.11.1", "0.11.1"
+	if outs, err = in.Install(ctx, Plan{Components: []Component{vk}}); err != nil || outs[0].Action != ActionUpgraded {
+		t.Errorf("valkey upgrade = %+v, %v, want upgraded", outs, err)
+	}
+
+	// Uninstall removes what run-1 installed, and only that.
+	if err := in.Uninstall(ctx, Plan{Components: append(append(real.Components, alpha, beta, broken), sqsPlan.Components...)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append([]Component{alpha, beta, broken}, sqsPlan.Components...) {
 		ac, err := actionConfig(cfg, c.Namespace, nil, logger)
 		if err != nil {
 			t.Fatal(err)
@@ -279,8 +367,10 @@ func TestInstallOnEmulatedCluster(t *testing.T) {
 	if _, err := cl.Kube.CoreV1().ConfigMaps("sb-shared").Get(ctx, "foreign", metav1.GetOptions{}); err != nil {
 		t.Errorf("a ConfigMap scalebench did not create is gone: %v", err)
 	}
-	if ns, err := cl.Kube.CoreV1().Namespaces().Get(ctx, "sb-alpha", metav1.GetOptions{}); err == nil && ns.DeletionTimestamp == nil {
-		t.Errorf("namespace sb-alpha (created by the run) not deleted")
+	for _, n := range []string{"sb-alpha", SQSNamespace} {
+		if ns, err := cl.Kube.CoreV1().Namespaces().Get(ctx, n, metav1.GetOptions{}); err == nil && ns.DeletionTimestamp == nil {
+			t.Errorf("namespace %s (created by the run) not deleted", n)
+		}
 	}
 	have, err = Detect(ctx, cfg, real)
 	if err != nil || len(have.Missing()) > 0 {

@@ -45,9 +45,25 @@ type Component struct {
 	CRDs        []string `json:"crds,omitempty"`
 	APIServices []string `json:"apiServices,omitempty"`
 	// Deployments ("namespace/name") the component runs; the first one's image tag is its version when no
-	// Helm release says it.
+	// Helm release says it. A component without CRDs and APIServices (Valkey, LocalStack) is present when
+	// its first Deployment exists or its release is deployed in its own namespace under its own name.
 	Deployments []string `json:"deployments,omitempty"`
+	// Images are the images scalebench pins in the values (the others are the chart's own).
+	Images []string `json:"images,omitempty"`
 }
+
+// Where Valkey and LocalStack run, and their addresses for pods and KEDA.
+const (
+	SQSNamespace      = "scalebench-sqs"
+	ValkeyRelease     = "valkey"
+	LocalStackRelease = "localstack"
+	ValkeyPort        = 6379
+	LocalStackPort    = 4566
+	// ValkeyClusterAddr is host:port of the store for pods.
+	ValkeyClusterAddr = ValkeyRelease + "." + SQSNamespace + ".svc.cluster.local:6379"
+	// LocalStackClusterEndpoint is the SQS endpoint for pods and KEDA.
+	LocalStackClusterEndpoint = "http://" + LocalStackRelease + "." + SQSNamespace + ".svc.cluster.local:4566"
+)
 
 // Plan is what Install would do, in order.
 type Plan struct {
@@ -59,8 +75,10 @@ type Plan struct {
 type Options struct {
 	// Versions of the components; zero fields take Default().
 	Versions Versions
-	// Only restricts the plan to these components (nil: all), in install order.
+	// Only restricts the plan to these components (nil: all but the SQS ones unless SQS), in install order.
 	Only []string
+	// SQS adds Valkey and LocalStack (SQSNames), which only keda-sqs needs.
+	SQS bool
 	// Charts replaces a component's chart source (name or repository; an empty Version keeps the pinned one).
 	Charts map[string]Chart
 	// Values are merged over a component's values (maps merge, anything else replaces).
@@ -74,6 +92,8 @@ type Options struct {
 const (
 	JetstackRepo        = "https://charts.jetstack.io"
 	KEDARepo            = "https://kedacore.github.io/charts"
+	ValkeyRepo          = "https://valkey.io/valkey-helm/"
+	LocalStackRepo      = "https://localstack.github.io/helm-charts"
 	SpinOperatorChart   = "oci://ghcr.io/spinframework/charts/spin-operator"
 	spinOperatorRelease = "https://github.com/spinframework/spin-operator/releases/download/v%s/"
 )
@@ -149,10 +169,46 @@ func NewPlan(opts Options) (Plan, error) {
 			CRDs:        []string{"httpscaledobjects.http.keda.sh", "interceptorroutes.http.keda.sh"},
 			Deployments: []string{"keda/keda-add-ons-http-interceptor", "keda/keda-add-ons-http-external-scaler", "keda/keda-add-ons-http-controller-manager"},
 		},
+		{
+			Name: Valkey, Version: v.Valkey, Release: ValkeyRelease, Namespace: SQSNamespace,
+			Chart: Chart{Repo: ValkeyRepo, Name: "valkey", Version: v.Valkey},
+			// No password and no volume: the store lives as long as the release, like the emulated
+			// cluster's redis-server.
+			Values: map[string]any{
+				"fullnameOverride": ValkeyRelease,
+				"image":            map[string]any{"repository": ValkeyImageRepository, "tag": ValkeyImageTag},
+				"auth":             map[string]any{"enabled": false},
+				"dataStorage":      map[string]any{"enabled": false},
+			},
+			Images:      []string{"docker.io/" + ValkeyImageRepository + ":" + ValkeyImageTag},
+			Deployments: []string{SQSNamespace + "/" + ValkeyRelease},
+		},
+		{
+			Name: LocalStack, Version: v.LocalStack, Release: LocalStackRelease, Namespace: SQSNamespace,
+			Chart: Chart{Repo: LocalStackRepo, Name: "localstack", Version: v.LocalStack},
+			// SQS only; queue URLs name the Service (SQS_ENDPOINT_STRATEGY off, LOCALSTACK_HOST), so the
+			// harness, KEDA and the app agree on them; the app's image names http://localstack:4566/…, and
+			// LocalStack finds a queue by the URL's path.
+			Values: map[string]any{
+				"fullnameOverride": LocalStackRelease,
+				"image":            map[string]any{"repository": LocalStackImageRepository, "tag": LocalStackImageTag},
+				"service":          map[string]any{"type": "ClusterIP"},
+				"startServices":    "sqs",
+				"extraEnvVars": []any{
+					map[string]any{"name": "SQS_ENDPOINT_STRATEGY", "value": "off"},
+					map[string]any{"name": "LOCALSTACK_HOST", "value": LocalStackRelease + "." + SQSNamespace + ".svc.cluster.local:4566"},
+				},
+			},
+			Images:      []string{"docker.io/" + LocalStackImage},
+			Deployments: []string{SQSNamespace + "/" + LocalStackRelease},
+		},
 	}
 	p := Plan{Versions: v}
 	for _, c := range all {
 		if opts.Only != nil && !slices.Contains(opts.Only, c.Name) {
+			continue
+		}
+		if opts.Only == nil && !opts.SQS && slices.Contains(SQSNames, c.Name) {
 			continue
 		}
 		if ch, ok := opts.Charts[c.Name]; ok {
@@ -207,6 +263,9 @@ func (p Plan) Write(w io.Writer) error {
 		for _, m := range c.Manifests {
 			fmt.Fprintf(&b, "   before the chart, apply: %s\n", m)
 		}
+		for _, im := range c.Images {
+			fmt.Fprintf(&b, "   image: %s\n", im)
+		}
 		if len(c.Values) == 0 {
 			b.WriteString("   values: the chart's defaults\n")
 		} else {
@@ -222,6 +281,9 @@ func (p Plan) Write(w io.Writer) error {
 		var markers []string
 		markers = append(markers, c.CRDs...)
 		markers = append(markers, c.APIServices...)
+		if len(markers) == 0 && len(c.Deployments) > 0 {
+			markers = append(markers, "Deployment "+c.Deployments[0])
+		}
 		if len(markers) > 0 {
 			fmt.Fprintf(&b, "   skipped when the cluster already has: %s\n", strings.Join(markers, ", "))
 		}

@@ -36,7 +36,7 @@ func TestVersionsFromEnvAndSet(t *testing.T) {
 	}
 	for _, bad := range []struct{ in, want string }{
 		{"keda", "want NAME=VERSION"},
-		{"kafka=1.0.0", `unknown component "kafka" (allowed: cert-manager, spin-operator, keda, http-add-on)`},
+		{"kafka=1.0.0", `unknown component "kafka" (allowed: cert-manager, spin-operator, keda, http-add-on, valkey, localstack)`},
 		{"keda=latest", `"latest" is not a semantic version`},
 	} {
 		err := v.Set(bad.in)
@@ -104,7 +104,7 @@ func TestPlanOverridesAndErrors(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{Only: []string{"valkey"}}, `platform component "valkey": unknown (allowed: cert-manager, spin-operator, keda, http-add-on)`},
+		{Options{Only: []string{"redis"}}, `platform component "redis": unknown (allowed: cert-manager, spin-operator, keda, http-add-on, valkey, localstack)`},
 		{Options{Versions: Versions{KEDA: "two"}}, `platform version keda: "two" is not a semantic version`},
 		{Options{Charts: map[string]Chart{"x": {}}}, `platform chart for "x": unknown component`},
 		{Options{Values: map[string]map[string]any{"x": {}}}, `platform values for "x": unknown component`},
@@ -138,6 +138,68 @@ func TestImageTag(t *testing.T) {
 	} {
 		if got := imageTag(in); got != want {
 			t.Errorf("imageTag(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Valkey and LocalStack join the plan only for keda-sqs, after the rest, with their charts, pinned images and
+// values, and their versions are overridable like the others'.
+func TestPlanSQSComponents(t *testing.T) {
+	p, err := NewPlan(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range SQSNames {
+		if _, ok := p.Component(n); ok {
+			t.Errorf("%s planned without a scenario that needs it", n)
+		}
+	}
+	env := map[string]string{EnvValkeyVersion: "0.10.0"}
+	v := fromEnv(Pinned(), func(k string) string { return env[k] })
+	if err := v.Set("localstack=v0.6.15"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = NewPlan(Options{SQS: true, Versions: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range p.Components {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, ","); got != "cert-manager,spin-operator,keda,http-add-on,valkey,localstack" {
+		t.Fatalf("order = %s", got)
+	}
+	vk, _ := p.Component(Valkey)
+	if vk.Chart != (Chart{Repo: ValkeyRepo, Name: "valkey", Version: "0.10.0"}) || vk.Namespace != SQSNamespace {
+		t.Errorf("valkey = %+v", vk)
+	}
+	if img, _ := vk.Values["image"].(map[string]any); img["tag"] != ValkeyImageTag || vk.Values["fullnameOverride"] != "valkey" {
+		t.Errorf("valkey values = %v", vk.Values)
+	}
+	ls, _ := p.Component(LocalStack)
+	if ls.Chart != (Chart{Repo: LocalStackRepo, Name: "localstack", Version: "0.6.15"}) {
+		t.Errorf("localstack chart = %+v", ls.Chart)
+	}
+	if img, _ := ls.Values["image"].(map[string]any); img["repository"] != "localstack/localstack" || img["tag"] != LocalStackImageTag {
+		t.Errorf("localstack image values = %v: want the free image, not the chart's localstack-pro", ls.Values["image"])
+	}
+	var b strings.Builder
+	if err := p.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"5. valkey 0.10.0: Helm release \"valkey\" in namespace \"scalebench-sqs\"",
+		"chart: valkey 0.10.0 from https://valkey.io/valkey-helm/",
+		"image: docker.io/valkey/valkey:9.1.1",
+		"6. localstack 0.6.15",
+		"image: docker.io/localstack/localstack:4.14.0",
+		"SQS_ENDPOINT_STRATEGY",
+		"value: localstack.scalebench-sqs.svc.cluster.local:4566",
+		"skipped when the cluster already has: Deployment scalebench-sqs/localstack",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, b.String())
 		}
 	}
 }

@@ -1,5 +1,6 @@
 // Package platform installs what scenarios need on a real cluster — cert-manager, the Spin operator (its CRDs,
-// RuntimeClass and SpinAppExecutor, then its chart), KEDA and the KEDA HTTP add-on — with the Helm Go SDK,
+// RuntimeClass and SpinAppExecutor, then its chart), KEDA and the KEDA HTTP add-on, and for keda-sqs Valkey
+// and LocalStack — with the Helm Go SDK,
 // detects what a cluster already has, and uninstalls exactly what a run installed.
 //
 // Versions are pinned in one place (Default); Plan says what would be installed, in order, with chart sources,
@@ -21,10 +22,17 @@ const (
 	SpinOperator = "spin-operator"
 	KEDA         = "keda"
 	HTTPAddOn    = "http-add-on"
+	// Valkey (the store) and LocalStack (the SQS queue) are installed only for scenarios that need them
+	// (keda-sqs; Options.SQS).
+	Valkey     = "valkey"
+	LocalStack = "localstack"
 )
 
 // Names lists the components in install order.
-var Names = []string{CertManager, SpinOperator, KEDA, HTTPAddOn}
+var Names = []string{CertManager, SpinOperator, KEDA, HTTPAddOn, Valkey, LocalStack}
+
+// SQSNames are the components only keda-sqs needs.
+var SQSNames = []string{Valkey, LocalStack}
 
 // Versions pins one release per component: the chart version and, for the Spin operator, its release assets.
 // Versions are written without a leading "v" (the cert-manager chart's own "v" is added where it is used).
@@ -33,6 +41,8 @@ type Versions struct {
 	SpinOperator string `json:"spinOperator"`
 	KEDA         string `json:"keda"`
 	HTTPAddOn    string `json:"httpAddOn"`
+	Valkey       string `json:"valkey"`
+	LocalStack   string `json:"localstack"`
 }
 
 // Pinned versions. KEDA, the Spin operator and the HTTP add-on are the versions the emulated cluster builds
@@ -42,6 +52,23 @@ const (
 	DefaultSpinOperatorVersion = "0.6.1"
 	DefaultKEDAVersion         = "2.20.2"
 	DefaultHTTPAddOnVersion    = "0.15.0"
+	// DefaultValkeyVersion is the valkey chart of valkey-io/valkey-helm (tag valkey-0.11.0, appVersion 9.1.1).
+	DefaultValkeyVersion = "0.11.0"
+	// DefaultLocalStackVersion is LocalStack's official chart (localstack/helm-charts, tag localstack-0.7.0).
+	DefaultLocalStackVersion = "0.7.0"
+)
+
+// The images the SQS charts run, pinned here rather than left to the charts: valkey's chart takes its
+// appVersion, LocalStack's defaults to localstack-pro:latest, which needs an auth token.
+const (
+	ValkeyImageRepository = "valkey/valkey"
+	ValkeyImageTag        = "9.1.1"
+	// LocalStackImageRepository and LocalStackImageTag: the last LocalStack release that starts without an
+	// auth token.
+	LocalStackImageRepository = "localstack/localstack"
+	LocalStackImageTag        = "4.14.0"
+	// LocalStackImage is the image as one reference (also what clusters/sqsbackend runs in Docker).
+	LocalStackImage = LocalStackImageRepository + ":" + LocalStackImageTag
 )
 
 // Environment variables that override the pinned versions. KEDA, the Spin operator and the HTTP add-on share
@@ -51,6 +78,8 @@ const (
 	EnvSpinOperatorVersion = "SCALEBENCH_SPIN_OPERATOR_VERSION"
 	EnvKEDAVersion         = "SCALEBENCH_KEDA_VERSION"
 	EnvHTTPAddOnVersion    = "SCALEBENCH_HTTP_ADD_ON_VERSION"
+	EnvValkeyVersion       = "SCALEBENCH_VALKEY_VERSION"
+	EnvLocalStackVersion   = "SCALEBENCH_LOCALSTACK_VERSION"
 )
 
 // Pinned returns the compiled-in versions, ignoring the environment.
@@ -60,6 +89,8 @@ func Pinned() Versions {
 		SpinOperator: DefaultSpinOperatorVersion,
 		KEDA:         DefaultKEDAVersion,
 		HTTPAddOn:    DefaultHTTPAddOnVersion,
+		Valkey:       DefaultValkeyVersion,
+		LocalStack:   DefaultLocalStackVersion,
 	}
 }
 
@@ -86,6 +117,10 @@ func envOf(name string) string {
 		return EnvKEDAVersion
 	case HTTPAddOn:
 		return EnvHTTPAddOnVersion
+	case Valkey:
+		return EnvValkeyVersion
+	case LocalStack:
+		return EnvLocalStackVersion
 	}
 	return ""
 }
@@ -100,6 +135,10 @@ func (v *Versions) field(name string) *string {
 		return &v.KEDA
 	case HTTPAddOn:
 		return &v.HTTPAddOn
+	case Valkey:
+		return &v.Valkey
+	case LocalStack:
+		return &v.LocalStack
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/platform"
 )
 
 // LocalStack defaults. LocalStack accepts any credentials; test/test and
@@ -22,7 +23,7 @@ import (
 const (
 	// DefaultLocalStackImage is the last LocalStack release that starts
 	// without an auth token (later images need LocalStackOptions.AuthToken).
-	DefaultLocalStackImage = "localstack/localstack:4.14.0"
+	DefaultLocalStackImage = platform.LocalStackImage
 	// DefaultLocalStackAlias is the container's name on the cluster network.
 	DefaultLocalStackAlias    = "localstack"
 	LocalStackPort            = 4566

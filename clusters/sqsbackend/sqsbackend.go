@@ -3,8 +3,9 @@
 // endpoints and credentials, and the Valkey store the customer-transformer
 // app writes into.
 //
-// The queue is either LocalStack in a container on the cluster's Docker
-// network ([LocalStack]) or a real AWS queue ([AWS]). Either way a [Backend]
+// The queue is LocalStack in the cluster (the platform's localstack
+// release, [InCluster]), LocalStack in a container on the cluster's Docker
+// network ([LocalStack]), or a real AWS queue ([AWS]). Either way a [Backend]
 // answers four questions: where the harness on the host sends SQS calls
 // ([Backend.HostEndpoint]), where pods and KEDA send them
 // ([Backend.ClusterEndpoint]), in which region, and with which credentials;
@@ -22,6 +23,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/scalebench/scalebench/sqs"
 	"github.com/scalebench/scalebench/workloads"
 )
 
@@ -144,4 +146,30 @@ func (b *Backend) Wiring(queue, redisAddr string) (workloads.SQSWiring, error) {
 		w.AccessKeyID, w.SecretAccessKey, w.SessionToken = c.AccessKeyID, c.SecretAccessKey, c.SessionToken
 	}
 	return w, nil
+}
+
+// InCluster describes LocalStack running in the cluster (the platform's
+// localstack release): pods and KEDA reach it at clusterEndpoint (its
+// Service), the harness at hostEndpoint (a port-forward to its pod).
+// Credentials are LocalStack's test/test, the region us-east-1; Close
+// releases nothing (the platform uninstalls the release).
+func InCluster(hostEndpoint, clusterEndpoint string) *Backend {
+	return &Backend{
+		Kind: KindLocalStack, Region: LocalStackRegion, HostEndpoint: hostEndpoint, ClusterEndpoint: clusterEndpoint,
+		Credentials: &Credentials{AccessKeyID: LocalStackAccessKeyID, SecretAccessKey: LocalStackSecretAccessKey},
+	}
+}
+
+// Env is the backend as package sqs's client and the keda-sqs run take it:
+// the harness's endpoint and store (hostRedis, host:port on this machine),
+// and the pods' and KEDA's (the backend's cluster endpoint, clusterRedis).
+func (b *Backend) Env(hostRedis, clusterRedis string) sqs.Env {
+	env := sqs.Env{
+		Endpoint: b.HostEndpoint, ClusterEndpoint: b.ClusterEndpoint, Region: b.Region,
+		RedisAddr: hostRedis, ClusterRedisAddr: clusterRedis,
+	}
+	if c := b.Credentials; c != nil {
+		env.AccessKeyID, env.SecretAccessKey, env.SessionToken = c.AccessKeyID, c.SecretAccessKey, c.SessionToken
+	}
+	return env
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/all"
+	"github.com/scalebench/scalebench/clusters/sqsbackend"
 	"github.com/scalebench/scalebench/loadjob"
 	"github.com/scalebench/scalebench/platform"
 	"github.com/scalebench/scalebench/runner"
@@ -59,10 +60,6 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 			return usageErr("%s: --platform-version: %v", cmd, err)
 		}
 	}
-	pp, err := platform.NewPlan(platform.Options{Versions: versions})
-	if err != nil {
-		return usageErr("%s: %v", cmd, err)
-	}
 	names := []string(f.scenarios)
 	if len(names) == 0 {
 		names = DefaultScenarios
@@ -70,6 +67,12 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 	scs, err := resolveScenarios(names)
 	if err != nil {
 		return err
+	}
+	f.settings.NeedsSQS = needsSQS(scs)
+	// Valkey and LocalStack join the platform only when a scenario needs them.
+	pp, err := platform.NewPlan(platform.Options{Versions: versions, SQS: f.settings.NeedsSQS})
+	if err != nil {
+		return usageErr("%s: %v", cmd, err)
 	}
 
 	// The cluster.
@@ -124,7 +127,11 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 		return nil
 	}
 	for _, s := range scs {
-		set, err := workloads.Render(s, workloads.Options{SQS: planSQSWiring(s)})
+		wiring, err := planSQSWiring(s, helm)
+		if err != nil {
+			return harnessErr(fmt.Errorf("scenario %s: %w", s.Metadata.Name, err))
+		}
+		set, err := workloads.Render(s, workloads.Options{SQS: wiring})
 		if err != nil {
 			return usageErr("%s: scenario %s: %v", cmd, s.Metadata.Name, err)
 		}
@@ -176,18 +183,36 @@ func printLoadJob(w io.Writer, s *scenario.Scenario, deployment string) error {
 	return nil
 }
 
-// planSQSWiring stands in for the queue and store a cluster provides at run time, so the keda-sqs manifests
-// can be shown; the placeholders say where each value comes from.
-func planSQSWiring(s *scenario.Scenario) *workloads.SQSWiring {
+// planSQSWiring is the queue and store a keda-sqs run wires on the cluster: with the Helm platform
+// (k3d, kind, existing), the platform's LocalStack and Valkey by their Services (a cluster that names its
+// own SQS side in its ConfigMap, or SCALEBENCH_SQS_QUEUE_URL, changes them at run time); otherwise
+// placeholders for what the cluster provides at run time. Credentials are never printed.
+func planSQSWiring(s *scenario.Scenario, helm bool) (*workloads.SQSWiring, error) {
 	if s.Spec.Autoscaler.Type != scenario.KEDASQS {
-		return nil
+		return nil, nil
 	}
-	return &workloads.SQSWiring{
-		QueueURL:        "<queue URL from the cluster's SQS backend>",
-		Endpoint:        "<SQS endpoint from the cluster's SQS backend>",
-		Region:          "<region>",
-		AccessKeyID:     "<access key id>",
-		SecretAccessKey: "<secret access key>",
-		RedisAddr:       "<store host from the cluster>:<store port>",
+	w := workloads.SQSWiring{
+		QueueURL:  "<queue URL from the cluster's SQS backend>",
+		Endpoint:  "<SQS endpoint from the cluster's SQS backend>",
+		Region:    "<region>",
+		RedisAddr: "<store host from the cluster>:<store port>",
 	}
+	if helm {
+		var err error
+		if w, err = sqsbackend.InCluster("", platform.LocalStackClusterEndpoint).Wiring(s.Spec.Load.SQS.Queue, platform.ValkeyClusterAddr); err != nil {
+			return nil, err
+		}
+	}
+	w.AccessKeyID, w.SecretAccessKey, w.SessionToken = "<access key id>", "<secret access key>", ""
+	return &w, nil
+}
+
+// needsSQS reports whether a scenario needs an SQS queue and a store (keda-sqs).
+func needsSQS(scs []*scenario.Scenario) bool {
+	for _, s := range scs {
+		if s.Spec.Autoscaler.Type == scenario.KEDASQS {
+			return true
+		}
+	}
+	return false
 }

@@ -112,3 +112,40 @@ func TestDryRunShowsTheRunsClusterSettings(t *testing.T) {
 		t.Errorf("unknown --platform-version component: exit %d, want %d (%s)", code, ExitUsage, errb.String())
 	}
 }
+
+// TestPlanSQSPlatformOnlyForKEDASQS: Valkey and LocalStack are planned, with chart, version, values and
+// image, only when a keda-sqs scenario is, and the keda-sqs manifests name their Services.
+func TestPlanSQSPlatformOnlyForKEDASQS(t *testing.T) {
+	for _, cluster := range []string{"k3d", "kind", "existing"} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), []string{"plan", "--cluster", cluster, "--scenario", "keda-sqs", "--platform-version", "valkey=0.10.0"}, &out, &errb)
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d, stderr %s", cluster, code, errb.String())
+		}
+		for _, want := range []string{
+			`5. valkey 0.10.0: Helm release "valkey" in namespace "scalebench-sqs"`,
+			"chart: valkey 0.10.0 from https://valkey.io/valkey-helm/",
+			"image: docker.io/valkey/valkey:9.1.1",
+			"6. localstack 0.7.0", "chart: localstack 0.7.0 from https://localstack.github.io/helm-charts",
+			"image: docker.io/localstack/localstack:4.14.0",
+			// The wiring of the manifests: LocalStack's and Valkey's Services.
+			"http://localstack.scalebench-sqs.svc.cluster.local:4566/000000000000/customers",
+			"awsEndpoint: http://localstack.scalebench-sqs.svc.cluster.local:4566",
+			"valkey.scalebench-sqs.svc.cluster.local",
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s: plan output lacks %q:\n%s", cluster, want, out.String())
+			}
+		}
+		if strings.Contains(out.String(), "test") && strings.Contains(out.String(), "AWS_SECRET_ACCESS_KEY: test") {
+			t.Errorf("%s: the plan prints a credential", cluster)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"plan", "--cluster", "kind", "--scenario", "hpa-cpu-fast"}, &out, &errb); code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", code, errb.String())
+	}
+	if strings.Contains(out.String(), "valkey") || strings.Contains(out.String(), "localstack") {
+		t.Errorf("valkey or localstack planned without keda-sqs:\n%s", out.String())
+	}
+}

@@ -112,6 +112,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		plan.Parallel = true
 	}
+	settings.NeedsSQS = needsSQS(plan.Scenarios)
 
 	// A provider that can check its prerequisites does so before anything
 	// is created (a missing Docker engine: exit 3, one line).
