@@ -107,6 +107,10 @@ func (p *Provider) Create(ctx context.Context, opts clusters.Options) (clusters.
 	// Only the missing parts are installed, labelled with the run id; Delete
 	// uninstalls exactly those and never the cluster or what it had.
 	cl.Keep = opts.Keep
+	if hasInfo && info.SQS != nil {
+		// The cluster names its own SQS side (bench cluster up): no Valkey or LocalStack is needed.
+		opts.NeedsSQS = false
+	}
 	err = cl.EnsurePlatform(ctx, opts, real.PlatformSettings{
 		Install: opts.InstallPlatform, Hint: "pass --install-platform to install them (only the missing parts; nothing the cluster has is changed)",
 		UninstallOnDelete: true,
@@ -182,10 +186,16 @@ func (c *Cluster) Environment() results.Environment {
 	return env
 }
 
-// SQSEnv is the SQS endpoint and store the cluster's ConfigMap names.
+// SQSEnv is the SQS endpoint and store the cluster's ConfigMap names (a
+// cluster `bench cluster up` started), else the platform's Valkey and
+// LocalStack (found, or installed with --install-platform).
 func (c *Cluster) SQSEnv(ctx context.Context) (sqs.Env, error) {
-	if c.info == nil || c.info.SQS == nil {
-		return sqs.Env{}, fmt.Errorf("existing cluster: no SQS endpoint and Redis store known: keda-sqs reads them from the cluster's ConfigMap %s/%s, which `bench cluster up` writes and this cluster does not have", InfoNamespace, InfoName)
+	if c.info != nil && c.info.SQS != nil {
+		return *c.info.SQS, nil
 	}
-	return *c.info.SQS, nil
+	env, err := c.Cluster.SQSEnv(ctx)
+	if err != nil {
+		return sqs.Env{}, fmt.Errorf("%w; a cluster `bench cluster up` started names its own in the ConfigMap %s/%s", err, InfoNamespace, InfoName)
+	}
+	return env, nil
 }

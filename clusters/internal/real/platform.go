@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/scalebench/scalebench/clusters"
@@ -38,11 +40,12 @@ func (c *Cluster) EnsurePlatform(ctx context.Context, opts clusters.Options, s P
 		}
 	}
 	rep, err := Ensure(ctx, c.Config, platform.EnsureOptions{
-		RunID: opts.RunID, Plan: platform.Options{Versions: versions},
+		RunID: opts.RunID, Plan: platform.Options{Versions: versions, SQS: opts.NeedsSQS},
 		Install: s.Install, Hint: s.Hint,
 		Logger: opts.Logger, Progress: opts.Progress,
 	})
 	c.Parts = parts(rep)
+	c.LogNamespaces = logNamespaces(opts, versions, rep)
 	if s.UninstallOnDelete && len(rep.Installed.Components) > 0 {
 		prev := c.Teardown
 		c.Teardown = func(ctx context.Context) error {
@@ -75,4 +78,21 @@ func parts(rep platform.Report) []clusters.PlatformPart {
 		out = append(out, part)
 	}
 	return out
+}
+
+// logNamespaces are where the plan puts its components and where their
+// releases were found, sorted, each once.
+func logNamespaces(opts clusters.Options, versions platform.Versions, rep platform.Report) []string {
+	set := map[string]bool{}
+	if p, err := platform.NewPlan(platform.Options{Versions: versions, SQS: opts.NeedsSQS}); err == nil {
+		for _, c := range p.Components {
+			set[c.Namespace] = true
+		}
+	}
+	for _, pr := range rep.After.Components {
+		if pr.ReleaseNamespace != "" {
+			set[pr.ReleaseNamespace] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }

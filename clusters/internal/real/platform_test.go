@@ -22,10 +22,16 @@ func fakeEnsure(got *platform.EnsureOptions, err error) func(context.Context, *r
 			return platform.Report{}, perr
 		}
 		r := platform.Report{Installed: inst}
-		for _, n := range platform.Names {
+		full, perr := platform.NewPlan(o.Plan)
+		if perr != nil {
+			return platform.Report{}, perr
+		}
+		for _, c := range full.Components {
+			n := c.Name
 			p := platform.Presence{Component: n, Present: err == nil, Version: o.Plan.Versions.Of(n), Evidence: []string{"Deployment x"}, Missing: []string{"CRD y"}}
 			if n == platform.KEDA {
 				p.Present, p.Version = true, "2.19.0"
+				p.Release, p.ReleaseNamespace = "keda", "autoscalers" // the user's KEDA, elsewhere
 			}
 			r.After.Components = append(r.After.Components, p)
 		}
@@ -60,6 +66,23 @@ func TestEnsurePlatformRecordsPartsAndVersions(t *testing.T) {
 	// A created cluster: its deletion removes the platform; Teardown is the provider's own.
 	if err := cl.Delete(context.Background()); err != nil || !torn {
 		t.Errorf("delete: %v, torn down %v", err, torn)
+	}
+	// Diagnostics read the pods' logs where the plan puts the platform and where its releases were found.
+	if got := strings.Join(cl.LogNamespaces, ","); got != "autoscalers,cert-manager,keda,spin-operator" {
+		t.Errorf("log namespaces %s", got)
+	}
+
+	// A keda-sqs run adds Valkey and LocalStack to the plan, and their namespace to the logs.
+	cl = &Cluster{Kind: "kind"}
+	opts.NeedsSQS = true
+	if err := cl.EnsurePlatform(context.Background(), opts, PlatformSettings{Install: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Plan.SQS || !cl.hasPart(platform.Valkey) || !cl.hasPart(platform.LocalStack) {
+		t.Errorf("ensure options %+v, parts %+v: want the SQS components planned", got.Plan, cl.Parts)
+	}
+	if got := strings.Join(cl.LogNamespaces, ","); got != "autoscalers,cert-manager,keda,scalebench-sqs,spin-operator" {
+		t.Errorf("log namespaces with keda-sqs %s", got)
 	}
 }
 

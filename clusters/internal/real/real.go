@@ -23,6 +23,7 @@ import (
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/sqs"
 )
 
 // Cluster is a running cluster reached through a kubeconfig.
@@ -41,8 +42,15 @@ type Cluster struct {
 	Keep bool
 	// Knobs are the provider's settings in force, for the report.
 	Knobs map[string]string
+	// LogNamespaces are the namespaces of the platform's operators and
+	// add-ons (where the plan installs them and where their Helm releases
+	// were found), whose pods' logs diagnostics collect.
+	LogNamespaces []string
 
 	kubeVersion string
+	// sqsEnv is keda-sqs's queue and store once SQSEnv opened their port-forwards; closers end those.
+	sqsEnv  *sqs.Env
+	closers []func()
 }
 
 var (
@@ -150,7 +158,8 @@ func (c *Cluster) Environment() results.Environment {
 const UnknownVersion = "unknown version"
 
 // CollectDiagnostics writes the nodes, the pods of every namespace and the
-// events as JSON into dir.
+// events as JSON into dir, and the logs of the platform's pods
+// (LogNamespaces) into dir/logs (see kube.PodLogs).
 func (c *Cluster) CollectDiagnostics(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -175,11 +184,15 @@ func (c *Cluster) CollectDiagnostics(ctx context.Context, dir string) error {
 		})
 	}
 	write("events.json", events, err)
+	if len(c.LogNamespaces) > 0 {
+		errs = append(errs, kube.PodLogs(ctx, c.Clients.Kube, c.LogNamespaces, filepath.Join(dir, "logs")))
+	}
 	return errors.Join(errs...)
 }
 
-// Delete runs the provider's teardown unless Keep.
+// Delete ends the port-forwards this process opened and runs the provider's teardown unless Keep.
 func (c *Cluster) Delete(ctx context.Context) error {
+	c.closeForwards()
 	if c.Keep || c.Teardown == nil {
 		return nil
 	}
