@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,13 +24,17 @@ const (
 	LogLimitBytes = 2 << 20
 )
 
+// LogTimeout bounds each log request: the API server dials the pod's kubelet, which may not answer (an
+// unreachable node, a name the API server cannot resolve), and diagnostics must not wait for its dial timeout.
+const LogTimeout = 10 * time.Second
+
 // LogErrorsFile lists, in a logs folder, each log that could not be read and why.
 const LogErrorsFile = "errors.txt"
 
 // PodLogs writes, through the API server (pods/log), the log of every
 // container of every pod in namespaces into dir/<namespace>/<pod>.<container>.log,
 // and the previous instance's into ….previous.log for a container that
-// restarted, each bounded by LogTailLines and LogLimitBytes. A namespace
+// restarted, each bounded by LogTailLines, LogLimitBytes and LogTimeout. A namespace
 // that does not exist has nothing to write. A log that cannot be read (the
 // kubelet does not answer, the container never started) is listed in
 // dir/errors.txt and joined into the error; the others are written all the
@@ -82,6 +87,8 @@ func PodLogs(ctx context.Context, c kubernetes.Interface, namespaces []string, d
 }
 
 func podLog(ctx context.Context, c kubernetes.Interface, p *corev1.Pod, container string, previous bool, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, LogTimeout)
+	defer cancel()
 	rc, err := c.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{
 		Container: container, Previous: previous, Timestamps: true,
 		TailLines: ptr.To[int64](LogTailLines), LimitBytes: ptr.To[int64](LogLimitBytes),
