@@ -1,7 +1,7 @@
 // Package sqsbackend provides what the keda-sqs scenario needs outside the
 // app itself on a real (k3d, kind, existing) cluster: the SQS queue's
-// endpoints and credentials, and the Valkey store the customer-transformer
-// app writes into.
+// endpoints and credentials, and the keda-sqs wiring to them and to the
+// store (the platform's Valkey, package platform) the app writes into.
 //
 // The queue is LocalStack in the cluster (the platform's localstack
 // release, [InCluster]), LocalStack in a container on the cluster's Docker
@@ -10,8 +10,7 @@
 // ([Backend.HostEndpoint]), where pods and KEDA send them
 // ([Backend.ClusterEndpoint]), in which region, and with which credentials;
 // [Backend.Wiring] turns that into the scenario's one SQS wiring
-// (workloads.SQSWiring). [Valkey] renders the in-cluster Valkey Deployment
-// and Service.
+// (workloads.SQSWiring), and [Backend.Env] into the harness's sqs.Env.
 //
 // The emulated cluster needs none of this: its data plane emulates the app.
 package sqsbackend
@@ -131,7 +130,7 @@ func (b *Backend) Close(ctx context.Context) error {
 }
 
 // Wiring is the keda-sqs wiring for the queue named queue on this backend
-// and the store at redisAddr (host:port as pods reach it, e.g. ValkeyAddr):
+// and the store at redisAddr (host:port as pods reach it, e.g. platform.ValkeyClusterAddr):
 // the cluster endpoint, region and credentials (the session token too) as
 // the app and KEDA's scaler use them. The Secret, the app's environment and
 // the TriggerAuthentication are rendered from it by package workloads, the

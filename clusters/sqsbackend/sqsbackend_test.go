@@ -12,11 +12,9 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/scalebench/scalebench/kube"
+	"github.com/scalebench/scalebench/platform"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/workloads"
 )
@@ -216,16 +214,16 @@ func TestAWSQueueURL(t *testing.T) {
 // The backend's one wiring: what the app and KEDA need, the session token
 // included when the credentials have one.
 func TestWiring(t *testing.T) {
-	w, err := localStackBackend().Wiring("customers", ValkeyAddr)
+	w, err := localStackBackend().Wiring("customers", platform.ValkeyClusterAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := workloads.SQSWiring{QueueURL: "http://localstack:4566/000000000000/customers", Endpoint: "http://localstack:4566",
-		Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test", RedisAddr: "valkey:6379"}
+		Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test", RedisAddr: platform.ValkeyClusterAddr}
 	if w != want {
 		t.Errorf("wiring %#v, want %#v", w, want)
 	}
-	if _, err := localStackBackend().Wiring("a/b", ValkeyAddr); err == nil {
+	if _, err := localStackBackend().Wiring("a/b", platform.ValkeyClusterAddr); err == nil {
 		t.Error("a queue name with a slash: want an error")
 	}
 
@@ -235,84 +233,13 @@ func TestWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w, err = a.Wiring("customers", ValkeyAddr); err != nil || w.StaticCredentials() || w.Endpoint != "" || w.QueueURL != q || w.Region != "eu-west-1" {
+	if w, err = a.Wiring("customers", platform.ValkeyClusterAddr); err != nil || w.StaticCredentials() || w.Endpoint != "" || w.QueueURL != q || w.Region != "eu-west-1" {
 		t.Errorf("default chain: %#v, %v", w, err)
 	}
 	// Temporary credentials: the session token comes along.
 	a.Credentials = &Credentials{AccessKeyID: "AK", SecretAccessKey: "SK", SessionToken: "ST"}
-	if w, err = a.Wiring("", ValkeyAddr); err != nil || w.AccessKeyID != "AK" || w.SecretAccessKey != "SK" || w.SessionToken != "ST" {
+	if w, err = a.Wiring("", platform.ValkeyClusterAddr); err != nil || w.AccessKeyID != "AK" || w.SecretAccessKey != "SK" || w.SessionToken != "ST" {
 		t.Errorf("session token: %#v, %v", w, err)
-	}
-}
-
-func TestValkey(t *testing.T) {
-	objs, err := Valkey("bench", "run-7")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(objs) != 2 || objs[0].GetKind() != "Deployment" || objs[1].GetKind() != "Service" {
-		t.Fatalf("objects: %v", objs)
-	}
-	for _, o := range objs {
-		if o.GetName() != "valkey" || o.GetNamespace() != "bench" {
-			t.Errorf("%s: name %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
-		}
-		l := o.GetLabels()
-		if l[kube.LabelRunID] != "run-7" || l[kube.LabelManagedBy] != kube.ManagedBy || l["app.kubernetes.io/name"] != "valkey" {
-			t.Errorf("%s labels: %v", o.GetKind(), l)
-		}
-		if _, ok := o.Object["status"]; ok {
-			t.Errorf("%s has a status", o.GetKind())
-		}
-	}
-	var d appsv1.Deployment
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs[0].Object, &d); err != nil {
-		t.Fatal(err)
-	}
-	if d.APIVersion != "apps/v1" || *d.Spec.Replicas != 1 {
-		t.Errorf("deployment %s replicas %d", d.APIVersion, *d.Spec.Replicas)
-	}
-	if !reflect.DeepEqual(d.Spec.Selector.MatchLabels, map[string]string{"app.kubernetes.io/name": "valkey"}) {
-		t.Errorf("selector %v: must not carry the run id (immutable)", d.Spec.Selector.MatchLabels)
-	}
-	if d.Spec.Template.Labels[kube.LabelRunID] != "run-7" {
-		t.Errorf("pod labels %v", d.Spec.Template.Labels)
-	}
-	c := d.Spec.Template.Spec.Containers[0]
-	if c.Image != ValkeyImage || !regexp.MustCompile(`^valkey/valkey:8\.\d+\.\d+$`).MatchString(c.Image) {
-		t.Errorf("image %q, want valkey/valkey:8.x.y", c.Image)
-	}
-	if c.Ports[0].ContainerPort != 6379 || c.ReadinessProbe == nil || c.Resources.Requests.Cpu().IsZero() {
-		t.Errorf("container %+v", c)
-	}
-	var s corev1.Service
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(objs[1].Object, &s); err != nil {
-		t.Fatal(err)
-	}
-	if s.APIVersion != "v1" || s.Spec.Ports[0].Port != 6379 || s.Spec.Ports[0].TargetPort.StrVal != c.Ports[0].Name ||
-		!reflect.DeepEqual(s.Spec.Selector, d.Spec.Selector.MatchLabels) {
-		t.Errorf("service %+v", s.Spec)
-	}
-	if ValkeyURL != "redis://valkey:6379" || ValkeySelector != "app.kubernetes.io/name=valkey" {
-		t.Errorf("ValkeyURL %q ValkeySelector %q", ValkeyURL, ValkeySelector)
-	}
-	// Without a run id: no empty label.
-	bare, err := Valkey("bench", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := bare[0].GetLabels()[kube.LabelRunID]; ok {
-		t.Error("empty run id label")
-	}
-	// The app's defaults point at this Service.
-	manifest, err := os.ReadFile("../../fixtures/customer-transformer/spin.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`redis_host = { default = "valkey" }`, `redis_port = { default = "6379" }`} {
-		if !strings.Contains(string(manifest), want) {
-			t.Errorf("spin.toml lacks %s", want)
-		}
 	}
 }
 
