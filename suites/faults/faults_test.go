@@ -39,7 +39,7 @@ import (
 	"github.com/scalebench/scalebench/suites/internal/suite"
 )
 
-func TestMain(m *testing.M) { os.Exit(suite.Main(m, "faults")) }
+func TestMain(m *testing.M) { os.Exit(suite.Main(m, "faults", suite.WithSQS())) }
 
 // verdictBound is how long a fault may take to become the run's verdict
 // (injection → the run returns, its objects' cleanup included).

@@ -23,7 +23,7 @@ import (
 	"github.com/scalebench/scalebench/suites/internal/suite"
 )
 
-func TestMain(m *testing.M) { os.Exit(suite.Main(m, "sqs")) }
+func TestMain(m *testing.M) { os.Exit(suite.Main(m, "sqs", suite.WithSQS())) }
 
 func TestSQSScalesFromZeroAndLosesNothing(t *testing.T) {
 	s := suite.RequireCluster(t)

@@ -50,20 +50,31 @@ type Suite struct {
 	RunID   string
 	Logger  *slog.Logger
 
-	session *runner.Session
-	out     string
+	session  *runner.Session
+	out      string
+	settings clusters.Settings
 }
 
 var current *Suite
 
+// Option shapes a suite's cluster.
+type Option func(*clusters.Settings)
+
+// WithSQS is for a suite with keda-sqs scenarios: on a real cluster the
+// platform gets Valkey and LocalStack.
+func WithSQS() Option { return func(s *clusters.Settings) { s.NeedsSQS = true } }
+
 // Main is a suite's TestMain: it creates the cluster, runs the tests, writes
 // the reports and tears the cluster down (always, also after a panic in a test).
-func Main(m *testing.M, name string) int {
+func Main(m *testing.M, name string, opts ...Option) int {
 	flag.Parse()
 	if testing.Short() {
 		return m.Run()
 	}
 	s := &Suite{Name: name, RunID: runner.NewRunID()}
+	for _, o := range opts {
+		o(&s.settings)
+	}
 	s.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s.out = os.Getenv(EnvOut)
 	if s.out == "" {
@@ -92,8 +103,8 @@ func (s *Suite) createCluster(ctx context.Context, cfg *envconf.Config) (context
 	s.session = runner.NewSession(runner.SessionConfig{
 		Provider: p, ClusterName: "scalebench-" + s.Name, RunID: s.RunID, Out: s.out,
 		// Suites may run next to a `bench run` on the same machine.
-		IngressAddr: "127.0.0.1:0",
-		Logger:      s.Logger, Progress: progress,
+		IngressAddr: "127.0.0.1:0", Cluster: s.settings,
+		Logger: s.Logger, Progress: progress,
 	})
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Minute) // includes a cold component build
