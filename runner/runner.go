@@ -246,6 +246,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	// Deferred first, so it runs last: after the cleanup and the observer's Stop, no request or watch is open.
 	defer r.c.Close()
 	if r.s.Spec.Autoscaler.Type == scenario.KEDASQS {
+		defer r.closeSQS() // after the cleanup, before the API clients close
 		if err := r.prepareSQS(ctx); err != nil {
 			return err
 		}

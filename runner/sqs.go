@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/scalebench/scalebench/analysis"
@@ -33,6 +34,19 @@ type sqsRun struct {
 	sent     *sqs.SendResult
 	stopSamp context.CancelFunc
 	sampled  chan struct{}
+	// closeIdle closes the SQS client's idle connections.
+	closeIdle func()
+}
+
+// closeSQS ends the queue sampling and the SQS client's connections, once the run is over.
+func (r *run) closeSQS() {
+	if r.sqs == nil {
+		return
+	}
+	r.stopSampling()
+	if r.sqs.closeIdle != nil {
+		r.sqs.closeIdle()
+	}
 }
 
 // prepareSQS creates the queue and the wiring the workload and scaler need.
@@ -46,7 +60,10 @@ func (r *run) prepareSQS(ctx context.Context) error {
 		// The SQS endpoint and the store are platform components.
 		return errorf(results.ErrorPlatform, "keda-sqs: %w", err)
 	}
-	c, err := sqs.NewClient(ctx, env, sqs.WithLogger(r.opts.Logger))
+	// The run's own connection pool, closed when the run ends (closeSQS): the SDK's default client would
+	// keep its idle connections to the queue open after the run.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	c, err := sqs.NewClient(ctx, env, sqs.WithLogger(r.opts.Logger), sqs.WithHTTPClient(&http.Client{Transport: tr}))
 	if err != nil {
 		return fmt.Errorf("keda-sqs: %w", err)
 	}
@@ -62,7 +79,7 @@ func (r *run) prepareSQS(ctx context.Context) error {
 	if err := c.SetDeadLetterQueue(ctx, url, dlq, MaxReceiveCount); err != nil {
 		return fmt.Errorf("keda-sqs: %w", err)
 	}
-	r.sqs = &sqsRun{client: c, queueURL: url, dlqURL: dlq}
+	r.sqs = &sqsRun{client: c, queueURL: url, dlqURL: dlq, closeIdle: tr.CloseIdleConnections}
 	r.sqsWiring = &workloads.SQSWiring{
 		QueueURL: url, Endpoint: env.ClusterEndpoint, Region: env.Region,
 		AccessKeyID: env.AccessKeyID, SecretAccessKey: env.SecretAccessKey, SessionToken: env.SessionToken, RedisAddr: env.ClusterRedisAddr,
