@@ -12,9 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/scalebench/scalebench/clusters"
-	"github.com/scalebench/scalebench/clusters/sqsbackend"
 	"github.com/scalebench/scalebench/kube"
-	"github.com/scalebench/scalebench/platform"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/workloads"
 )
@@ -87,14 +85,10 @@ func TestScenarioManifestsPassTheRealAPI(t *testing.T) {
 			s.Spec.Namespace = ns
 			opts := workloads.Options{}
 			if s.Spec.Autoscaler.Type == scenario.KEDASQS {
-				// The wiring a real cluster applies (the platform's
-				// LocalStack and Valkey, by their Services): the API judges
-				// the objects' shape, no pod reaches the queue here.
-				w, err := sqsbackend.InCluster("", platform.LocalStackClusterEndpoint).Wiring(s.Spec.Load.SQS.Queue, platform.ValkeyClusterAddr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				opts.SQS = &w
+				// A placeholder queue: the API judges the objects' shape,
+				// no pod reaches the queue here.
+				opts.SQS = &workloads.SQSWiring{QueueURL: "http://sqs.keda.svc:4100/100010001000/" + s.Spec.Load.SQS.Queue,
+					Endpoint: "http://sqs.keda.svc:4100", Region: "us-east-1", AccessKeyID: "x", SecretAccessKey: "y", RedisAddr: "valkey.keda.svc:6379"}
 			}
 			set, err := workloads.Render(s, opts)
 			if err != nil {

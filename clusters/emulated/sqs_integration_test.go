@@ -23,9 +23,7 @@ import (
 	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane"
 	"github.com/scalebench/scalebench/clusters/emulated/dataplane/sqsapp"
-	"github.com/scalebench/scalebench/clusters/sqsbackend"
 	"github.com/scalebench/scalebench/kube"
-	"github.com/scalebench/scalebench/platform"
 	"github.com/scalebench/scalebench/sqs"
 )
 
@@ -81,9 +79,6 @@ func TestSQSOnEmulatedCluster(t *testing.T) {
 	}
 	waitSA(t, ctx, cs, ns)
 
-	t.Run("a real cluster's backend wiring drives goaws", func(t *testing.T) {
-		testBackendWiringOnGoaws(t, ctx, env)
-	})
 	t.Run("keda scales 0 to N to 0 and no message is lost", func(t *testing.T) {
 		testKEDASQSScaling(t, ctx, c, cs, client, env, ns)
 	})
@@ -591,56 +586,5 @@ func testSQSRedisOutage(t *testing.T, ctx context.Context, c *Cluster, cs kubern
 	t.Logf("MEASURED after redis restarted: the %d left messages stored within %.1f s", want, time.Since(restarted).Seconds())
 	if err := cs.AppsV1().Deployments(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 		t.Error(err)
-	}
-}
-
-// testBackendWiringOnGoaws drives goaws through what a real cluster's keda-sqs uses: an sqsbackend.Backend
-// whose host endpoint is goaws (on a real cluster: the port-forward to LocalStack), its sqs.Env (the
-// harness's client: create the queue, send, count, verify the store) and its workloads.SQSWiring (what
-// the Secret and the TriggerAuthentication carry). Only the queue URL's form is LocalStack's and untested
-// here: goaws names its queues by its own host and account.
-func testBackendWiringOnGoaws(t *testing.T, ctx context.Context, goaws sqs.Env) {
-	b := sqsbackend.InCluster(goaws.Endpoint, platform.LocalStackClusterEndpoint)
-	env := b.Env(goaws.RedisAddr, platform.ValkeyClusterAddr)
-	env.Emulator = sqs.EmulatorGoaws // goaws's quirks; LocalStack has none the client works around
-	if env.Region != sqsbackend.LocalStackRegion || env.AccessKeyID != sqsbackend.LocalStackAccessKeyID || env.ClusterRedisAddr != platform.ValkeyClusterAddr {
-		t.Fatalf("env %+v", env)
-	}
-	client, err := sqs.NewClient(ctx, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := client.CreateQueue(ctx, "backend-wiring", sqsTestVisibility)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := client.Send(ctx, sqs.SendOptions{QueueURL: url, Messages: 30, BatchSize: 10, Seed: 7}, nil)
-	if err != nil || res.Sent != 30 {
-		t.Fatalf("sent %d: %v", res.Sent, err)
-	}
-	err = kube.Poll(ctx, 200*time.Millisecond, "30 messages visible", func(ctx context.Context) (bool, string, error) {
-		v, f, err := client.Depth(ctx, url)
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		return v == 30 && f == 0, fmt.Sprintf("visible %d, in flight %d", v, f), nil
-	})
-	if err != nil {
-		t.Error(err)
-	}
-	// Nothing consumed them: the store has none, and the count says so.
-	ver, err := sqs.Verify(ctx, env.RedisAddr, res)
-	if err != nil || ver.Processed != 0 {
-		t.Errorf("verify on an idle store: %+v, %v", ver, err)
-	}
-	w, err := b.Wiring("customers", platform.ValkeyClusterAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.Endpoint != platform.LocalStackClusterEndpoint || w.Region != env.Region || w.AccessKeyID != env.AccessKeyID || w.SecretAccessKey != env.SecretAccessKey || w.RedisAddr != env.ClusterRedisAddr {
-		t.Errorf("wiring %+v does not match the harness's env %+v", w, env)
-	}
-	if want := platform.LocalStackClusterEndpoint + "/000000000000/customers"; w.QueueURL != want {
-		t.Errorf("wiring queue URL %s, want %s", w.QueueURL, want)
 	}
 }
