@@ -88,6 +88,14 @@ func TestRenderKwokctlConfig(t *testing.T) {
 	if crds, _ := opts["enableCRDs"].([]any); len(crds) != 1 || crds[0] != "Logs" {
 		t.Errorf("enableCRDs = %v, want [Logs]", opts["enableCRDs"])
 	}
+	// Neither the controller manager nor the scheduler elects a leader: a
+	// lease missed on a starved machine would end them.
+	for _, p := range patches[:2] {
+		pm := p.(map[string]any)
+		if !strings.Contains(fmt.Sprint(pm["extraArgs"]), "map[key:leader-elect value:false]") {
+			t.Errorf("%v: extraArgs %v, want leader-elect false", pm["name"], pm["extraArgs"])
+		}
+	}
 
 	p.Kwok = ""
 	if _, err := renderKwokctlConfig(p); err == nil || !strings.Contains(err.Error(), "kwok") {

@@ -108,14 +108,19 @@ func renderKwokctlConfig(p kwokctlParams) ([]byte, error) {
 			return nil, fmt.Errorf("kwokctl config: %s path is empty", name)
 		}
 	}
+	// One controller manager and one scheduler: no leader election. With
+	// it, a machine starved of CPU (100 apps at once on 2 cores) made
+	// kube-controller-manager miss its lease renewal and exit
+	// ("leaderelection lost"), taking the HPA controller with it.
+	noElection := [][2]string{{"leader-elect", "false"}}
 	var patches []map[string]any
 	for _, c := range []struct {
 		name string
 		args [][2]string
-	}{{"kube-controller-manager", p.ControllerManagerArgs}, {"kube-scheduler", p.SchedulerArgs}} {
-		if len(c.args) == 0 {
-			continue
-		}
+	}{
+		{"kube-controller-manager", append(append([][2]string{}, noElection...), p.ControllerManagerArgs...)},
+		{"kube-scheduler", append(append([][2]string{}, noElection...), p.SchedulerArgs...)},
+	} {
 		var args []map[string]any
 		for _, kv := range c.args {
 			args = append(args, map[string]any{"key": kv[0], "value": kv[1]})
