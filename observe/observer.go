@@ -34,6 +34,11 @@ type Config struct {
 	CustomResources []schema.GroupVersionResource
 	Recorder        *timeline.Recorder
 	Logger          *slog.Logger
+	// Objects, when set, keeps only the events about the objects it
+	// accepts (by their timeline name, "Kind/namespace/name"); the others
+	// still update the state. An app of a multi-app scenario keeps its own
+	// objects' news, not its neighbours' in the namespace.
+	Objects func(object string) bool
 }
 
 // Observer feeds the recorder until stopped.
@@ -53,6 +58,7 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	o := &Observer{cancel: cancel}
 	sk := newSink(cfg.Recorder)
+	sk.keep = cfg.Objects
 	apply, st := sk.apply, sk.st
 
 	f := informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0, informers.WithNamespace(cfg.Namespace))
@@ -158,9 +164,10 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 // in the order their notifications were applied, never one informer's
 // older news after another's newer.
 type sink struct {
-	mu  sync.Mutex
-	st  *State
-	rec *timeline.Recorder
+	mu   sync.Mutex
+	st   *State
+	rec  *timeline.Recorder
+	keep func(object string) bool // nil: every event
 }
 
 func newSink(rec *timeline.Recorder) *sink { return &sink{st: NewState(), rec: rec} }
@@ -169,7 +176,9 @@ func (s *sink) apply(f func() []timeline.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range f() {
-		s.rec.Record(e)
+		if s.keep == nil || s.keep(e.Object) {
+			s.rec.Record(e)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"log/slog"
 	"sync"
 	"time"
@@ -210,4 +211,30 @@ func onlyKEDAAbsent(m map[string]string) map[string]string {
 		out["kedaScaleLoopLatencySeconds"] = why
 	}
 	return out
+}
+
+// ownObjects, for an app of a multi-app scenario, accepts the timeline
+// names of the app's own objects (its workload and what is named after it:
+// ReplicaSets, pods, Service, Ingress; its HPA and ScaledObject) and of
+// Events about them, so its timeline holds its own news and not its
+// neighbours' (K apps would otherwise each record all K). nil (everything)
+// for a scenario run alone.
+func (r *run) ownObjects() func(object string) bool {
+	if !r.opts.inApps {
+		return nil
+	}
+	w := r.s.Spec.Workload.Name
+	own := map[string]bool{w: true, r.s.HPAName(): true}
+	if so := r.s.ScaledObjectName(); so != "" {
+		own[so] = true
+	}
+	return func(object string) bool {
+		if object == "" {
+			return true // not about an object (markers, load)
+		}
+		name := object[strings.LastIndexByte(object, '/')+1:]
+		// The app suffixes have one width, so "hello-01-" is never a
+		// prefix of another app's names.
+		return own[name] || strings.HasPrefix(name, w+"-")
+	}
 }

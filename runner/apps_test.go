@@ -3,8 +3,11 @@ package runner
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/scenario"
 )
 
 // The load gate opens when every app arrived or left; an app that gave up
@@ -43,5 +46,33 @@ func TestLoadGate(t *testing.T) {
 	cancel(stop)
 	if err := shut.arrive(ctx); !errors.Is(err, stop) {
 		t.Errorf("a cancelled wait returned %v", err)
+	}
+}
+
+// An app of a multi-app scenario records its own objects' news only.
+func TestAppRecordsItsOwnObjects(t *testing.T) {
+	sc := testScenario(t, "apps")
+	sc.SetApps(12)
+	a, err := scenario.ForApp(sc, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (&run{s: sc}).ownObjects() != nil {
+		t.Error("a scenario run alone filters its timeline")
+	}
+	keep := (&run{opts: Options{inApps: true}, s: a}).ownObjects()
+	w := a.Spec.Workload.Name
+	for obj, want := range map[string]bool{
+		"Deployment/ns/" + w:                        true,
+		"Pod/ns/" + w + "-5d8f-abcde":               true,
+		"HorizontalPodAutoscaler/ns/" + a.HPAName(): true,
+		"": true,
+		"Deployment/ns/" + strings.TrimSuffix(w, "-03") + "-13":     false,
+		"Pod/ns/" + strings.TrimSuffix(w, "-03") + "-04-5d8f-abcde": false,
+		"HorizontalPodAutoscaler/ns/keda-hpa-other":                 false,
+	} {
+		if keep(obj) != want {
+			t.Errorf("%q kept: %v, want %v", obj, keep(obj), want)
+		}
 	}
 }

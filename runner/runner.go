@@ -281,7 +281,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	obs, err := observe.Start(ctx, observe.Config{
 		Client: r.c.Kube, Dynamic: r.c.Dynamic, Namespace: ns, PodSelector: r.set.PodSelector,
 		CustomResources: []schema.GroupVersionResource{kube.ScaledObjects, kube.HTTPScaledObjects, kube.InterceptorRoutes},
-		Recorder:        r.rec, Logger: r.opts.Logger,
+		Recorder:        r.rec, Logger: r.opts.Logger, Objects: r.ownObjects(),
 	})
 	if err != nil {
 		return err

@@ -112,8 +112,8 @@ spec:
 				other++
 			}
 		}
-		if own == 0 {
-			t.Errorf("app %s: no event of its ScaledObject %s", app.Name, so)
+		if own == 0 || other > 0 {
+			t.Errorf("app %s: %d events of its ScaledObject %s, %d of the other apps' (want some and none)", app.Name, own, so, other)
 		}
 		if app.Metrics.ColdStartSeconds == nil || app.Metrics.FirstScaleUpSeconds == nil {
 			t.Errorf("app %s: cold start %v, first scale-up %v (absent: %v)", app.Name, app.Metrics.ColdStartSeconds, app.Metrics.FirstScaleUpSeconds, app.Metrics.Absent)
