@@ -36,6 +36,7 @@ func Build(scenarios []string, trials []results.Trial, boot stats.Bootstrap) ([]
 		mc := results.MetricComparison{Metric: m.Key, Unit: m.Unit, HigherIsBetter: m.HigherIsBetter, What: m.What}
 		seen := false
 		samples := map[string][]float64{}
+		towards := map[string][]float64{}
 		for _, sc := range scenarios {
 			ss := results.ScenarioStats{Scenario: sc, Samples: []float64{}}
 			for _, t := range trials {
@@ -50,6 +51,11 @@ func Build(scenarios []string, trials []results.Trial, boot stats.Bootstrap) ([]
 				case ok:
 					ss.Samples = append(ss.Samples, v)
 					seen = true
+					if m.Toward != nil {
+						if to, ok := m.Toward(t.Result.Metrics); ok {
+							towards[sc] = append(towards[sc], to)
+						}
+					}
 				default:
 					ss.Absent++
 					if why != "" {
@@ -72,7 +78,9 @@ func Build(scenarios []string, trials []results.Trial, boot stats.Bootstrap) ([]
 		}
 		for i, a := range scenarios {
 			for _, b := range scenarios[i+1:] {
-				mc.Pairs = append(mc.Pairs, pair(m, a, b, samples[a], samples[b], boot, st.Alpha))
+				p := pair(m, a, b, samples[a], samples[b], boot, st.Alpha)
+				notComparable(&p, towards[a], towards[b])
+				mc.Pairs = append(mc.Pairs, p)
 			}
 		}
 		out = append(out, mc)
@@ -121,6 +129,24 @@ func pair(m Metric, a, b string, sa, sb []float64, boot stats.Bootstrap, alpha f
 		p.Detail = ci + " contains zero"
 	}
 	return p
+}
+
+// notComparable turns a measured pair into VerdictNotComparable when the two
+// sides' figures were measured toward different replica counts (their
+// medians differ): hpa-cpu's time to its peak of 10 against keda-cpu's time
+// to 20 says which reached its own maximum first, not which reacts faster.
+// The difference stays, for reading; no winner is named.
+func notComparable(p *results.Pair, ta, tb []float64) {
+	if p.Difference == nil || len(ta) == 0 || len(tb) == 0 {
+		return
+	}
+	ma, mb := stats.Summarize(ta).Median, stats.Summarize(tb).Median
+	if ma == mb {
+		return
+	}
+	p.Verdict, p.Winner = results.VerdictNotComparable, ""
+	p.Detail = fmt.Sprintf("different peaks (%s %g, %s %g replicas, medians of the trials); the difference is the time each took to its own peak, not which reacts faster",
+		p.A, ma, p.B, mb)
 }
 
 func f64(v float64) *float64 { v = round(v, 6); return &v }

@@ -294,3 +294,34 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("read back: %v %+v", err, doc)
 	}
 }
+
+// A time to peak toward different peaks (hpa-cpu's maximum 10 against
+// keda-cpu's 20) names no winner, however clear the difference; the same
+// trials with equal peaks do.
+func TestTimeToDifferentPeaksIsNotComparable(t *testing.T) {
+	var trials []results.Trial
+	for i, r := range []float64{20.1, 22.4, 19.8, 21.0, 23.2} {
+		trials = append(trials, syntheticTrial("a", "hpa", i+1, r, 40, 10, 0),
+			syntheticTrial("b", "keda-cpu", i+1, r+15, 40, 20, 0))
+	}
+	ms, _ := Build([]string{"a", "b"}, trials, DefaultBootstrapForTests)
+	p := metric(t, ms, "timeToPeakSeconds").Pairs[0]
+	if p.Verdict != results.VerdictNotComparable || p.Winner != "" || p.Difference == nil ||
+		!strings.Contains(p.Detail, "different peaks (a 10, b 20 replicas") {
+		t.Fatalf("time to different peaks: %+v, want not comparable, the difference kept, no winner", p)
+	}
+	if got := reports.VerdictText(p); got != "not comparable: different peaks (a 10, b 20 replicas, medians of the trials)" {
+		t.Errorf("verdict text %q", got)
+	}
+	// The reaction itself is still compared: b is 15 s slower in every trial.
+	if up := metric(t, ms, "firstScaleUpSeconds").Pairs[0]; up.Verdict != results.VerdictWinner || up.Winner != "a" {
+		t.Errorf("firstScaleUpSeconds %+v, want a the winner", up)
+	}
+	for i := range trials {
+		trials[i].Result.Metrics.PeakReplicas = results.I32(10)
+	}
+	ms, _ = Build([]string{"a", "b"}, trials, DefaultBootstrapForTests)
+	if p := metric(t, ms, "timeToPeakSeconds").Pairs[0]; p.Verdict != results.VerdictWinner || p.Winner != "a" {
+		t.Fatalf("time to the same peak: %+v, want a the winner", p)
+	}
+}

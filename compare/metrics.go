@@ -19,6 +19,10 @@ type Metric struct {
 	Get func(results.Metrics) (float64, bool, string)
 	// Budget is the budget model's estimate of the metric, when it has one.
 	Budget func(*budget.Budget) *budget.Estimate
+	// Toward, when set, is the replica count a trial's figure is measured
+	// toward (the peak, for a time to peak): two scenarios whose medians of
+	// it differ measured different things, and no winner is named.
+	Toward func(results.Metrics) (float64, bool)
 }
 
 // Metrics are the compared metrics, in report order.
@@ -27,8 +31,8 @@ var Metrics = []Metric{
 	withBudget(seconds("firstScaleUpSeconds", "load start → spec.replicas first raised", func(m results.Metrics) *float64 { return m.FirstScaleUpSeconds }),
 		func(b *budget.Budget) *budget.Estimate { return b.FirstScaleUp }),
 	seconds("firstReadySeconds", "load start → first new replica ready", func(m results.Metrics) *float64 { return m.FirstReadySeconds }),
-	withBudget(seconds("timeToPeakSeconds", "load start → peak ready replicas", func(m results.Metrics) *float64 { return m.TimeToPeakSeconds }),
-		func(b *budget.Budget) *budget.Estimate { return b.ReachMax }),
+	toward(withBudget(seconds("timeToPeakSeconds", "load start → peak ready replicas", func(m results.Metrics) *float64 { return m.TimeToPeakSeconds }),
+		func(b *budget.Budget) *budget.Estimate { return b.ReachMax }), peakReplicas),
 	withBudget(seconds("scaleDownSeconds", "load end → back at the scale-down target", func(m results.Metrics) *float64 { return m.ScaleDownSeconds }),
 		func(b *budget.Budget) *budget.Estimate { return b.BackToMin }),
 	{Key: "replicaSeconds", Unit: results.UnitReplicaSeconds, What: "ready replicas integrated from the load start to back at the target (cost)",
@@ -50,6 +54,18 @@ func MetricByKey(key string) (Metric, bool) {
 		}
 	}
 	return Metric{}, false
+}
+
+func toward(m Metric, f func(results.Metrics) (float64, bool)) Metric {
+	m.Toward = f
+	return m
+}
+
+func peakReplicas(m results.Metrics) (float64, bool) {
+	if m.PeakReplicas == nil {
+		return 0, false
+	}
+	return float64(*m.PeakReplicas), true
 }
 
 func withBudget(m Metric, f func(*budget.Budget) *budget.Estimate) Metric {

@@ -242,10 +242,12 @@ func mdVerdict(p results.Pair) string {
 	if p.Verdict == results.VerdictWinner {
 		return "**" + mdText(p.Winner) + "** better"
 	}
-	return mdText(verdictText(p))
+	return mdText(VerdictText(p))
 }
 
-func verdictText(p results.Pair) string {
+// VerdictText says a pair's verdict in a few words, as the reports and the
+// terminal show it.
+func VerdictText(p results.Pair) string {
 	switch p.Verdict {
 	case results.VerdictWinner:
 		return p.Winner + " better"
@@ -254,6 +256,8 @@ func verdictText(p results.Pair) string {
 			return "no difference shown (too few trials)"
 		}
 		return "no difference shown"
+	case results.VerdictNotComparable:
+		return p.Verdict + ": " + strings.SplitN(p.Detail, ";", 2)[0]
 	}
 	return p.Verdict
 }

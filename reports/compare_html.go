@@ -103,7 +103,7 @@ func WriteCompareHTML(w io.Writer, c results.Comparison) error {
 			}
 		}
 		for _, p := range m.Pairs {
-			hp := compareHTMLPair{Diff: "–", Verdict: verdictText(p), Detail: p.Detail, Winner: p.Verdict == results.VerdictWinner}
+			hp := compareHTMLPair{Diff: "–", Verdict: VerdictText(p), Detail: p.Detail, Winner: p.Verdict == results.VerdictWinner}
 			if d := p.Difference; d != nil {
 				hp.Diff = diffText(*d, m.Unit)
 			}

@@ -102,6 +102,9 @@ const (
 	VerdictWinner       = "winner"
 	VerdictNoDifference = "no difference shown"
 	VerdictNotMeasured  = "not measured"
+	// VerdictNotComparable: both sides were measured, but toward different
+	// ends (a time to peak where the peaks differ), so no winner is named.
+	VerdictNotComparable = "not comparable"
 )
 
 // Pair compares two scenarios on one metric.

@@ -240,11 +240,7 @@ func printComparison(w io.Writer, c results.Comparison, out string, took time.Du
 					results.FormatValue(p.Difference.Low, m.Unit, true), results.FormatValue(p.Difference.High, m.Unit, true))
 			}
 			diffs = append(diffs, d)
-			v := p.Verdict
-			if p.Winner != "" {
-				v = p.Winner + " better"
-			}
-			verdicts = append(verdicts, v)
+			verdicts = append(verdicts, reports.VerdictText(p))
 		}
 		fmt.Fprintf(tw, "\t%s\t%s\n", strings.Join(diffs, "; "), strings.Join(verdicts, "; "))
 	}
