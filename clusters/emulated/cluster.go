@@ -333,13 +333,17 @@ func (c *Cluster) teardown(ctx context.Context) error {
 		}
 	}
 	if c.kwokWorkDir != "" && c.bins[components.Kwokctl] != "" {
+		// The pids before kwokctl delete removes its pid files: a process
+		// still shutting down when kwokctl returns (an API server on a
+		// loaded machine) is then still known, and killed.
+		running := c.controlPlanePids()
 		if _, err := os.Stat(filepath.Join(c.kwokWorkDir, "clusters", c.kwokName)); err == nil {
 			// --kubeconfig must name a file: kwokctl removes its context from it.
 			if _, err := c.kwokctl(ctx, "delete", "cluster", "--kubeconfig="+filepath.Join(c.home, "kubeconfig-unused")); err != nil {
 				errs = append(errs, fmt.Errorf("delete control plane: %w", err))
 			}
 		}
-		if err := c.killLeftovers(); err != nil {
+		if err := c.killLeftovers(running); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -69,9 +69,20 @@ func processBelongsTo(pid int, dir string) bool {
 }
 
 // killLeftovers SIGKILLs control-plane processes that survived kwokctl
-// delete (or that kwokctl could not delete), and reports them.
-func (c *Cluster) killLeftovers() error {
-	left := c.controlPlanePids()
+// delete (or that kwokctl could not delete), and reports them: those kwokctl
+// records now, and those of known (pids taken before kwokctl delete removed
+// its pid files) that still run in the work dir.
+func (c *Cluster) killLeftovers(known map[string]int) error {
+	alive := func() map[string]int {
+		out := c.controlPlanePids()
+		for name, pid := range known {
+			if processBelongsTo(pid, c.kwokWorkDir) {
+				out[name] = pid
+			}
+		}
+		return out
+	}
+	left := alive()
 	if len(left) == 0 {
 		return nil
 	}
@@ -84,7 +95,7 @@ func (c *Cluster) killLeftovers() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := kube.Poll(ctx, 50*time.Millisecond, "control-plane processes gone after SIGKILL", func(context.Context) (bool, string, error) {
-		still := c.controlPlanePids()
+		still := alive()
 		return len(still) == 0, fmt.Sprintf("still running: %v", still), nil
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package emulated
 
 import (
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,5 +133,27 @@ func TestLeftoversListAndRemove(t *testing.T) {
 	}
 	if _, err := os.Stat(running); err != nil {
 		t.Errorf("%s removed: %v", running, err)
+	}
+}
+
+// A control-plane process still shutting down when kwokctl delete returned
+// has no pid file any more; the pid known from before the delete is
+// enough to kill it, and one that is not the work dir's is left alone.
+func TestKillLeftoversKillsKnownPidsWithoutPidFiles(t *testing.T) {
+	work := t.TempDir()
+	c := &Cluster{kwokWorkDir: work, kwokName: "gone", logger: slog.New(slog.DiscardHandler)}
+	apiserver := startIn(t, work)
+	other := startIn(t, t.TempDir())
+	if err := c.killLeftovers(map[string]int{"kube-apiserver": apiserver.Process.Pid, "other": other.Process.Pid}); err != nil {
+		t.Fatal(err)
+	}
+	if alive(apiserver.Process.Pid) {
+		t.Error("the work dir's process known from before the delete still runs")
+	}
+	if !alive(other.Process.Pid) {
+		t.Error("a process outside the work dir was killed")
+	}
+	if err := c.killLeftovers(nil); err != nil {
+		t.Errorf("nothing left: %v", err)
 	}
 }

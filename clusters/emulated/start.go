@@ -180,10 +180,11 @@ func (c *Cluster) startControlPlane(ctx context.Context, cfgPath string) error {
 			break
 		}
 		c.logger.Warn("control-plane processes exited at start; starting the control plane again", "dead", dead, "attempt", attempt)
+		running := c.controlPlanePids()
 		if _, err := c.kwokctl(ctx, "delete", "cluster", "--kubeconfig="+filepath.Join(c.home, "kubeconfig-unused")); err != nil {
 			return fmt.Errorf("restart control plane (%v exited): %w", dead, err)
 		}
-		_ = c.killLeftovers()
+		_ = c.killLeftovers(running)
 		if _, err := c.kwokctl(ctx, "--config", cfgPath, "create", "cluster", "--kubeconfig="); err != nil {
 			return fmt.Errorf("restart control plane: %w", err)
 		}
