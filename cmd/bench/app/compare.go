@@ -137,7 +137,10 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	sess := runner.NewSession(runner.SessionConfig{
 		Provider: provider, RunID: runID, Out: out, IngressAddr: f.ingressAddr,
 		Autoscalers: runner.Plan{Scenarios: scs}.Autoscalers(),
-		Logger:      logger, Progress: progress,
+		// A keda-sqs scenario's queue and store (Valkey and LocalStack on
+		// k3d, kind or --install-platform) are planned as bench run plans them.
+		Cluster: clusters.Settings{NeedsSQS: needsSQS(scs)},
+		Logger:  logger, Progress: progress,
 		Defaults:    runner.Options{IngressURL: f.ingressURL},
 		RunScenario: scenarioRunner,
 	})

@@ -134,3 +134,31 @@ func TestDiffExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// A comparison with a keda-sqs scenario asks the cluster for the SQS side
+// (Valkey and LocalStack on a real cluster), as bench run does; one without
+// does not.
+func TestCompareAsksForTheSQSSideWhenAScenarioNeedsIt(t *testing.T) {
+	for _, c := range []struct {
+		scenarios []string
+		want      bool
+	}{
+		{[]string{"keda-sqs", "keda-http-fast"}, true},
+		{[]string{"hpa-cpu-fast", "keda-cpu-fast"}, false},
+	} {
+		p := &fakeProvider{}
+		fake(t, p, passed)
+		fakeRest(t)
+		args := []string{"compare", "--trials", "1", "--out", t.TempDir()}
+		for _, s := range c.scenarios {
+			args = append(args, "--scenario", s)
+		}
+		var stdout, stderr bytes.Buffer
+		if code := Main(context.Background(), args, &stdout, &stderr); code != ExitOK {
+			t.Fatalf("%v: exit %d, stderr %s", c.scenarios, code, stderr.String())
+		}
+		if p.opts.NeedsSQS != c.want {
+			t.Errorf("%v: the cluster was created with NeedsSQS %v, want %v", c.scenarios, p.opts.NeedsSQS, c.want)
+		}
+	}
+}
