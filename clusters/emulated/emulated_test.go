@@ -1,6 +1,7 @@
 package emulated
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -826,5 +827,36 @@ func TestPlanNodes(t *testing.T) {
 	}
 	if big[65].PodCIDR != "10.65.4.0/22" {
 		t.Errorf("node 65: %s", big[65].PodCIDR)
+	}
+}
+
+// A component that exited and runs again (a restart whose first attempt
+// exited at once) does not fail the cluster's later waits; one that stays
+// dead does.
+func TestPollComponentsIgnoresAComponentRunningAgain(t *testing.T) {
+	dir := t.TempDir()
+	sup, err := proc.New(proc.Options{LogDir: filepath.Join(dir, "logs"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.StopAll(context.Background()) })
+	c := &Cluster{sup: sup, specs: map[string]specEntry{}}
+	ok := func(context.Context) (bool, string, error) { return true, "", nil }
+	exitOnce := proc.Spec{Name: "kube-apiserver", Path: "false"}
+	p, err := sup.Start(exitOnce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.pollComponents(ctx, "after an exit", ok); err == nil || !strings.Contains(err.Error(), "kube-apiserver") {
+		t.Fatalf("a component that stays dead: pollComponents = %v, want its exit", err)
+	}
+	if _, err := sup.Start(proc.Spec{Name: "kube-apiserver", Path: "sleep", Args: []string{"30"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.pollComponents(ctx, "after the restart", ok); err != nil {
+		t.Fatalf("a component running again: pollComponents = %v, want nil", err)
 	}
 }

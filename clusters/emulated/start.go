@@ -467,14 +467,28 @@ func (c *Cluster) apiServerReady(ctx context.Context) (bool, string, error) {
 }
 
 // pollComponents polls check and fails early when a supervised component
-// died meanwhile.
+// died and does not run again. One that runs again does not count: a
+// control-plane process restarted after an attempt that exited at once
+// ("address already in use") left that exit behind, and every later wait
+// of the cluster failed on it.
 func (c *Cluster) pollComponents(ctx context.Context, what string, check func(context.Context) (bool, string, error)) error {
 	return kube.Poll(ctx, 200*time.Millisecond, what, func(ctx context.Context) (bool, string, error) {
-		if exits := c.sup.Exits(); len(exits) > 0 {
-			return false, "", exits[0]
+		if e, dead := c.deadComponent(); dead {
+			return false, "", e
 		}
 		return check(ctx)
 	})
+}
+
+// deadComponent is the first unexpected exit of a supervised component
+// that is not running again.
+func (c *Cluster) deadComponent() (proc.Exit, bool) {
+	for _, e := range c.sup.Exits() {
+		if _, running := c.sup.Process(e.Name); !running {
+			return e, true
+		}
+	}
+	return proc.Exit{}, false
 }
 
 // platformCRDs are spin-operator's, KEDA's and the KEDA HTTP add-on's CRDs
