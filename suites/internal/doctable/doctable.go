@@ -182,6 +182,12 @@ func Row(t Table, steps []results.Step) string {
 // 5 s (the drained marker is sampled every second; KEDA's last active poll
 // can precede it) and no later than cooldown + 20 s (pollingInterval,
 // actuation, a noisy machine).
+// sqsDrainSlack is what may pass after the queue drained (every valid message
+// stored) beyond the cooldown: the invalid messages leave for the dead-letter
+// queue only after their second receive, KEDA counts them until then, and a
+// clean-clone make test measured 50.3 s with a 30 s cooldown (20 s were allowed).
+const sqsDrainSlack = 30 * time.Second
+
 func CompareSQS(steps []results.Step, scaleDownSeconds *float64, cooldown time.Duration, maxReplicas int32) []string {
 	var v []string
 	if len(steps) == 0 || steps[0].From != 0 {
@@ -199,8 +205,8 @@ func CompareSQS(steps []results.Step, scaleDownSeconds *float64, cooldown time.D
 	}
 	if scaleDownSeconds == nil {
 		v = append(v, "no scale-down time measured")
-	} else if d := *scaleDownSeconds; d < (cooldown-5*time.Second).Seconds() || d > (cooldown+20*time.Second).Seconds() {
-		v = append(v, fmt.Sprintf("back at 0 %.1fs after the queue drained, want the cooldown %s (allowed %s–%s)", d, cooldown, cooldown-5*time.Second, cooldown+20*time.Second))
+	} else if d := *scaleDownSeconds; d < (cooldown-5*time.Second).Seconds() || d > (cooldown+sqsDrainSlack).Seconds() {
+		v = append(v, fmt.Sprintf("back at 0 %.1fs after the queue drained, want the cooldown %s (allowed %s–%s)", d, cooldown, cooldown-5*time.Second, cooldown+sqsDrainSlack))
 	}
 	return v
 }
