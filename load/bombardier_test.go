@@ -156,11 +156,11 @@ func TestBombardierLoopback(t *testing.T) {
 	var served atomic.Int64
 	var badHost atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		served.Add(1)
+		n := served.Add(1) // one read: every tenth request, exactly, under concurrency
 		if r.Host != "cpu.example" {
 			badHost.Store(r.Host)
 		}
-		if served.Load()%10 == 0 {
+		if n%10 == 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	}))
