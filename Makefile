@@ -3,7 +3,7 @@ GO ?= go
 SUITE_TIMEOUT ?= 80m
 INTEGRATION_TIMEOUT ?= 30m
 
-.PHONY: help test test-fuzz deps vet lint test-unit components test-integration test-suites test-profiles build run compare scenarios bench bench-scale bench-replicas clean
+.PHONY: help test test-fuzz deps vet lint test-unit components test-integration test-suites test-profiles build run compare scenarios bench bench-scale bench-replicas bench-parallel clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -125,6 +125,29 @@ SCALE_APPS ?= 1,5,25,100
 SCALE_OUT ?= scalebench-results/scale
 bench-scale: ## the scale benchmark: keda-http-fast and keda-cpu-fast at SCALE_APPS (1,5,25,100) apps at once (reports in SCALE_OUT)
 	$(GO) run ./cmd/bench run --scenario keda-http-fast --scenario keda-cpu-fast --apps $(SCALE_APPS) --ingress-addr 127.0.0.1:0 --out $(SCALE_OUT)
+
+# Scenarios in parallel: hpa-cpu-fast and keda-cpu-fast alone (one bench
+# run, one after the other), then together (bench run --parallel, a second
+# run), each run on its own emulated cluster with the same knobs; then bench
+# diff checks that every reaction metric of each scenario together differs
+# from alone by at most one HPA sync period (read from the reports'
+# environment.knobs hpa.syncPeriod) plus PARALLEL_MARGIN seconds, either
+# way, and that both scenarios passed every check in both runs. Exit 1 when
+# a run or the check fails (every step runs regardless); diff.md is the
+# job summary. Nightly.
+PARALLEL_SCENARIOS = --scenario hpa-cpu-fast --scenario keda-cpu-fast
+PARALLEL_METRICS = decisionSeconds,firstScaleUpSeconds,firstReadySeconds,timeToPeakSeconds,scaleDownSeconds
+PARALLEL_MARGIN ?= 2
+PARALLEL_OUT ?= scalebench-results/parallel
+bench-parallel: ## hpa-cpu-fast and keda-cpu-fast alone, then together (--parallel): reaction metrics within one HPA sync period + PARALLEL_MARGIN s (PARALLEL_OUT/diff.md)
+	rm -rf $(PARALLEL_OUT) && mkdir -p $(PARALLEL_OUT)
+	$(GO) build -o bin/bench ./cmd/bench
+	status=0; \
+	bin/bench run $(PARALLEL_SCENARIOS) --ingress-addr 127.0.0.1:0 --progress never --out $(PARALLEL_OUT)/alone || status=1; \
+	bin/bench run --parallel $(PARALLEL_SCENARIOS) --ingress-addr 127.0.0.1:0 --progress never --out $(PARALLEL_OUT)/together || status=1; \
+	bin/bench diff --rel 0 --two-sided --sync-periods 1 --abs-seconds $(PARALLEL_MARGIN) --require-pass --metrics $(PARALLEL_METRICS) \
+	  --md $(PARALLEL_OUT)/diff.md $(PARALLEL_OUT)/alone/report.json $(PARALLEL_OUT)/together/report.json || status=1; \
+	exit $$status
 
 scenarios: ## list the built-in scenarios
 	$(GO) run ./cmd/bench scenarios

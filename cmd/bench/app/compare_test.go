@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,5 +161,62 @@ func TestCompareAsksForTheSQSSideWhenAScenarioNeedsIt(t *testing.T) {
 		if p.opts.NeedsSQS != c.want {
 			t.Errorf("%v: the cluster was created with NeedsSQS %v, want %v", c.scenarios, p.opts.NeedsSQS, c.want)
 		}
+	}
+}
+
+// bench diff as make bench-parallel calls it: absolute-only, two-sided,
+// one HPA sync period from the reports plus a margin, the reaction metrics
+// only, and both verdicts required.
+func TestDiffAloneAgainstTogether(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, sync string, up float64, passed bool) string {
+		r := results.Report{SchemaVersion: results.SchemaVersion, RunID: "r", Scenarios: []results.Scenario{
+			{Name: "keda-cpu-fast", Passed: passed, Metrics: results.Metrics{FirstScaleUpSeconds: results.F64(up), ReplicaSeconds: results.F64(up * 100)}},
+		}}
+		if sync != "" {
+			r.Environment.Knobs = map[string]string{"hpa.syncPeriod": sync}
+		}
+		var b bytes.Buffer
+		if err := reports.WriteJSON(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	alone := write("alone.json", "15s", 14.4, true)
+	oneLater := write("later.json", "15s", 29.3, true)
+	twoEarlier := write("earlier.json", "15s", 14.4-30, true)
+	failed := write("failed.json", "15s", 14.4, false)
+	noSync := write("nosync.json", "", 14.4, true)
+	otherSync := write("sync30.json", "30s", 14.4, true)
+	check := []string{"diff", "--rel", "0", "--two-sided", "--sync-periods", "1", "--abs-seconds", "2", "--require-pass",
+		"--metrics", "decisionSeconds,firstScaleUpSeconds,firstReadySeconds,timeToPeakSeconds,scaleDownSeconds"}
+	for _, tc := range []struct {
+		cur  string
+		want int
+		out  string
+	}{
+		{oneLater, ExitOK, "| keda-cpu-fast | firstScaleUpSeconds | 14.4 s | 29.3 s | +14.9 s (+103 %) | within thresholds |"},
+		{twoEarlier, ExitViolation, "DIFFERENT: by more than 17 s"},
+		{failed, ExitViolation, "| keda-cpu-fast | (verdict) | passed | failed: no check tested | – | FAILED"},
+		{noSync, ExitUsage, `--sync-periods: NEW states no environment.knobs["hpa.syncPeriod"]`},
+		{otherSync, ExitUsage, "differs: OLD 15s, NEW 30s"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := Main(context.Background(), append(slices.Clone(check), alone, tc.cur), &stdout, &stderr)
+		if code != tc.want || !strings.Contains(stdout.String()+stderr.String(), tc.out) {
+			t.Errorf("%s: exit %d, want %d with %q:\n%s%s", filepath.Base(tc.cur), code, tc.want, tc.out, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"diff", "--metrics", "decisionSeconds,speed", alone, alone}, &stdout, &stderr); code != ExitUsage ||
+		!strings.Contains(stderr.String(), `--metrics: unknown metric "speed" (allowed: decisionSeconds,`) {
+		t.Errorf("--metrics speed: exit %d: %s", code, stderr.String())
+	}
+	if code := Main(context.Background(), []string{"diff", "--sync-periods", "-1", alone, alone}, &stdout, &stderr); code != ExitUsage {
+		t.Errorf("--sync-periods -1: exit %d", code)
 	}
 }
