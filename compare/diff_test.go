@@ -256,3 +256,26 @@ func TestSyncPeriod(t *testing.T) {
 		t.Errorf("CheckMetrics: %v", err)
 	}
 }
+
+// A compare.json's scenario fails RequirePass when one of its trials did
+// not pass, or when the comparison stopped early.
+func TestFiguresOfComparisonVerdicts(t *testing.T) {
+	c := syntheticComparison()
+	for i := range c.Trials {
+		c.Trials[i].Result.Passed = true
+	}
+	if f := FiguresOfComparison(c); len(f.Failed) != 0 || f.Knobs["hpaSyncPeriod"] != "15s" {
+		t.Fatalf("every trial passed: failed %v, knobs %v", f.Failed, f.Knobs)
+	}
+	c.Trials[3].Result.Passed = false
+	c.Trials[3].Result.Checks = []results.Check{{Name: "scale-down", Detail: "late"}}
+	f := FiguresOfComparison(c)
+	sc := c.Trials[3].Scenario
+	if got := strings.Join(f.Failed[sc], "; "); got != "scale-down" || len(f.Failed) != 1 {
+		t.Fatalf("failed %v", f.Failed)
+	}
+	c.Error = "interrupted"
+	if got := FiguresOfComparison(c).Failed[c.Scenarios[0]]; len(got) == 0 || got[0] != "comparison stopped: interrupted" {
+		t.Fatalf("stopped comparison: %v", got)
+	}
+}
