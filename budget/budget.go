@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -133,8 +134,21 @@ type Spec struct {
 	CooldownKnob   string
 	// StartupLatency is pod created → Ready (0: the cluster's).
 	StartupLatency time.Duration
+	// Tail is what each pod uses after the load end, step by step (a CPU
+	// profile's last run of steps below the target); the pods are idle
+	// after its last step. Nil: idle from the load end (a saturating load
+	// that stops). MetricCPU only.
+	Tail []TailStep
 	// Sources say where each input came from, by Parameter name.
 	Sources map[string]string
+}
+
+// TailStep is one step of a Spec's Tail.
+type TailStep struct {
+	// Utilization is the percent of the CPU request each pod uses (capped
+	// at its limit).
+	Utilization float64
+	For         time.Duration
 }
 
 // Budget is what the knobs imply.
@@ -238,6 +252,11 @@ func ForCluster(s scenario.Scenario, c Cluster) (Budget, error) {
 // before its peak.
 const KnobCPUProfile = "load.cpu.profile (steps before the peak)"
 
+// KnobCPUProfileTail names the part of a scale-down owed to a CPU profile's
+// steps after the load end (its use keeping the metric from asking for
+// fewer replicas).
+const KnobCPUProfileTail = "load.cpu.profile (steps after the load end)"
+
 // cpuProfile places a budget computed for the profile's peak level (SpecOf)
 // in the profile: the scale-up figures and steps count from the load start,
 // so the steps before the peak are added; the scale-down counts from the
@@ -307,12 +326,18 @@ func SpecOf(s scenario.Scenario) (Spec, error) {
 				return Spec{}, fmt.Errorf("budget: scenario %s: workload.resources.limits.cpu: %w", s.Metadata.Name, err)
 			}
 		}
-		if steps, _, peak := s.CPUProfile(); len(steps) > 0 {
+		if steps, stop, peak := s.CPUProfile(); len(steps) > 0 {
 			// A CPU profile's peak holds each pod at that share of its
 			// request (capped at its limit): the model's saturated pod.
 			milli := int64(math.Round(steps[peak].Effective / 100 * float64(sp.CPURequest.MilliValue())))
 			sp.CPULimit = *resource.NewMilliQuantity(milli, resource.DecimalSI)
 			sp.Sources["cpuProfilePeak"] = SourceScenario
+			// Its steps from the load end on are what the scale-down reads.
+			for _, st := range steps {
+				if st.Start >= stop && st.End > st.Start {
+					sp.Tail = append(sp.Tail, TailStep{Utilization: st.Effective, For: st.End - st.Start})
+				}
+			}
 		}
 	case scenario.KEDASQS:
 		sp.Metric = MetricExternal
@@ -359,6 +384,9 @@ func ForSpec(sp Spec, c Cluster) (Budget, error) {
 	if sp.Metric == MetricCPU {
 		b.Load = fmt.Sprintf("saturating: every Ready pod at its CPU limit (%s of a %s request, %.0f%% utilization = %.2f × the %d%% target) from the load start to its end",
 			sp.CPULimit.String(), sp.CPURequest.String(), m.ratio*float64(sp.TargetUtilization), m.ratio, sp.TargetUtilization)
+		if m.tailBusy {
+			b.Load += fmt.Sprintf("; after the load end each pod uses, of its request, %s, then nothing, each scrape of that read at its level and ±%g%% (the tolerance) around it", tailText(sp.Tail), m.tol*100)
+		}
 	} else {
 		b.Load = "saturating: the scaler's metric above maxReplicas × its target from the load start to its end, zero after"
 	}
@@ -433,6 +461,23 @@ func newModel(sp Spec, c Cluster) (*model, error) {
 	default:
 		return nil, bad("metric %q: allowed: %s, %s", sp.Metric, MetricCPU, MetricExternal)
 	}
+	if len(sp.Tail) > 0 {
+		if m.external {
+			return nil, bad("a tail of CPU use after the load end needs a CPU metric")
+		}
+		var at int64
+		for i, st := range sp.Tail {
+			if st.Utilization < 0 || math.IsNaN(st.Utilization) || math.IsInf(st.Utilization, 0) || st.For <= 0 {
+				return nil, bad("tail step %d: %g%% for %s: want a non-negative utilization for a positive duration", i, st.Utilization, st.For)
+			}
+			end := at + st.For.Milliseconds()
+			m.tail = append(m.tail, tailSeg{start: at, end: end, ratio: st.Utilization / float64(sp.TargetUtilization)})
+			if st.Utilization > 0 {
+				m.tailBusy = true
+			}
+			at = end
+		}
+	}
 	m.poll = m.spec.Activation.Milliseconds()
 	m.cooldown = sp.Cooldown.Milliseconds()
 	if m.behavior {
@@ -468,6 +513,12 @@ func (m *model) parameters(c Cluster) []Parameter {
 			Parameter{"targetCPUUtilization", fmt.Sprintf("%d%%", sp.TargetUtilization), SourceScenario},
 			Parameter{limitName, sp.CPURequest.String() + " / " + sp.CPULimit.String(), SourceScenario},
 			Parameter{"saturation ratio (limit ÷ request ÷ target)", strconv.FormatFloat(m.ratio, 'f', 2, 64), "derived"},
+		)
+	}
+	if m.tailBusy {
+		ps = append(ps,
+			Parameter{KnobCPUProfileTail + ", percent of the request", tailText(sp.Tail) + ", then idle", SourceScenario},
+			Parameter{"tail reading band", fmt.Sprintf("±%g%% of each tail level", m.tol*100), "the HPA tolerance"},
 		)
 	}
 	if m.behavior {
@@ -567,12 +618,22 @@ func (m *model) sweepUp(b *Budget) {
 
 func (m *model) sweepDown(b *Budget) {
 	var back extreme
+	// A tail is read at its level and at the edges of the band around it
+	// (readingLow, readingHigh): where a reading's few percent move
+	// current × usage ÷ target across an integer, the count the HPA picks
+	// depends on them, so both outcomes are swept.
+	readings := []int{readingNominal}
+	if m.tailBusy {
+		readings = []int{readingLow, readingNominal, readingHigh}
+	}
 	for _, a := range m.alignments(m.spec.MinReplicas == 0) {
-		r := m.simDown(a[0], a[1], a[2])
-		if r.reached >= 0 {
-			back.see(r.reached, r)
-		} else {
-			back.never = true
+		for _, rd := range readings {
+			r := m.simDown(a[0], a[1], a[2], rd)
+			if r.reached >= 0 {
+				back.see(r.reached, r)
+			} else {
+				back.never = true
+			}
 		}
 	}
 	if back.n == 0 || back.never {
@@ -626,6 +687,14 @@ func dominant(ts []Term) string {
 		return ""
 	}
 	return ts[0].Knob
+}
+
+func tailText(tail []TailStep) string {
+	var steps []string
+	for _, st := range tail {
+		steps = append(steps, fmt.Sprintf("%g%% for %s", st.Utilization, st.For))
+	}
+	return strings.Join(steps, ", ")
 }
 
 func downWindowSource(sp Spec) string {

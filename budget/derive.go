@@ -54,17 +54,17 @@ func DeriveCluster(s *scenario.Scenario, c Cluster) ([]string, error) {
 	if e.ScaleUp == nil && b.ReachMax != nil && b.ReachMaxNote == "" {
 		w := within(b.ReachMax.MaxSeconds, c.SyncPeriod)
 		e.ScaleUp = &scenario.ScaleUpExpectation{Replicas: a.MaxReplicas, Within: w}
-		out = append(out, fmt.Sprintf("scaleUp: %d replicas Ready within %s (derived: reach-max budget %.1f s, dominated by %s, + margin)", a.MaxReplicas, w, b.ReachMax.MaxSeconds, b.ReachMax.Dominant))
+		out = append(out, fmt.Sprintf("scaleUp: %d replicas Ready within %s (derived: reach-max budget %s s, dominated by %s, + margin)", a.MaxReplicas, w, Seconds(b.ReachMax.MaxSeconds), b.ReachMax.Dominant))
 	}
 	if e.ScaleDown == nil && b.BackToMin != nil {
 		w := within(b.BackToMin.MaxSeconds, c.SyncPeriod)
 		e.ScaleDown = &scenario.ScaleDownExpectation{Replicas: ptr.To(*a.MinReplicas), Within: w}
-		out = append(out, fmt.Sprintf("scaleDown: back at %d replicas within %s of the load end (derived: back-to-min budget %.1f s, dominated by %s, + margin)", *a.MinReplicas, w, b.BackToMin.MaxSeconds, b.BackToMin.Dominant))
+		out = append(out, fmt.Sprintf("scaleDown: back at %d replicas within %s of the load end (derived: back-to-min budget %s s, dominated by %s, + margin)", *a.MinReplicas, w, Seconds(b.BackToMin.MaxSeconds), b.BackToMin.Dominant))
 	}
 	if e.Activation == nil && *a.MinReplicas == 0 && b.FirstScaleUp != nil {
 		w := within(b.FirstScaleUp.MaxSeconds, c.SyncPeriod)
 		e.Activation = &scenario.ActivationExpectation{Within: w}
-		out = append(out, fmt.Sprintf("activation: 0 → 1 within %s (derived: first-scale-up budget %.1f s, dominated by %s, + margin)", w, b.FirstScaleUp.MaxSeconds, b.FirstScaleUp.Dominant))
+		out = append(out, fmt.Sprintf("activation: 0 → 1 within %s (derived: first-scale-up budget %s s, dominated by %s, + margin)", w, Seconds(b.FirstScaleUp.MaxSeconds), b.FirstScaleUp.Dominant))
 	}
 	s.Derived = append(s.Derived, out...)
 	return out, nil

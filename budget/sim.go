@@ -44,6 +44,55 @@ type model struct {
 	behavior bool
 	up, down rules
 	downFlag int64 // the controller's downscale stabilization (legacy, or behavior without a window)
+	// tail is the use after the load end (Spec.Tail) as ratios to the
+	// target; tailBusy says some of it is above zero.
+	tail     []tailSeg
+	tailBusy bool
+}
+
+// tailSeg is one step of the tail, from start to end ms after the load end.
+type tailSeg struct {
+	start, end int64
+	ratio      float64
+}
+
+// How simDown reads the tail: at its level, or at the low or high edge of
+// the band a reading may stray within (the HPA's tolerance around it: a
+// pod's own use on top of the profile, a scrape window's jitter).
+const (
+	readingLow     = -1
+	readingNominal = 0
+	readingHigh    = 1
+)
+
+// downUsage is a pod's utilization ratio (to the target) in the scrape at
+// s, whose window is [s − res, s]: the peak before the load end (t = 0),
+// the tail after it read at rd, idle after the tail.
+func (m *model) downUsage(s int64, rd int) float64 {
+	busy := 1.0
+	if s > 0 {
+		busy = math.Max(0, 1-float64(s)/float64(m.res))
+	}
+	u := m.ratio * busy
+	scale := 1 + float64(rd)*m.tol
+	for _, seg := range m.tail {
+		lo, hi := max(seg.start, s-m.res), min(seg.end, s)
+		if hi > lo {
+			u += seg.ratio * scale * float64(hi-lo) / float64(m.res)
+		}
+	}
+	return u
+}
+
+// tailAt is the tail's level (percent of the request) in force at t after
+// the load end; 0 when idle.
+func (m *model) tailAt(t int64) float64 {
+	for i, seg := range m.tail {
+		if t >= seg.start && t < seg.end {
+			return m.spec.Tail[i].Utilization
+		}
+	}
+	return 0
 }
 
 func (m *model) newController() *controller {
@@ -239,8 +288,9 @@ func (m *model) upPolicyText() string {
 
 // simDown simulates the load ending at t = 0 after a steady state at
 // maxReplicas, until the workload is back at its minimum (zero through
-// KEDA's cooldown when the minimum is 0).
-func (m *model) simDown(phSync, phScrape, phPoll int64) run {
+// KEDA's cooldown when the minimum is 0). After the load end the pods run
+// the tail, read at rd, then idle.
+func (m *model) simDown(phSync, phScrape, phPoll int64, rd int) run {
 	r := run{first: -1, reached: -1, terms: map[string]int64{}}
 	ctl := m.newController()
 	c := m.spec.MaxReplicas
@@ -271,23 +321,27 @@ func (m *model) simDown(phSync, phScrape, phPoll int64) run {
 			break
 		}
 		var raw int32
+		var s int64   // the scrape the sync reads (CPU)
+		var u float64 // a pod's utilization ratio in it
+		fromTail := false
 		if m.external {
 			raw = externalDesired(c, 0, 1, m.tol)
 		} else {
-			s := m.scrapeAtOrBefore(phScrape, t)
-			busy := 1.0
-			if s > 0 {
-				busy = math.Max(0, 1-float64(s)/float64(m.res))
-			}
+			s = m.scrapeAtOrBefore(phScrape, t)
+			u = m.downUsage(s, rd)
 			usage := make([]float64, c)
 			for i := range usage {
-				usage[i] = m.ratio * busy
+				usage[i] = u
 			}
 			raw, _ = cpuDesired(c, usage, 0, m.tol)
+			// A whole window after the load end the reading is the tail's.
+			fromTail = m.tailBusy && s-m.res >= 0 && raw > m.hpaMin
 		}
 		n, why := ctl.normalize(t, c, raw)
 		if n >= c {
 			switch {
+			case raw >= c && fromTail:
+				r.add(KnobCPUProfileTail, t-last)
 			case raw >= c:
 				r.add(m.metricKnob(), t-last)
 			case m.behavior && why == limitRate:
@@ -309,6 +363,12 @@ func (m *model) simDown(phSync, phScrape, phPoll int64) run {
 			r.first = t
 		}
 		why2 := "metric"
+		if fromTail {
+			why2 = m.tailWhy(s, c, raw, u, rd)
+			if n != raw && why == limitStabilize {
+				why2 = fmt.Sprintf("held at %d by the scale-down window; now %s", n, why2)
+			}
+		}
 		switch {
 		case n == m.hpaMin:
 			why2 = "minReplicas"
@@ -336,6 +396,19 @@ func (m *model) simDown(phSync, phScrape, phPoll int64) run {
 		r.reached = zeroAt
 	}
 	return r
+}
+
+// tailWhy says why a scale-down step stops above the minimum: the tail's
+// use in the scrape at s (u per pod, as a ratio to the target), read at rd.
+func (m *model) tailWhy(s int64, c, raw int32, u float64, rd int) string {
+	how := ""
+	switch rd {
+	case readingHigh:
+		how = fmt.Sprintf(", read %g%% above it", m.tol*100)
+	case readingLow:
+		how = fmt.Sprintf(", read %g%% below it", m.tol*100)
+	}
+	return fmt.Sprintf("metric: desired %d = ceil(%d × %.3g) from the profile's %g%% after the load end%s", raw, c, u, m.tailAt(s-1), how)
 }
 
 func (m *model) metricKnob() string {
