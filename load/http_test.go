@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,14 +87,29 @@ func TestHTTPLoopback(t *testing.T) {
 	if n := conns.Load(); n > 4 {
 		t.Errorf("%d connections for 4 workers: keep-alive not used", n)
 	}
-	if s.Started.Before(before) || s.Duration < opts.Duration || s.Duration > opts.Duration+time.Second {
+	// The run lasts its duration plus the requests in flight at its end,
+	// each bounded by the timeout; the second beyond that is for a loaded
+	// machine, whose worker may go out late (below) and whose timers fire
+	// late.
+	if s.Started.Before(before) || s.Duration < opts.Duration || s.Duration > opts.Duration+opts.Timeout+time.Second {
 		t.Errorf("started %v (called at %v), duration %v", s.Started, before, s.Duration)
 	}
+	late := 0
 	for _, r := range c.results {
 		if r.Status != 200 || r.Err != KindNone || r.Headers["X-Keda-Http-Cold-Start"] != "false" ||
-			r.Start < 0 || r.Start >= opts.Duration || !r.Wall.Equal(s.Started.Add(r.Start)) || r.Latency <= 0 {
+			r.Start < 0 || !r.Wall.Equal(s.Started.Add(r.Start)) || r.Latency <= 0 {
 			t.Fatalf("result %+v", r)
 		}
+		if r.Start >= opts.Duration {
+			late++
+		}
+	}
+	// A worker reads the clock, finds the attack not over, and takes a
+	// request's Start when it sends it: descheduled in between (a loaded
+	// machine), its last request starts after the end. Only that one: it
+	// reads the clock again before the next.
+	if late > opts.Connections {
+		t.Errorf("%d requests started after the %v attack, want at most one per worker (%d)", late, opts.Duration, opts.Connections)
 	}
 	secs := c.acc.Seconds()
 	var last time.Duration
@@ -244,7 +260,8 @@ func TestHTTPSuccessPercentiles(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	s, err := NewHTTP().Run(context.Background(), Options{URL: srv.URL, Connections: 1, Duration: 600 * time.Millisecond}, nil)
+	var c collect
+	s, err := NewHTTP().Run(context.Background(), Options{URL: srv.URL, Connections: 1, Duration: 600 * time.Millisecond}, c.add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,12 +269,29 @@ func TestHTTPSuccessPercentiles(t *testing.T) {
 	if s.Successes == 0 || s.Errors == 0 || s.ErrorsByKind[KindHTTP5xx] != s.Errors {
 		t.Fatalf("%d successes, errors %v; want both", s.Successes, s.ErrorsByKind)
 	}
-	if s.P99 < 60*time.Millisecond || s.SuccessP99 >= 30*time.Millisecond || s.SuccessP50 > s.SuccessP99 {
-		t.Errorf("p99 %v (want >= 60ms, the failures'), success p50 %v p99 %v (want < 30ms)", s.P99, s.SuccessP50, s.SuccessP99)
+	// The success percentiles are those of the successes' own latencies,
+	// compared exactly: a bound such as "under 30 ms" on an instant
+	// handler's latency is the machine's (a loaded one delays a request by
+	// tens of milliseconds), not the generator's. Timers never fire early,
+	// so the failures' 60 ms bound the overall p99 from below.
+	var ok []time.Duration
+	okBySecond := map[int][]time.Duration{}
+	for _, r := range c.results {
+		if !r.Failed() {
+			ok = append(ok, r.Latency)
+			okBySecond[int(r.Start/time.Second)] = append(okBySecond[int(r.Start/time.Second)], r.Latency)
+		}
+	}
+	slices.Sort(ok)
+	if s.P99 < 60*time.Millisecond || s.SuccessP50 != percentile(ok, .5) || s.SuccessP99 != percentile(ok, .99) || s.SuccessP50 > s.SuccessP99 {
+		t.Errorf("p99 %v (want >= 60ms, the failures'), success p50 %v p99 %v (want %v %v, the successes')",
+			s.P99, s.SuccessP50, s.SuccessP99, percentile(ok, .5), percentile(ok, .99))
 	}
 	for _, sec := range s.Seconds {
-		if sec.Successes > 0 && sec.SuccessP99 >= 30*time.Millisecond {
-			t.Errorf("second %d: success p99 %v", sec.Index, sec.SuccessP99)
+		v := okBySecond[sec.Index]
+		slices.Sort(v)
+		if sec.SuccessP99 != percentile(v, .99) {
+			t.Errorf("second %d: success p99 %v, want %v", sec.Index, sec.SuccessP99, percentile(v, .99))
 		}
 	}
 }
@@ -278,9 +312,18 @@ func TestHTTPSteps(t *testing.T) {
 	for _, r := range c.results {
 		n[min(int(r.Start/(400*time.Millisecond)), 2)]++
 	}
-	t.Logf("per step %v, summary %+v", n, s)
-	if n[0]+int(s.Missed) != 10 || n[0] < 8 || n[1] != 0 || n[2] < 20 {
-		t.Errorf("requests per step %v (missed %d); want 10, 0, many", n, s.Missed)
+	t.Logf("per step %v, missed %d, %d requests", n, s.Missed, s.Requests)
+	// A result's Start is taken when the request goes out, after the worker
+	// claimed its hit: a worker descheduled in between (a loaded machine)
+	// sends step 1's last hit after 400 ms, in the idle step. Step 1 has one
+	// worker, which claims no hit after 400 ms, so at most one request
+	// starts in the idle step, and step 1's 10 hits are the requests of the
+	// first 800 ms plus the missed ones: an idle step that sent would add to
+	// them. A worker stalled longer than 40 ms skips the hits it passed
+	// over (missed): that is the machine's, so at least half, not 8 of 10,
+	// must go out.
+	if paced := n[0] + n[1]; paced+int(s.Missed) != 10 || paced < 5 || n[1] > 1 || n[2] < 20 {
+		t.Errorf("requests per step %v (missed %d); want 10 in the first step, sent or missed (at most 1 of them late, in the idle step), then many", n, s.Missed)
 	}
 	checkSecondsSum(t, c.acc.Seconds(), s)
 }

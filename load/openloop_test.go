@@ -159,7 +159,12 @@ func TestHTTPOpenLoop(t *testing.T) {
 	if s.MaxInFlight != 51 || s.PeakInFlight < 4 || s.PeakInFlight > 51 {
 		t.Errorf("in flight cap %d peak %d; want 51 and about 5 (50/s × 100 ms)", s.MaxInFlight, s.PeakInFlight)
 	}
-	if s.Requests+s.Missed != 50 || s.Requests < 45 || s.Errors != 0 {
+	// A hit the scheduler reaches more than OpenLoopMaxLag late is missed: a
+	// stall of the generator of d > 100 ms (a loaded machine's) misses the
+	// (d - 100 ms) × 50/s hits it passed over. 35 of 50, not 45, must go
+	// out: 300 ms of such stalls in the second are the machine's. A closed
+	// loop (one connection, 100 ms a request) would send 10.
+	if s.Requests+s.Missed != 50 || s.Requests < 35 || s.Errors != 0 {
 		t.Errorf("%d requests (%d errors) + %d missed; want 50 scheduled, nearly all sent", s.Requests, s.Errors, s.Missed)
 	}
 	mu.Lock()
