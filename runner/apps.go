@@ -21,7 +21,7 @@ import (
 	"github.com/scalebench/scalebench/workloads"
 )
 
-// runApps runs the K apps of a multi-app scenario at once (scenario.ForApp):
+// runApps runs the K apps of a multi-app scenario at once (scenario.AppCopies):
 // each app is a whole run of its own (objects, observer, autoscaler, load,
 // scale-down, analysis), and every app's load starts when every app is
 // ready for it (or gave up), so the autoscalers react to K loads at once.
@@ -29,19 +29,14 @@ import (
 // shared, and deleted once, after the last app.
 func runApps(ctx context.Context, opts Options, s *scenario.Scenario) results.Scenario {
 	k := s.AppCount()
-	apps := make([]*scenario.Scenario, k)
-	for i := range apps {
-		a, err := scenario.ForApp(s, i+1)
-		if err != nil {
-			return appsError(s, errorf(results.ErrorHarness, "%w", err))
-		}
-		apps[i] = a
+	apps, err := scenario.AppCopies(s)
+	if err != nil {
+		return appsError(s, errorf(results.ErrorHarness, "%w", err))
 	}
 	shared := &run{opts: opts, s: s, rec: timeline.NewRecorder()}
 	if shared.opts.Logger == nil {
 		shared.opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	var err error
 	if shared.c, err = newClients(opts.Cluster.RESTConfig()); err != nil {
 		return appsError(s, err)
 	}

@@ -188,6 +188,24 @@ func ForApp(s *Scenario, i int) (*Scenario, error) {
 	return cp, nil
 }
 
+// AppCopies are the apps a run of s creates: s itself when it asks for no
+// apps, else its K copies (ForApp), even for K = 1 (the report then has the
+// apps' shape). The run and bench plan both take their apps from here.
+func AppCopies(s *Scenario) ([]*Scenario, error) {
+	if s.Spec.Apps == nil {
+		return []*Scenario{s}, nil
+	}
+	out := make([]*Scenario, s.AppCount())
+	for i := range out {
+		a, err := ForApp(s, i+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
 // AppsHostDomain is the domain of the Host an app of a multi-app HPA or
 // KEDA CPU scenario is loaded by ("<app>.apps.scalebench.test"), when its
 // load names none.

@@ -118,3 +118,25 @@ func TestAppsValidation(t *testing.T) {
 		t.Errorf("apps.count 0 in a file: %v", err)
 	}
 }
+
+// TestAppCopies: no spec.apps is the scenario itself; spec.apps (even one)
+// is its apps' suffixed copies, in order.
+func TestAppCopies(t *testing.T) {
+	s := builtinNamed(t, "keda-http-fast")
+	one, err := AppCopies(s)
+	if err != nil || len(one) != 1 || one[0] != s {
+		t.Fatalf("no spec.apps: %d copies (%v), want the scenario itself", len(one), err)
+	}
+	for _, k := range []int{1, 3} {
+		s.SetApps(k)
+		apps, err := AppCopies(s)
+		if err != nil || len(apps) != k {
+			t.Fatalf("%d apps: %d copies (%v)", k, len(apps), err)
+		}
+		for i, a := range apps {
+			if want := "hello-" + string(rune('1'+i)); a.Spec.Workload.Name != want || a.Spec.Apps != nil {
+				t.Errorf("%d apps: app %d workload %q (apps %+v), want %q", k, i+1, a.Spec.Workload.Name, a.Spec.Apps, want)
+			}
+		}
+	}
+}

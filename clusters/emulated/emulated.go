@@ -297,17 +297,7 @@ func (p *Provider) CreateCluster(ctx context.Context, opts clusters.Options) (_ 
 		specs:    map[string]specEntry{},
 		parts:    partsFor(opts.Autoscalers),
 	}
-	if c.shape.CPU.IsZero() && c.shape.Memory.IsZero() && c.shape.Pods == 0 {
-		c.shape = DefaultNodeShape
-	}
-	c.nodes = clusterNodes(p.Nodes, c.shape.Pods)
-	c.nodeSource = p.nodeSource
-	if c.nodeSource == "" {
-		c.nodeSource = "set by the caller"
-		if p.Nodes < 1 {
-			c.nodeSource = fmt.Sprintf("default (%d: 1 server, 2 agents)", DefaultNodeCount)
-		}
-	}
+	c.shape, c.nodes, c.nodeSource = p.nodePlan()
 	if p.PodTiming != nil {
 		c.timing = *p.PodTiming
 	}

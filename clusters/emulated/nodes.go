@@ -124,6 +124,23 @@ func (p *Provider) PlanNodes(needs []clusters.NodeNeed) error {
 	return nil
 }
 
+// nodePlan is the nodes Create starts: the shape, the nodes and how they
+// were chosen (PlanNodes, the caller's Nodes and NodeShape, or the defaults).
+func (p *Provider) nodePlan() (NodeShape, []nodeSpec, string) {
+	shape := p.NodeShape
+	if shape.CPU.IsZero() && shape.Memory.IsZero() && shape.Pods == 0 {
+		shape = DefaultNodeShape
+	}
+	source := p.nodeSource
+	if source == "" {
+		source = "set by the caller"
+		if p.Nodes < 1 {
+			source = fmt.Sprintf("default (%d: 1 server, 2 agents)", DefaultNodeCount)
+		}
+	}
+	return shape, clusterNodes(p.Nodes, shape.Pods), source
+}
+
 func planNodes(shape NodeShape, needs []clusters.NodeNeed) (NodePlan, error) {
 	plan := NodePlan{Count: DefaultNodeCount, Shape: shape}
 	var explicit []string

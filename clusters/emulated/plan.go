@@ -24,6 +24,8 @@ func (p *Provider) PlanCluster(opts clusters.Options) (clusters.ClusterPlan, err
 	if addr == "" {
 		addr = "127.0.0.1:8081"
 	}
+	// The nodes PlanNodes chose (bench plan sizes them first), else the defaults.
+	shape, nodes, source := p.nodePlan()
 	parts := partsFor(opts.Autoscalers)
 	note := fmt.Sprintf("spin-operator %s", v.SpinOperator)
 	if parts.keda {
@@ -39,7 +41,7 @@ func (p *Provider) PlanCluster(opts clusters.Options) (clusters.ClusterPlan, err
 	return clusters.ClusterPlan{
 		Details: []string{
 			fmt.Sprintf("control plane: kube-apiserver, kube-controller-manager, kube-scheduler %s, etcd %s, metrics-server %s (local processes built from Go module sources, cached)", v.Kubernetes, v.Etcd, v.MetricsServer),
-			fmt.Sprintf("nodes: 3 KWOK nodes (kwok %s), no kubelet, no containers", v.Kwok),
+			fmt.Sprintf("nodes: %d KWOK nodes of %s (kwok %s; %s), no kubelet, no containers", len(nodes), shape, v.Kwok, source),
 			fmt.Sprintf("ingress: the emulated data plane on %s", addr),
 			"kubeconfig: in the run's work folder (bench run prints it when --keep is set)",
 		},

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +100,31 @@ func TestLoadgenUsageErrors(t *testing.T) {
 		}
 		if out.Len() != 0 {
 			t.Errorf("%v: wrote %q on stdout", args, out.String())
+		}
+	}
+}
+
+// TestPlanRendersEachAppsLoadJob: with --apps K, each app's load Job is
+// printed, named after the app's workload and sending its Host.
+func TestPlanRendersEachAppsLoadJob(t *testing.T) {
+	path := clusterPlacedScenario(t, "    cluster: {parallelism: 2}\n")
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"plan", "--scenario", path, "--apps", "2"}, &out, &errb); code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", code, errb.String())
+	}
+	o := out.String()
+	for n, app := range []string{"hello-1", "hello-2"} {
+		i := strings.Index(o, fmt.Sprintf("# Scenario keda-http-fast-%d: load Job", n+1))
+		if i < 0 {
+			t.Fatalf("no load Job for app %s in:\n%s", app, o)
+		}
+		objs, err := kube.DecodeYAML([]byte(o[i+strings.Index(o[i:], "\n---\n"):]))
+		if err != nil || len(objs) == 0 {
+			t.Fatalf("app %s: decode the Job: %v (%d objects)", app, err, len(objs))
+		}
+		y, _ := yaml.Marshal(objs[0].Object)
+		if objs[0].GetKind() != "Job" || objs[0].GetName() != app+"-loadgen" || !strings.Contains(string(y), "- "+app+".hello.example") {
+			t.Errorf("app %s: %s %s:\n%s", app, objs[0].GetKind(), objs[0].GetName(), y)
 		}
 	}
 }

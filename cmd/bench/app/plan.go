@@ -25,6 +25,7 @@ import (
 type planFlags struct {
 	cluster          string
 	scenarios        stringList
+	apps             string
 	platformVersions stringList
 	manifests        bool
 	// settings are bench run's cluster flags (--dry-run); bench plan uses the kinds' defaults.
@@ -36,6 +37,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("plan", stderr)
 	fs.StringVar(&f.cluster, "cluster", "emulated", "cluster kind: "+strings.Join(all.Kinds, ", "))
 	fs.Var(&f.scenarios, "scenario", "built-in scenario name or scenario file (repeatable; default: "+strings.Join(DefaultScenarios, ", ")+")")
+	fs.StringVar(&f.apps, "apps", "", "K: plan K independent copies of each scenario's app, as bench run --apps K creates them (sets spec.apps.count; default: the scenario's, 1); a list K1,K2,... plans each scenario once per K")
 	fs.Var(&f.platformVersions, "platform-version", "override a platform component's version, NAME=VERSION (repeatable; names: "+strings.Join(platform.Names, ", ")+")")
 	fs.BoolVar(&f.manifests, "manifests", true, "print every manifest each scenario would apply (rendered YAML)")
 	if err := parse(fs, args); err != nil {
@@ -64,9 +66,26 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 	if len(names) == 0 {
 		names = DefaultScenarios
 	}
-	scs, err := resolveScenarios(names)
+	resolved, err := resolveScenarios(names)
 	if err != nil {
 		return err
+	}
+	appCounts, err := parseApps(f.apps)
+	if err != nil {
+		return usageErr("%s: %v", cmd, err)
+	}
+	var scs []*scenario.Scenario
+	var errs []error
+	for _, s := range resolved {
+		withK, err := withApps(s, appCounts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		scs = append(scs, withK...)
+	}
+	if len(errs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
 	}
 	f.settings.NeedsSQS = needsSQS(scs)
 	// Valkey and LocalStack join the platform only when a scenario needs them.
@@ -85,6 +104,10 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 	case perr != nil:
 		return usageErr("%s: %v", cmd, perr)
 	default:
+		// The nodes the run would create for these scenarios' apps.
+		if err := planNodes(cmd, provider, scs); err != nil {
+			return err
+		}
 		if pl, ok := provider.(clusters.Planner); ok {
 			cp, err := pl.PlanCluster(clusters.Options{Settings: f.settings, Autoscalers: runner.Plan{Scenarios: scs}.Autoscalers()})
 			if err != nil {
@@ -115,10 +138,14 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "# Scenarios")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tAUTOSCALER\tREPLICAS\tWORKLOAD\tIMAGE\tNAMESPACE")
+	fmt.Fprintln(tw, "NAME\tAPPS\tAUTOSCALER\tREPLICAS\tWORKLOAD\tIMAGE\tNAMESPACE")
 	for _, s := range scs {
 		a := s.Spec.Autoscaler
-		fmt.Fprintf(tw, "%s\t%s\t%d..%d\t%s %s\t%s\t%s\n", s.Metadata.Name, a.Type, *a.MinReplicas, a.MaxReplicas, s.Spec.Workload.Kind, s.Spec.Workload.Name, s.Spec.Workload.Image, s.Spec.Namespace)
+		apps := "1"
+		if s.Spec.Apps != nil {
+			apps = fmt.Sprintf("%d (load %s)", s.AppCount(), s.Spec.Apps.Load)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d..%d\t%s %s\t%s\t%s\n", s.Metadata.Name, apps, a.Type, *a.MinReplicas, a.MaxReplicas, s.Spec.Workload.Kind, s.Spec.Workload.Name, s.Spec.Workload.Image, s.Spec.Namespace)
 	}
 	if err := tw.Flush(); err != nil {
 		return harnessErr(err)
@@ -127,23 +154,50 @@ func printPlan(_ context.Context, cmd string, f planFlags, w io.Writer) error {
 		return nil
 	}
 	for _, s := range scs {
-		wiring, err := planSQSWiring(s, helm)
-		if err != nil {
-			return harnessErr(fmt.Errorf("scenario %s: %w", s.Metadata.Name, err))
+		if err := printManifests(w, cmd, s, helm); err != nil {
+			return err
 		}
-		set, err := workloads.Render(s, workloads.Options{SQS: wiring})
+	}
+	return nil
+}
+
+// printManifests prints every object a run of s applies: those of each of
+// its apps (scenario.AppCopies, as the run takes them), an object the apps
+// share (the executor) once, with the first app; then each app's load Job.
+func printManifests(w io.Writer, cmd string, s *scenario.Scenario, helm bool) error {
+	apps, err := scenario.AppCopies(s)
+	if err != nil {
+		return harnessErr(err)
+	}
+	printed := map[string]string{} // kind namespace/name → the app that printed it
+	for i, app := range apps {
+		wiring, err := planSQSWiring(app, helm)
 		if err != nil {
-			return usageErr("%s: scenario %s: %v", cmd, s.Metadata.Name, err)
+			return harnessErr(fmt.Errorf("scenario %s: %w", app.Metadata.Name, err))
 		}
-		fmt.Fprintf(w, "\n# Scenario %s: manifests, in apply order (workload, then the autoscaler once the workload is ready)\n", s.Metadata.Name)
+		set, err := workloads.Render(app, workloads.Options{SQS: wiring})
+		if err != nil {
+			return usageErr("%s: scenario %s: %v", cmd, app.Metadata.Name, err)
+		}
+		if s.Spec.Apps == nil {
+			fmt.Fprintf(w, "\n# Scenario %s: manifests, in apply order (workload, then the autoscaler once the workload is ready)\n", s.Metadata.Name)
+		} else {
+			fmt.Fprintf(w, "\n# Scenario %s, app %d of %d (%s): manifests, in apply order (workload, then the autoscaler once the workload is ready)\n", s.Metadata.Name, i+1, len(apps), app.Metadata.Name)
+		}
 		for _, o := range append(set.Workload, set.Autoscaler...) {
+			key := o.GetKind() + " " + o.GetNamespace() + "/" + o.GetName()
+			if first, ok := printed[key]; ok {
+				fmt.Fprintf(w, "# %s: shared with app %s, printed above\n", key, first)
+				continue
+			}
+			printed[key] = app.Metadata.Name
 			y, err := yaml.Marshal(o.Object)
 			if err != nil {
-				return harnessErr(fmt.Errorf("scenario %s: %w", s.Metadata.Name, err))
+				return harnessErr(fmt.Errorf("scenario %s: %w", app.Metadata.Name, err))
 			}
 			fmt.Fprintf(w, "---\n%s", y)
 		}
-		if err := printLoadJob(w, s, set.DeploymentName); err != nil {
+		if err := printLoadJob(w, app, set.DeploymentName); err != nil {
 			return err
 		}
 	}

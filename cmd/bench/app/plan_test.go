@@ -3,10 +3,16 @@ package app
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/scalebench/scalebench/kube"
 )
 
 func TestPlanPrintsPlatformScenariosAndManifests(t *testing.T) {
@@ -147,5 +153,128 @@ func TestPlanSQSPlatformOnlyForKEDASQS(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "valkey") || strings.Contains(out.String(), "localstack") {
 		t.Errorf("valkey or localstack planned without keda-sqs:\n%s", out.String())
+	}
+}
+
+// planObjects runs bench with args and decodes the manifests it prints
+// (everything from the first document on).
+func planObjects(t *testing.T, args ...string) (string, []*unstructured.Unstructured) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), args, &out, &errb); code != ExitOK {
+		t.Fatalf("%v: exit %d, stderr %s", args, code, errb.String())
+	}
+	o := out.String()
+	i := strings.Index(o, "\n---\n")
+	if i < 0 {
+		t.Fatalf("%v: no manifests in:\n%s", args, o)
+	}
+	objs, err := kube.DecodeYAML([]byte(o[i:]))
+	if err != nil {
+		t.Fatalf("%v: decode the manifests: %v", args, err)
+	}
+	return o, objs
+}
+
+// TestPlanRendersEachApp: bench plan --apps K (and run --dry-run --apps K)
+// prints every object of the K apps bench run --apps K creates, named with
+// the apps' suffixes, the executor they share once; a bad K is refused
+// naming spec.apps.count.
+func TestPlanRendersEachApp(t *testing.T) {
+	for _, args := range [][]string{
+		{"plan", "--scenario", "keda-http-fast", "--apps", "3"},
+		{"run", "--dry-run", "--scenario", "keda-http-fast", "--apps", "3"},
+	} {
+		o, objs := planObjects(t, args...)
+		got := map[string]int{}
+		for _, obj := range objs {
+			got[obj.GetKind()+" "+obj.GetName()]++
+		}
+		want := map[string]int{"SpinAppExecutor containerd-shim-spin": 1}
+		for _, app := range []string{"hello-1", "hello-2", "hello-3"} {
+			for _, kind := range []string{"SpinApp", "InterceptorRoute", "ScaledObject"} {
+				want[kind+" "+app] = 1
+			}
+			want["Ingress "+app+"-interceptor"] = 1
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%v: objects %v, want %v", args, got, want)
+		}
+		for _, w := range []string{"keda-http-fast  3 (load replicate)", "app 3 of 3 (keda-http-fast-3)", "- hello-2.hello.example"} {
+			if !strings.Contains(o, w) {
+				t.Errorf("%v: output lacks %q:\n%s", args, w, o)
+			}
+		}
+	}
+
+	// No --apps: the scenario's one app, unsuffixed, as bench run creates it.
+	_, objs := planObjects(t, "plan", "--scenario", "keda-http-fast")
+	for _, obj := range objs {
+		if obj.GetKind() == "SpinApp" && obj.GetName() != "hello" {
+			t.Errorf("one app: SpinApp %s, want hello", obj.GetName())
+		}
+	}
+
+	// spec.apps in the file is planned as the run takes it.
+	sc, err := os.ReadFile(filepath.Join("..", "..", "..", "fixtures", "scenarios", "keda-http-fast.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withApps := func(apps string) string {
+		s := strings.Replace(string(sc), "spec:\n", "spec:\n  apps: "+apps+"\n", 1)
+		if s == string(sc) {
+			t.Fatal("keda-http-fast.yaml has no spec: line for this test to edit")
+		}
+		path := filepath.Join(t.TempDir(), "apps.yaml")
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	_, objs = planObjects(t, "plan", "--scenario", withApps("{count: 2}"))
+	var apps []string
+	for _, obj := range objs {
+		if obj.GetKind() == "SpinApp" {
+			apps = append(apps, obj.GetName())
+		}
+	}
+	if !slices.Equal(apps, []string{"hello-1", "hello-2"}) {
+		t.Errorf("spec.apps.count 2: SpinApps %v, want hello-1, hello-2", apps)
+	}
+
+	for _, args := range [][]string{
+		{"plan", "--scenario", "keda-http-fast", "--apps", "0"},
+		{"plan", "--scenario", "keda-http-fast", "--apps", "1001"},
+		{"plan", "--scenario", "keda-http-fast", "--apps", "three"},
+		{"run", "--dry-run", "--scenario", "keda-http-fast", "--apps", "-1"},
+		{"plan", "--scenario", withApps("{count: 1001}")},
+	} {
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), args, &out, &errb); code != ExitUsage || !strings.Contains(errb.String(), "spec.apps.count") {
+			t.Errorf("%v: exit %d, want %d naming spec.apps.count; stderr %s", args, code, ExitUsage, errb.String())
+		}
+	}
+}
+
+// TestPlanSizesTheNodes: the emulated cluster's plan states the nodes the
+// run derives from the scenarios' apps and replicas, not the default three.
+func TestPlanSizesTheNodes(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "--scenario", "keda-http-fast"}, "nodes: 3 KWOK nodes"},
+		// 1000 replicas of 250 pods a node, + 25 % headroom.
+		{[]string{"plan", "--scenario", filepath.Join("..", "..", "..", "fixtures", "scale", "hpa-1000-replicas.yaml")}, "nodes: 5 KWOK nodes"},
+		// 100 apps × 10 replicas: the same count.
+		{[]string{"plan", "--scenario", "keda-http-fast", "--apps", "100"}, "nodes: 5 KWOK nodes"},
+	} {
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), append(c.args, "--manifests=false"), &out, &errb); code != ExitOK {
+			t.Fatalf("%v: exit %d, stderr %s", c.args, code, errb.String())
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("%v: plan lacks %q:\n%s", c.args, c.want, out.String())
+		}
 	}
 }

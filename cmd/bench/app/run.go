@@ -81,7 +81,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageErr("run: --progress %q: allowed: auto, always, never", f.progress)
 	}
 	if f.dryRun {
-		return printPlan(ctx, "run", planFlags{cluster: f.cluster, scenarios: f.scenarios, platformVersions: f.clusterSet.platform, settings: settings, manifests: true}, stdout)
+		return printPlan(ctx, "run", planFlags{cluster: f.cluster, scenarios: f.scenarios, apps: f.apps, platformVersions: f.clusterSet.platform, settings: settings, manifests: true}, stdout)
 	}
 	names := []string(f.scenarios)
 	if len(names) == 0 {
