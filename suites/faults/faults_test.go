@@ -7,9 +7,11 @@
 // suites' scenarios anyway.)
 //
 // Each test logs "fault <name>: verdict in <d>: <text>", the figures the
-// README's fault table quotes. (The leftover check after a fault,
-// suite.CheckNothingLeft, runs in suites/kedacpu and suites/sqs; here it
-// is not yet run.)
+// README's fault table quotes, and then checks that the run left no
+// goroutine (goleak, against a snapshot taken before the fault) and no
+// process started from the suite's work folder (pgrep, as the SIGINT test
+// does) beyond what the cluster restarted or started itself
+// (suite.CheckNothingLeft, as suites/kedacpu and suites/sqs do).
 package faults
 
 import (
@@ -146,12 +148,14 @@ func platformFault(t *testing.T, name, what, component string, inject func(conte
 	sc := shortHPA(t, name, 60*time.Second)
 	f := features.New(sc.Metadata.Name).Assess(what+" is the verdict", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		defer suite.Recover(t)
+		base := s.Baseline(t)
 		res, d := runFault(ctx, t, s, sc, noScaleDownWait, readsMetric, 0, func() error { return inject(ctx, inj) })
 		wantPlatformError(t, res, words...)
 		suite.LogVerdict(t, what, d, string(res.ErrorKind)+" error: "+res.Error)
 		if restore != nil {
 			restore(context.WithoutCancel(ctx), t, s, inj)
 		}
+		s.CheckNothingLeft(ctx, t, base, component)
 		return ctx
 	}).Feature()
 	s.Env.Test(t, f)
@@ -180,6 +184,7 @@ func TestAppAnswers5xx(t *testing.T) {
 	sc := shortHPA(t, "fault-app-5xx", 40*time.Second)
 	f := features.New(sc.Metadata.Name).Assess("5xx answers fail the error budget, named", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		defer suite.Recover(t)
+		base := s.Baseline(t)
 		res, d := runFault(ctx, t, s, sc, noScaleDownWait, readsMetric, 0, func() error {
 			inj.FailAppRequests(http.StatusInternalServerError, 20*time.Second)
 			return nil
@@ -195,6 +200,7 @@ func TestAppAnswers5xx(t *testing.T) {
 		} else {
 			suite.LogVerdict(t, "app 5xx for 20 s", d, fmt.Sprintf("check %q failed: %s", rate.Name, rate.Detail))
 		}
+		s.CheckNothingLeft(ctx, t, base)
 		return ctx
 	}).Feature()
 	s.Env.Test(t, f)
@@ -248,6 +254,7 @@ func TestSQSEmulatorKilled(t *testing.T) {
 		// KEDA's HPA exists right before the messages are sent; goaws dies
 		// 5 s into the sending.
 		opts := runner.Options{ScaleDownGrace: time.Millisecond, DrainTimeout: 30 * time.Second}
+		base := s.Baseline(t)
 		res, d := runFault(ctx, t, s, sc, opts, exists, 5*time.Second, func() error { return kill(inj, "goaws") })
 		wantPlatformError(t, res, "goaws", "SQS queue is gone")
 		m := res.Metrics
@@ -257,6 +264,7 @@ func TestSQSEmulatorKilled(t *testing.T) {
 		t.Logf("messages: sent %s, processed %s, in queue %s, lost %s (absent: %v)", results.FormatCount(m.MessagesSent), results.FormatCount(m.MessagesProcessed),
 			results.FormatCount(m.MessagesInQueue), results.FormatCount(m.MessagesLost), m.Absent)
 		suite.LogVerdict(t, "SQS emulator (goaws) killed", d, string(res.ErrorKind)+" error: "+res.Error)
+		s.CheckNothingLeft(ctx, t, base, "goaws", "redis") // the cluster starts its SQS side on first use
 		return ctx
 	}).Feature()
 	s.Env.Test(t, f)

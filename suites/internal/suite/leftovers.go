@@ -39,12 +39,19 @@ type Baseline struct {
 // Baseline takes the snapshot a later CheckNothingLeft compares with.
 func (s *Suite) Baseline(t *testing.T) Baseline {
 	t.Helper()
-	dir := s.session.WorkDir()
+	b, err := newBaseline(s.session.WorkDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newBaseline(dir string) (Baseline, error) {
 	procs, err := processesFrom(dir)
 	if err != nil {
-		t.Fatalf("processes started from %s: %v", dir, err)
+		return Baseline{}, fmt.Errorf("processes started from %s: %w", dir, err)
 	}
-	return Baseline{goroutines: goleak.IgnoreCurrent(), procs: procs, dir: dir, conns: http2Conns()}
+	return Baseline{goroutines: goleak.IgnoreCurrent(), procs: procs, dir: dir, conns: http2Conns()}, nil
 }
 
 // CheckNothingLeft fails t when, LeftoverBound after the run, a goroutine
@@ -57,7 +64,23 @@ func (s *Suite) Baseline(t *testing.T) Baseline {
 // is not found by folder.
 func (s *Suite) CheckNothingLeft(ctx context.Context, t *testing.T, b Baseline, restarted ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, LeftoverBound)
+	// A restart makes the cluster's own clients reconnect; otherwise the connections to the API server
+	// must not grow with a run.
+	procs, err := b.leftovers(ctx, LeftoverBound, func() map[int]bool { return s.restartedPIDs(restarted) }, len(restarted) == 0)
+	if err != nil {
+		t.Errorf("after the fault: %v", err)
+		return
+	}
+	t.Logf("nothing of the run left: no new goroutine, %d processes from the work folder as before the fault (restarted: %v); HTTP/2 client connections %d before, %d after", len(procs), restarted, b.conns, http2Conns())
+}
+
+// leftovers waits up to bound for the goroutines and processes started
+// since b to end, other than the cluster's own (ignoreCluster) and the
+// processes kept returns; with countConns the HTTP/2 client connections
+// may not have grown either. It returns the processes from the work folder
+// now, or an error listing what is left.
+func (b Baseline) leftovers(ctx context.Context, bound time.Duration, kept func() map[int]bool, countConns bool) (map[int]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	var procs map[int]string
 	err := kube.Poll(ctx, 500*time.Millisecond, "no goroutine and no process of the run left", func(context.Context) (bool, string, error) {
@@ -70,21 +93,15 @@ func (s *Suite) CheckNothingLeft(ctx context.Context, t *testing.T, b Baseline, 
 			return false, "", err
 		}
 		procs = now
-		// A restart makes the cluster's own clients reconnect; otherwise the connections to the API server
-		// must not grow with a run.
-		if n := http2Conns(); len(restarted) == 0 && n > b.conns {
+		if n := http2Conns(); countConns && n > b.conns {
 			left = append(left, fmt.Sprintf("HTTP/2 client connections: %d, %d before the fault", n, b.conns))
 		}
-		if extra := newProcesses(b.procs, now, s.restartedPIDs(restarted)); len(extra) > 0 {
+		if extra := newProcesses(b.procs, now, kept()); len(extra) > 0 {
 			left = append(left, "processes started from "+b.dir+": "+strings.Join(extra, "; "))
 		}
 		return len(left) == 0, strings.Join(left, "\n"), nil
 	})
-	if err != nil {
-		t.Errorf("after the fault: %v", err)
-		return
-	}
-	t.Logf("nothing of the run left: no new goroutine, %d processes from the work folder as before the fault (restarted: %v); HTTP/2 client connections %d before, %d after", len(procs), restarted, b.conns, http2Conns())
+	return procs, err
 }
 
 // ignoreCluster are the goroutines the cluster itself starts while a test
