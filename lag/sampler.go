@@ -38,6 +38,8 @@ type Sampler struct {
 	done   chan struct{}
 	mu     sync.Mutex
 	r      Readings
+	// clients are the sampler's own, closed when it stops.
+	clients clients
 }
 
 // Start samples c's autoscaler metrics every interval (DefaultInterval
@@ -48,7 +50,7 @@ func Start(ctx context.Context, c clusters.Cluster, interval time.Duration) *Sam
 		interval = DefaultInterval
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Sampler{cancel: cancel, done: make(chan struct{}), r: Readings{Interval: interval, KEDA: map[string][]float64{}}}
+	s := &Sampler{cancel: cancel, done: make(chan struct{}), r: Readings{Interval: interval, KEDA: map[string][]float64{}}, clients: newClients()}
 	am, ok := c.(clusters.AutoscalerMetrics)
 	var keda, kcm *clusters.MetricsEndpoint
 	if ok {
@@ -70,6 +72,10 @@ func Start(ctx context.Context, c clusters.Cluster, interval time.Duration) *Sam
 	}
 	go func() {
 		defer close(s.done)
+		// The sampler's connections end with it: idle keep-alive
+		// connections left in a transport outlive the run (the fault
+		// suite's leftover check found them).
+		defer s.clients.closeIdle()
 		if keda == nil && kcm == nil {
 			return
 		}
@@ -102,13 +108,13 @@ func (s *Sampler) scrape(ctx context.Context, keda, kcm *clusters.MetricsEndpoin
 	var q Queue
 	var kedaFound, queueFound bool
 	if keda != nil {
-		kedaErr = fetch(ctx, *keda, func(resp *http.Response) (err error) {
+		kedaErr = s.clients.fetch(ctx, *keda, func(resp *http.Response) (err error) {
 			kedaVals, kedaFound, err = ParseKEDA(resp.Body)
 			return err
 		})
 	}
 	if kcm != nil {
-		queueErr = fetch(ctx, *kcm, func(resp *http.Response) (err error) {
+		queueErr = s.clients.fetch(ctx, *kcm, func(resp *http.Response) (err error) {
 			q, queueFound, err = ParseQueue(resp.Body)
 			return err
 		})
@@ -139,21 +145,33 @@ func (s *Sampler) scrape(ctx context.Context, keda, kcm *clusters.MetricsEndpoin
 	}
 }
 
-var insecure = &http.Client{Timeout: 4 * time.Second, Transport: &http.Transport{
-	Proxy:           nil,                                   // loopback: never through a proxy
-	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a component's own self-signed certificate on loopback
-}}
+// clients scrape plain HTTP and a component's self-signed HTTPS on
+// loopback.
+type clients struct{ plain, insecure *http.Client }
 
-var plain = &http.Client{Timeout: 4 * time.Second, Transport: &http.Transport{Proxy: nil}}
+func newClients() clients {
+	return clients{
+		plain: &http.Client{Timeout: 4 * time.Second, Transport: &http.Transport{Proxy: nil}}, // loopback: never through a proxy
+		insecure: &http.Client{Timeout: 4 * time.Second, Transport: &http.Transport{
+			Proxy:           nil,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a component's own self-signed certificate on loopback
+		}},
+	}
+}
 
-func fetch(ctx context.Context, e clusters.MetricsEndpoint, read func(*http.Response) error) error {
+func (c clients) closeIdle() {
+	c.plain.CloseIdleConnections()
+	c.insecure.CloseIdleConnections()
+}
+
+func (c clients) fetch(ctx context.Context, e clusters.MetricsEndpoint, read func(*http.Response) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL, nil)
 	if err != nil {
 		return err
 	}
-	cl := plain
+	cl := c.plain
 	if e.InsecureSkipVerify {
-		cl = insecure
+		cl = c.insecure
 	}
 	resp, err := cl.Do(req)
 	if err != nil {
