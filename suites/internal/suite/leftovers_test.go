@@ -26,7 +26,7 @@ func TestLeftoversFindsAGoroutine(t *testing.T) {
 	stop := make(chan struct{})
 	ended := make(chan struct{})
 	go leakedByTheRun(stop, ended)
-	_, err = b.leftovers(context.Background(), leftoverBound, noneKept, true)
+	_, err = b.leftovers(context.Background(), leftoverBound, noneKept, false)
 	if err == nil || !strings.Contains(err.Error(), "goroutines:") || !strings.Contains(err.Error(), "leakedByTheRun") {
 		t.Errorf("a goroutine left running: want an error naming it, got %v", err)
 	} else {
@@ -34,7 +34,7 @@ func TestLeftoversFindsAGoroutine(t *testing.T) {
 	}
 	close(stop)
 	<-ended
-	if _, err := b.leftovers(context.Background(), leftoverBound, noneKept, true); err != nil {
+	if _, err := b.leftovers(context.Background(), leftoverBound, noneKept, false); err != nil {
 		t.Errorf("the goroutine ended: %v", err)
 	}
 }
@@ -68,14 +68,14 @@ func TestLeftoversFindsAProcess(t *testing.T) {
 			cmd.Wait()
 		}
 	}()
-	_, err = b.leftovers(context.Background(), leftoverBound, noneKept, true)
+	_, err = b.leftovers(context.Background(), leftoverBound, noneKept, false)
 	if want := "pid " + strconv.Itoa(pid) + ": " + cmd.Args[0]; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a process left running: want an error naming %q, got %v", want, err)
 	} else {
 		t.Logf("reported: %v", err)
 	}
 	// The cluster's own (a component it restarted) is not the run's.
-	procs, err := b.leftovers(context.Background(), leftoverBound, func() map[int]bool { return map[int]bool{pid: true} }, true)
+	procs, err := b.leftovers(context.Background(), leftoverBound, func() map[int]bool { return map[int]bool{pid: true} }, false)
 	if err != nil || len(procs) != 1 {
 		t.Errorf("the process is the cluster's: want no error and it listed, got %v, %v", procs, err)
 	}
@@ -83,7 +83,7 @@ func TestLeftoversFindsAProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	if _, err := b.leftovers(context.Background(), leftoverBound, noneKept, true); err != nil {
+	if _, err := b.leftovers(context.Background(), leftoverBound, noneKept, false); err != nil {
 		t.Errorf("the process ended: %v", err)
 	}
 }
@@ -97,4 +97,48 @@ func TestNewProcesses(t *testing.T) {
 	if want := []string{"pid 3: c"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
+}
+
+// After a restart, a goroutine that one of the cluster's, running before
+// the fault, starts (an informer re-opening its watch) is the cluster's;
+// one the test's goroutine starts (the run) is still reported, and without
+// a restart both are.
+func TestLeftoversAfterARestart(t *testing.T) {
+	respawn := make(chan struct{})
+	stop := make(chan struct{})
+	started := make(chan struct{})
+	ended := make(chan struct{}, 2)
+	go func() { // the cluster's informer, running before the fault
+		<-respawn
+		go leakedByTheCluster(stop, ended)
+		close(started)
+		<-stop
+	}()
+	b, err := newBaseline(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(respawn)
+	<-started
+	if _, err := b.leftovers(context.Background(), leftoverBound, noneKept, true); err != nil {
+		t.Errorf("after a restart, the cluster's new goroutine is its own: %v", err)
+	}
+	if _, err := b.leftovers(context.Background(), leftoverBound, noneKept, false); err == nil || !strings.Contains(err.Error(), "leakedByTheCluster") {
+		t.Errorf("without a restart a new goroutine is the run's: want it named, got %v", err)
+	}
+	runStop := make(chan struct{})
+	runEnded := make(chan struct{})
+	go leakedByTheRun(runStop, runEnded)
+	if _, err := b.leftovers(context.Background(), leftoverBound, noneKept, true); err == nil || !strings.Contains(err.Error(), "leakedByTheRun") {
+		t.Errorf("after a restart, the run's goroutine: want it named, got %v", err)
+	}
+	close(runStop)
+	<-runEnded
+	close(stop)
+	<-ended
+}
+
+func leakedByTheCluster(stop <-chan struct{}, ended chan<- struct{}) {
+	<-stop
+	ended <- struct{}{}
 }
