@@ -2,6 +2,7 @@ package observe
 
 import (
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -150,7 +151,8 @@ func TestSinkRecordsInTheOrderApplied(t *testing.T) {
 		runtime.Gosched()
 		return start.Add(time.Duration(tick.Add(1)) * time.Millisecond)
 	})
-	sk := newSink(rec)
+	sk := newSink()
+	sk.subscribe(rec, nil)
 	seq := 0
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -173,6 +175,59 @@ func TestSinkRecordsInTheOrderApplied(t *testing.T) {
 	for i, e := range evs {
 		if e.Marker.Detail != strconv.Itoa(i+1) {
 			t.Fatalf("event %d is application %s: recorded out of order", i+1, e.Marker.Detail)
+		}
+	}
+}
+
+// A shared sink applies each notification once and records each event
+// only for the subscribers whose filter accepts it, from their
+// subscription until they leave.
+func TestSharedSinkRecordsForTheAcceptingSubscribers(t *testing.T) {
+	sk := newSink()
+	a, b, all := timeline.NewRecorder(), timeline.NewRecorder(), timeline.NewRecorder()
+	only := func(name string) func(string) bool {
+		return func(object string) bool { return object == "" || object == "Deployment/ns/"+name }
+	}
+	leaveA := sk.subscribe(a, only("a"))
+	sk.subscribe(b, only("b"))
+	sk.subscribe(all, nil)
+	dep := func(name string, ready int32) *appsv1.Deployment {
+		d := deployment(1, 1, 2, ready)
+		d.Name, d.Namespace = name, "ns"
+		return d
+	}
+	applied := 0
+	feed := func(d *appsv1.Deployment) {
+		sk.apply(func() []timeline.Event { applied++; return sk.st.Deployment(d) })
+	}
+	feed(dep("a", 1))
+	feed(dep("b", 1))
+	feed(dep("a", 1)) // unchanged: no event for anyone
+	sk.apply(func() []timeline.Event {
+		return []timeline.Event{{Kind: timeline.KindMarker, Marker: &timeline.Marker{Name: "about no object"}}}
+	})
+	leaveA()
+	feed(dep("a", 2))
+	if applied != 4 {
+		t.Errorf("%d notifications applied, want 4 (once each, whatever the subscribers)", applied)
+	}
+	objects := func(r *timeline.Recorder) (out []string) {
+		for _, e := range r.Events() {
+			out = append(out, e.Object)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		rec  *timeline.Recorder
+		want []string
+	}{
+		{"a", a, []string{"Deployment/ns/a", ""}},
+		{"b", b, []string{"Deployment/ns/b", ""}},
+		{"all", all, []string{"Deployment/ns/a", "Deployment/ns/b", "", "Deployment/ns/a"}},
+	} {
+		if got := objects(c.rec); !slices.Equal(got, c.want) {
+			t.Errorf("subscriber %s recorded %q, want %q", c.name, got, c.want)
 		}
 	}
 }

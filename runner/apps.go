@@ -12,9 +12,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/scalebench/scalebench/analysis"
+	"github.com/scalebench/scalebench/clusters"
 	"github.com/scalebench/scalebench/lag"
+	"github.com/scalebench/scalebench/observe"
 	"github.com/scalebench/scalebench/results"
 	"github.com/scalebench/scalebench/scenario"
 	"github.com/scalebench/scalebench/timeline"
@@ -46,6 +51,16 @@ func runApps(ctx context.Context, opts Options, s *scenario.Scenario) results.Sc
 	if opts.Progress != nil {
 		fmt.Fprintf(opts.Progress, "  [%s] %d apps at once, load %s\n", s.Metadata.Name, k, s.Spec.Apps.Load)
 	}
+	defer shared.c.Close() // after the observer's Stop (deferred below)
+	hub, err := shared.startObserver(ctx, apps)
+	if err != nil {
+		return appsError(s, err)
+	}
+	if hub != nil {
+		defer hub.Stop() // after the last app's cleanup
+	}
+	failure := watchApps(ctx, opts.Cluster)
+	defer failure.stopWatching()
 	sampler := lag.Start(ctx, opts.Cluster, 0)
 	if applied := opts.Applied; applied != nil {
 		// The apps apply at once; the caller's hook need not be safe for
@@ -66,6 +81,8 @@ func runApps(ctx context.Context, opts Options, s *scenario.Scenario) results.Sc
 		o := opts
 		o.loadGate = gate
 		o.inApps = true
+		o.observer = hub
+		o.failure = failure
 		if i > 0 {
 			// One app's progress stands for all (they do the same); each
 			// app's end is reported below.
@@ -104,6 +121,97 @@ func runApps(ctx context.Context, opts Options, s *scenario.Scenario) results.Sc
 		}
 	}
 	return out
+}
+
+// startObserver starts the one observer of the apps' shared namespace,
+// whose pod watch selects every app's pods; nil (each app then watches on
+// its own) when their pod selectors do not join into one.
+func (r *run) startObserver(ctx context.Context, apps []*scenario.Scenario) (*observe.Shared, error) {
+	sels := make([]string, 0, len(apps))
+	for _, a := range apps {
+		set, err := workloads.Render(a, workloads.Options{SQS: &workloads.SQSWiring{}})
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", a.Metadata.Name, err)
+		}
+		sels = append(sels, set.PodSelector)
+	}
+	sel, ok := joinSelectors(sels)
+	if !ok {
+		r.opts.Logger.Info("each app watches on its own: their pod selectors do not join", "selectors", sels)
+		return nil, nil
+	}
+	return observe.StartShared(ctx, observe.Config{
+		Client: r.c.Kube, Dynamic: r.c.Dynamic, Namespace: r.s.Spec.Namespace, PodSelector: sel,
+		CustomResources: customResources, Logger: r.opts.Logger,
+	})
+}
+
+// joinSelectors joins label selectors of the form key=value (one key for
+// all) into one that selects what any of them does: key in (values).
+func joinSelectors(sels []string) (string, bool) {
+	var key string
+	values := sets.New[string]()
+	for _, s := range sels {
+		sel, err := labels.Parse(s)
+		if err != nil {
+			return "", false
+		}
+		reqs, _ := sel.Requirements()
+		if len(reqs) != 1 {
+			return "", false
+		}
+		q := reqs[0]
+		if op := q.Operator(); op != selection.Equals && op != selection.DoubleEquals || q.Values().Len() != 1 || key != "" && q.Key() != key {
+			return "", false
+		}
+		key = q.Key()
+		values.Insert(q.Values().UnsortedList()...)
+	}
+	if key == "" {
+		return "", false
+	}
+	q, err := labels.NewRequirement(key, selection.In, sets.List(values))
+	if err != nil {
+		return "", false
+	}
+	return labels.NewSelector().Add(*q).String(), true
+}
+
+// firstFailure is the first failure the apps' one watchdog subscription
+// reported: err is set before done closes.
+type firstFailure struct {
+	done chan struct{}
+	err  error
+	stop context.CancelFunc // ends the subscription
+}
+
+// watchApps subscribes to the cluster's watchdog once for all the apps; nil
+// when the cluster has none (stop is then a no-op).
+func watchApps(ctx context.Context, c clusters.Cluster) *firstFailure {
+	wd, ok := c.(clusters.Watchdog)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	f := &firstFailure{done: make(chan struct{}), stop: cancel}
+	failures := wd.Failures(ctx)
+	go func() {
+		select {
+		case e, ok := <-failures:
+			if ok && e != nil {
+				f.err = e
+				close(f.done)
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return f
+}
+
+func (f *firstFailure) stopWatching() {
+	if f != nil {
+		f.stop()
+	}
 }
 
 // appsCleanupBound bounds deleting what the apps share.

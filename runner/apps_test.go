@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/scalebench/scalebench/scenario"
 )
 
@@ -73,6 +75,41 @@ func TestAppRecordsItsOwnObjects(t *testing.T) {
 	} {
 		if keep(obj) != want {
 			t.Errorf("%q kept: %v, want %v", obj, keep(obj), want)
+		}
+	}
+}
+
+// The apps' pod selectors join into one that selects every app's pods, or
+// the apps watch on their own.
+func TestJoinSelectors(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+		ok   bool
+	}{
+		{[]string{"core.spinkube.dev/app-name=hello-02", "core.spinkube.dev/app-name=hello-01", "core.spinkube.dev/app-name==hello-02"}, "core.spinkube.dev/app-name in (hello-01,hello-02)", true},
+		{[]string{"app=a"}, "app in (a)", true},
+		{[]string{"app=a", "other=b"}, "", false},
+		{[]string{"app=a,tier=web"}, "", false},
+		{[]string{"app!=a"}, "", false},
+		{[]string{"app in (a,b)"}, "", false},
+		{[]string{"app=a", "=bad="}, "", false},
+		{nil, "", false},
+	} {
+		got, ok := joinSelectors(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("joinSelectors(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+	// What the joined selector selects is every app's pods and no other.
+	sel, _ := joinSelectors([]string{"app=a", "app=b"})
+	parsed, err := labels.Parse(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l, want := range map[string]bool{"a": true, "b": true, "c": false} {
+		if parsed.Matches(labels.Set{"app": l}) != want {
+			t.Errorf("%q selects app=%s: %v", sel, l, !want)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/scalebench/scalebench/analysis"
@@ -71,6 +72,15 @@ type Options struct {
 	// the SpinAppExecutor, which runApps deletes after the last app, and
 	// runApps samples the autoscalers' lag for all of them.
 	inApps bool
+	// observer, for an app of a multi-app scenario, watches the shared
+	// namespace for every app (runApps): the app subscribes to its own
+	// objects' news and reads its Deployment from its cache. nil: the run
+	// watches on its own.
+	observer *observe.Shared
+	// failure, for an app of a multi-app scenario, is the apps' one
+	// watchdog subscription's first report (runApps); nil: the run
+	// subscribes on its own.
+	failure *firstFailure
 }
 
 // Run runs s once and returns its result. It never panics on cluster
@@ -201,14 +211,26 @@ func (r *run) execute(ctx context.Context) (err error) {
 	wd, watched := r.opts.Cluster.(clusters.Watchdog)
 	if watched {
 		// The subscription and this goroutine end with the run (cancel).
-		failures := wd.Failures(ctx)
+		// The apps of a multi-app scenario share one subscription (runApps):
+		// the watchdog polls the control plane's processes for each.
+		var failures <-chan error
+		var shared <-chan struct{}
+		if f := r.opts.failure; f != nil {
+			shared = f.done
+		} else {
+			failures = wd.Failures(ctx)
+		}
 		go func() {
+			var e error
 			select {
-			case e := <-failures:
-				r.rec.Mark(timeline.MarkerFault, e.Error())
-				cancel(errorf(results.ErrorPlatform, "platform component failed: %w", e))
+			case e = <-failures:
+			case <-shared:
+				e = r.opts.failure.err
 			case <-ctx.Done():
+				return
 			}
+			r.rec.Mark(timeline.MarkerFault, e.Error())
+			cancel(errorf(results.ErrorPlatform, "platform component failed: %w", e))
 		}()
 	}
 	defer func() {
@@ -278,15 +300,19 @@ func (r *run) execute(ctx context.Context) (err error) {
 			}
 		}()
 	}
-	obs, err := observe.Start(ctx, observe.Config{
-		Client: r.c.Kube, Dynamic: r.c.Dynamic, Namespace: ns, PodSelector: r.set.PodSelector,
-		CustomResources: []schema.GroupVersionResource{kube.ScaledObjects, kube.HTTPScaledObjects, kube.InterceptorRoutes},
-		Recorder:        r.rec, Logger: r.opts.Logger, Objects: r.ownObjects(),
-	})
-	if err != nil {
-		return err
+	if r.opts.observer != nil {
+		defer r.opts.observer.Subscribe(r.rec, r.ownObjects())()
+	} else {
+		obs, err := observe.Start(ctx, observe.Config{
+			Client: r.c.Kube, Dynamic: r.c.Dynamic, Namespace: ns, PodSelector: r.set.PodSelector,
+			CustomResources: customResources,
+			Recorder:        r.rec, Logger: r.opts.Logger, Objects: r.ownObjects(),
+		})
+		if err != nil {
+			return err
+		}
+		defer obs.Stop()
 	}
-	defer obs.Stop()
 
 	r.progressf("applying %s %s", r.s.Spec.Workload.Kind, r.s.Spec.Workload.Name)
 	r.applied(r.set.Workload)
@@ -401,7 +427,7 @@ func (r *run) waitDeployment(ctx context.Context, what string, timeout time.Dura
 	defer cancel()
 	name := r.set.DeploymentName
 	return kube.Poll(ctx, 500*time.Millisecond, what, func(ctx context.Context) (bool, string, error) {
-		d, err := r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
+		d, err := r.deployment(ctx, name)
 		switch {
 		case ctx.Err() != nil:
 			return false, "", nil // keep the last state seen before the end
@@ -413,6 +439,42 @@ func (r *run) waitDeployment(ctx context.Context, what string, timeout time.Dura
 		return d.Status.ObservedGeneration >= d.Generation && ok(d), fmt.Sprintf("Deployment %s: spec %d, ready %d, updated %d, observed generation %d/%d",
 			name, deref(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.UpdatedReplicas, d.Status.ObservedGeneration, d.Generation), nil
 	})
+}
+
+// customResources are the custom resources an observer watches (when
+// their CRDs exist).
+var customResources = []schema.GroupVersionResource{kube.ScaledObjects, kube.HTTPScaledObjects, kube.InterceptorRoutes}
+
+// deployment gets the run's Deployment name: from the shared observer's
+// cache in a multi-app scenario (K apps polling the API server twice a
+// second each would cost it 2K requests a second), else from the API
+// server.
+func (r *run) deployment(ctx context.Context, name string) (*appsv1.Deployment, error) {
+	if r.opts.observer == nil {
+		return r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
+	}
+	d, err := r.opts.observer.Deployment(name)
+	if d == nil && err == nil {
+		err = apierrors.NewNotFound(appsv1.Resource("deployments"), name)
+	}
+	return d, err
+}
+
+// podsLeft counts the run's pods still there.
+func (r *run) podsLeft(ctx context.Context) (int, error) {
+	if r.opts.observer == nil {
+		pods, err := r.c.Kube.CoreV1().Pods(r.s.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.set.PodSelector})
+		if err != nil {
+			return 0, err
+		}
+		return len(pods.Items), nil
+	}
+	sel, err := labels.Parse(r.set.PodSelector)
+	if err != nil {
+		return 0, fmt.Errorf("pod selector %q: %w", r.set.PodSelector, err)
+	}
+	pods, err := r.opts.observer.Pods(sel)
+	return len(pods), err
 }
 
 // waitAutoscaler waits until the HPA that will scale the workload can read
@@ -522,13 +584,13 @@ func (r *run) deleteObjects(ctx context.Context, wait bool) error {
 	// Wait for the app and its pods to go, so the next scenario starts from
 	// a clean slate.
 	err := kube.Poll(ctx, time.Second, "the scenario's pods and Deployment to go", func(ctx context.Context) (bool, string, error) {
-		pods, err := r.c.Kube.CoreV1().Pods(r.s.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.set.PodSelector})
+		pods, err := r.podsLeft(ctx)
 		if err != nil {
 			return false, "", err
 		}
-		_, derr := r.c.Kube.AppsV1().Deployments(r.s.Spec.Namespace).Get(ctx, r.set.DeploymentName, metav1.GetOptions{})
+		_, derr := r.deployment(ctx, r.set.DeploymentName)
 		gone := apierrors.IsNotFound(derr)
-		return len(pods.Items) == 0 && gone, fmt.Sprintf("%d pods left, Deployment deleted: %v", len(pods.Items), gone), nil
+		return pods == 0 && gone, fmt.Sprintf("%d pods left, Deployment deleted: %v", pods, gone), nil
 	})
 	if err != nil {
 		return err

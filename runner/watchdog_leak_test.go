@@ -13,6 +13,7 @@ import (
 
 	"github.com/scalebench/scalebench/kube"
 	"github.com/scalebench/scalebench/results"
+	"github.com/scalebench/scalebench/scenario"
 )
 
 // watchdogCluster counts the Watchdog subscriptions still open.
@@ -104,5 +105,48 @@ func TestHarnessErrorWaitsForTheWatchdog(t *testing.T) {
 	res = Run(context.Background(), Options{Cluster: &lateWatchdog{after: time.Hour}}, sc)
 	if res.ErrorKind != results.ErrorHarness || time.Since(start) > watchdogGrace+5*time.Second {
 		t.Errorf("without a report: %s %q after %s, want the harness error within the grace", res.ErrorKind, res.Error, time.Since(start))
+	}
+}
+
+// failingWatchdog counts the subscriptions and reports through one channel.
+type failingWatchdog struct {
+	fakeCluster
+	subs     atomic.Int32
+	failures chan error
+}
+
+func (c *failingWatchdog) Failures(context.Context) <-chan error {
+	c.subs.Add(1)
+	return c.failures
+}
+
+// The apps of a multi-app scenario share one watchdog subscription (each
+// polled the control plane's processes every second), and a component's
+// failure still stops every app with the platform's reason.
+func TestAppsShareOneWatchdogSubscription(t *testing.T) {
+	sc := testScenario(t, "apps")
+	sc.Spec.Apps = &scenario.Apps{Count: 3, Load: scenario.AppsLoadReplicate}
+	api := fakeAPI(t, sc.Spec.Namespace)
+	old := newClients
+	t.Cleanup(func() { newClients = old })
+	newClients = func(*rest.Config, ...kube.WarningFunc) (*kube.Clients, error) { return api, nil }
+	cl := &failingWatchdog{failures: make(chan error, 1)}
+	go func() {
+		// The apps wait for their Deployments, which the fake API never
+		// makes ready.
+		time.Sleep(time.Second)
+		cl.failures <- errors.New(`component "keda-operator" exited unexpectedly`)
+	}()
+	res := Run(context.Background(), Options{Cluster: cl, Keep: true, ReadyTimeout: time.Minute}, sc)
+	if n := cl.subs.Load(); n != 1 {
+		t.Errorf("%d watchdog subscriptions for 3 apps, want 1", n)
+	}
+	if res.Apps == nil || len(res.Apps.Results) != 3 {
+		t.Fatalf("apps: %+v", res.Apps)
+	}
+	for _, a := range res.Apps.Results {
+		if a.ErrorKind != results.ErrorPlatform || !strings.Contains(a.Error, "keda-operator") {
+			t.Errorf("app %s: error %s %q, want the platform's failure naming keda-operator", a.Name, a.ErrorKind, a.Error)
+		}
 	}
 }
