@@ -104,7 +104,7 @@ test-suites: ## end-to-end suites (one emulated cluster per suite, one at a time
 # and 116 s) and the two manifest scenarios 203 s and 189 s.
 PROFILE_SCENARIOS = fixtures/profiles/hpa-rate-profile.yaml fixtures/profiles/keda-sqs-arrivals.yaml \
 	fixtures/manifests/deployment-hpa-cpu-profile.yaml fixtures/manifests/http-interceptorroute-rate-profile.yaml \
-	fixtures/manifests/keda-cpu-cpu-profile.yaml
+	fixtures/manifests/keda-cpu-cpu-profile.yaml fixtures/manifests/scaffold-keda-cpu-profile.yaml
 test-profiles: ## nightly: bench run on the rate- and arrival-profile fixtures (one emulated cluster)
 	$(GO) run ./cmd/bench run --ingress-addr 127.0.0.1:0 --out scalebench-results/profiles $(foreach s,$(PROFILE_SCENARIOS),--scenario $(s))
 
